@@ -1,0 +1,328 @@
+"""Datasets as flat float32 tensors: offline ones (digits, faces, Gaussian mixtures) and a Hub loader.
+
+Every loader returns an :class:`ImageData`: rows of ``x`` are samples, flattened to ``d`` values.
+Offline (no network needed): :func:`load_digits` (scikit-learn, 8x8), :func:`load_faces`
+(scikit-image LFW subset, 25x25) and :func:`gaussian_mixture`. :func:`load_hf_images` reads
+CelebA, CIFAR-10 or MNIST from the Hugging Face Hub (for Colab), or any local image folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._checks import check_choice, check_float, check_int, make_generator
+
+
+@dataclass
+class ImageData:
+    """A dataset of ``n`` samples of dimension ``d``.
+
+    - ``x``: (n, d) float32 tensor, values in ``value_range`` for image data;
+    - ``labels``: (n,) int64 tensor (class, cluster, or 0 where there is no label);
+    - ``image_shape``: ``(h, w)`` for grayscale images, ``(h, w, c)`` for colour ones (rows of ``x``
+      are the images flattened in C order), ``None`` for non-image data;
+    - ``value_range``: ``(lo, hi)``, the range pixel values were mapped to (for non-image data the
+      observed min and max);
+    - ``name``: the dataset's name; ``extra``: loader-specific arrays (documented per loader).
+    """
+
+    x: torch.Tensor
+    labels: torch.Tensor
+    image_shape: tuple | None
+    value_range: tuple
+    name: str
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def images(self) -> torch.Tensor:
+        """``x`` reshaped to (n, *image_shape), e.g. (n, h, w)."""
+        if self.image_shape is None:
+            raise ValueError(f"images() needs image data; dataset {self.name!r} has image_shape None")
+        return self.x.reshape(len(self), *self.image_shape)
+
+
+def _check_value_range(value_range) -> tuple[float, float]:
+    try:
+        lo, hi = value_range
+    except (TypeError, ValueError):
+        raise ValueError(f"value_range must be a pair (lo, hi) with lo < hi, got {value_range!r}") from None
+    lo, hi = check_float("value_range[0]", lo), check_float("value_range[1]", hi)
+    if not lo < hi:
+        raise ValueError(f"value_range must be a pair (lo, hi) with lo < hi, got {value_range!r}")
+    return lo, hi
+
+
+def _rescale(v: np.ndarray, v_max: float, value_range) -> torch.Tensor:
+    """Map values in [0, v_max] linearly to value_range, as float32."""
+    lo, hi = value_range
+    return torch.from_numpy(np.asarray(lo + (hi - lo) * (v / v_max), dtype=np.float32))
+
+
+def _choose(N: int, n, seed) -> torch.Tensor:
+    """Indices of the first N (n None) or of n distinct random rows, sorted."""
+    if n is None:
+        return torch.arange(N)
+    n = check_int("n", n, 1, N)
+    return torch.randperm(N, generator=make_generator(seed))[:n].sort().values
+
+
+def load_digits(n=None, *, classes=None, seed=0, value_range=(-1.0, 1.0)) -> ImageData:
+    """scikit-learn's handwritten digits: 1797 images 8x8 (d = 64), pixel values 0..16 mapped
+    linearly to ``value_range``.
+
+    ``classes``: optional digit class or iterable of classes (0..9) to keep. ``n``: number of distinct
+    samples chosen at random with ``seed`` (kept in dataset order); ``None`` keeps all, in the
+    original order. ``extra["index"]``: the rows' indices in the full scikit-learn set.
+    """
+    from sklearn.datasets import load_digits as _sk_digits
+
+    value_range = _check_value_range(value_range)
+    raw = _sk_digits()
+    keep = np.arange(len(raw.target))
+    if classes is not None:
+        classes = [classes] if isinstance(classes, (int, np.integer)) else list(classes)
+        classes = [check_int("classes entry", c, 0, 9) for c in classes]
+        if not classes:
+            raise ValueError("classes must name at least one digit class 0..9")
+        keep = keep[np.isin(raw.target, classes)]
+    idx = keep[_choose(len(keep), n, seed).numpy()]
+    return ImageData(
+        x=_rescale(raw.data[idx], 16.0, value_range),
+        labels=torch.as_tensor(raw.target[idx], dtype=torch.int64),
+        image_shape=(8, 8),
+        value_range=value_range,
+        name="digits",
+        extra={"index": torch.as_tensor(idx)},
+    )
+
+
+def load_faces(n=None, *, seed=0, value_range=(-1.0, 1.0)) -> ImageData:
+    """Faces from scikit-image's LFW subset: the first 100 images (the other 100 of
+    ``skimage.data.lfw_subset()`` are background crops), 25x25 grayscale, d = 625, values
+    in [0, 1] mapped to ``value_range``.
+
+    ``n``: distinct faces chosen at random with ``seed`` (kept in order); ``None``: all 100.
+    ``labels`` are all 0 (no identities); ``extra["index"]``: indices in the subset.
+    """
+    from skimage.data import lfw_subset
+
+    value_range = _check_value_range(value_range)
+    faces = lfw_subset()[:100]
+    idx = _choose(len(faces), n, seed).numpy()
+    return ImageData(
+        x=_rescale(faces[idx].reshape(len(idx), -1), 1.0, value_range),
+        labels=torch.zeros(len(idx), dtype=torch.int64),
+        image_shape=(25, 25),
+        value_range=value_range,
+        name="faces",
+        extra={"index": torch.as_tensor(idx)},
+    )
+
+
+def _orthonormal(d: int, k: int, g: torch.Generator) -> torch.Tensor:
+    """A random d x k matrix with orthonormal columns (QR of a Gaussian matrix, signs fixed)."""
+    Q, R = torch.linalg.qr(torch.randn(d, k, generator=g, dtype=torch.float64))
+    return (Q * torch.sign(torch.diagonal(R))).float()
+
+
+def gaussian_mixture(
+    n,
+    *,
+    K=2,
+    d=16,
+    rank=None,
+    spread=1.0,
+    separation=5.0,
+    n_duplicated=0,
+    multiplicity=1,
+    seed=0,
+) -> ImageData:
+    """A mixture of ``K`` low-rank Gaussian clusters in R^d, optionally with duplicated samples.
+
+    Cluster k has mean ``separation * q_k`` (the q_k orthonormal, so K <= d) and covariance
+    ``spread**2 * U_k U_k^T`` with U_k a random d x ``rank`` orthonormal basis (rank None -> d).
+    The ``n`` distinct samples are interleaved over clusters (labels 0, 1, ..., K-1, 0, 1, ...), so
+    the clusters get n // K or n // K + 1 samples each. Then the first ``n_duplicated`` distinct
+    samples (which cover the clusters in turn) appear ``multiplicity`` times in total: their extra
+    copies are appended after the distinct samples, so there are
+    ``n + n_duplicated * (multiplicity - 1)`` rows.
+
+    ``extra``: ``means`` (K, d), ``bases`` (K, d, rank), ``is_duplicated`` (rows,) bool (True for
+    every copy of a duplicated sample, the original included), ``source_index`` (rows,) the index of
+    the distinct sample each row copies. ``image_shape`` is None.
+    """
+    n = check_int("n", n, 1)
+    d = check_int("d", d, 1)
+    K = check_int("K", K, 1, d)
+    rank = d if rank is None else check_int("rank", rank, 1, d)
+    spread = check_float("spread", spread, 0.0)
+    separation = check_float("separation", separation, 0.0)
+    n_duplicated = check_int("n_duplicated", n_duplicated, 0, n)
+    multiplicity = check_int("multiplicity", multiplicity, 1)
+    g = make_generator(seed)
+
+    means = separation * _orthonormal(d, K, g).T  # (K, d)
+    bases = torch.stack([_orthonormal(d, rank, g) for _ in range(K)])  # (K, d, rank)
+    labels = torch.arange(n) % K
+    z = torch.randn(n, rank, generator=g)
+    x = means[labels] + spread * torch.einsum("ndr,nr->nd", bases[labels], z)
+
+    copies = torch.arange(n_duplicated).repeat_interleave(multiplicity - 1)
+    source = torch.cat([torch.arange(n), copies])
+    x = x[source]
+    return ImageData(
+        x=x.contiguous(),
+        labels=labels[source].to(torch.int64),
+        image_shape=None,
+        value_range=(float(x.min()), float(x.max())),
+        name="gmm",
+        extra={"means": means, "bases": bases, "is_duplicated": source < n_duplicated, "source_index": source},
+    )
+
+
+# ---------------------------------------------------------------- Hugging Face Hub
+
+
+HF_DATASETS = {"celeba": "nielsr/CelebA-faces", "cifar10": "uoft-cs/cifar10", "mnist": "ylecun/mnist"}
+
+
+class HubUnavailableError(RuntimeError):
+    """The Hugging Face Hub could not be reached (offline, or no network)."""
+
+
+_OFFLINE_HINT = (
+    "offline alternatives: memgen.data.load_digits, memgen.data.load_faces, "
+    "memgen.data.gaussian_mixture, or load_hf_images(..., local_dir=...) with an image folder"
+)
+
+
+def _offline_env() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def _is_connection_problem(err: BaseException) -> bool:
+    """Whether err (or an exception in its cause/context chain) says the Hub was not reachable."""
+    names = {"ConnectionError", "Timeout", "ConnectTimeout", "ReadTimeout", "OfflineModeIsEnabled",
+             "LocalEntryNotFoundError", "MaxRetryError", "NewConnectionError"}
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, (ConnectionError, TimeoutError)) or type(err).__name__ in names:
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _to_array(img, size: int, grayscale: bool) -> np.ndarray:
+    from PIL import Image
+
+    if not isinstance(img, Image.Image):
+        img = Image.fromarray(np.asarray(img))
+    img = img.convert("L" if grayscale else "RGB")
+    if img.size != (size, size):
+        img = img.resize((size, size), Image.BILINEAR)
+    return np.asarray(img, dtype=np.float32)
+
+
+def load_hf_images(
+    name,
+    *,
+    split="train",
+    n=None,
+    size=32,
+    grayscale=True,
+    value_range=(-1.0, 1.0),
+    local_dir=None,
+    cache_dir=None,
+) -> ImageData:
+    """Images through Hugging Face ``datasets``, resized to ``size`` x ``size`` and flattened.
+
+    ``name``: ``"celeba"`` (nielsr/CelebA-faces), ``"cifar10"`` (uoft-cs/cifar10), ``"mnist"``
+    (ylecun/mnist) or any Hub id containing "/". With ``local_dir`` (a folder of images, optionally
+    in class subfolders) the Hub is not used: ``load_dataset("imagefolder", data_dir=local_dir)``
+    works offline, and ``name`` only labels the result. Images are converted to grayscale
+    (``image_shape`` (size, size), d = size^2) or RGB ((size, size, 3), d = 3 size^2), resized
+    bilinearly with PIL, and pixel values 0..255 mapped to ``value_range``. ``n``: the first n
+    images of the split (None: all). ``labels``: the dataset's ``label`` column, or 0.
+    ``cache_dir`` is passed to ``datasets.load_dataset``.
+
+    Raises :class:`HubUnavailableError` when the Hub cannot be reached (no network, or
+    ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` set and the dataset not cached).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    size = check_int("size", size, 1)
+    value_range = _check_value_range(value_range)
+    if n is not None:
+        n = check_int("n", n, 1)
+    if not isinstance(split, str):
+        raise ValueError(f"split must be a string such as 'train', got {split!r}")
+
+    import datasets
+
+    if local_dir is not None:
+        if not os.path.isdir(local_dir):
+            raise ValueError(f"local_dir must be an existing folder of images, got {str(local_dir)!r}")
+        ds = datasets.load_dataset("imagefolder", data_dir=str(local_dir), split=split, cache_dir=cache_dir)
+    else:
+        if "/" in name:
+            hub_id = name
+        else:
+            hub_id = HF_DATASETS[check_choice("dataset", name, list(HF_DATASETS) + ["<hub id with '/'>"])]
+        try:
+            ds = datasets.load_dataset(hub_id, split=split, cache_dir=cache_dir)
+        except Exception as err:  # noqa: BLE001 - classify, re-raise everything else unchanged
+            if _is_connection_problem(err) or _offline_env():
+                raise HubUnavailableError(
+                    f"the Hugging Face Hub could not be reached for dataset {hub_id!r} "
+                    f"({type(err).__name__}: {err}); {_OFFLINE_HINT}"
+                ) from err
+            raise
+
+    if n is not None:
+        if n > len(ds):
+            raise ValueError(f"n must be an integer <= {len(ds)} (the size of split {split!r}), got {n}")
+        ds = ds.select(range(n))
+    image_cols = [k for k, f in ds.features.items() if isinstance(f, datasets.Image)]
+    col = image_cols[0] if image_cols else next((c for c in ("image", "img") if c in ds.column_names), None)
+    if col is None:
+        raise ValueError(f"dataset {name!r} has no image column; columns: {ds.column_names}")
+    pixels = np.stack([_to_array(img, size, grayscale) for img in ds[col]])
+    labels = np.asarray(ds["label"], dtype=np.int64) if "label" in ds.column_names else np.zeros(len(ds), np.int64)
+    image_shape = (size, size) if grayscale else (size, size, 3)
+    return ImageData(
+        x=_rescale(pixels.reshape(len(pixels), -1), 255.0, value_range),
+        labels=torch.from_numpy(labels),
+        image_shape=image_shape,
+        value_range=value_range,
+        name=name,
+        extra={"source": str(local_dir) if local_dir is not None else hub_id, "split": split},
+    )
+
+
+# ---------------------------------------------------------------- dispatcher
+
+DATASETS = ("digits", "faces", "gmm", "celeba", "cifar10", "mnist")
+
+
+def load(name, **kwargs) -> ImageData:
+    """Load a dataset by name: one of ``digits``, ``faces``, ``gmm``, ``celeba``, ``cifar10``, ``mnist``.
+
+    Keyword arguments go to :func:`load_digits`, :func:`load_faces`, :func:`gaussian_mixture`
+    (which needs ``n``) or :func:`load_hf_images`.
+    """
+    name = check_choice("dataset", name, DATASETS)
+    if name == "digits":
+        return load_digits(**kwargs)
+    if name == "faces":
+        return load_faces(**kwargs)
+    if name == "gmm":
+        return gaussian_mixture(**kwargs)
+    return load_hf_images(name, **kwargs)

@@ -1,0 +1,165 @@
+"""The reproduction scorecard: every quantitative claim of the book, recomputed.
+
+Each claim has an ``id`` (``ch1.linear_identity_rel_err``), a sentence, a ``target`` such as
+``"<= 0.02"`` and a function that computes its ``value`` with the same library code the chapter
+uses (:mod:`memgen.experiments`). ``holds`` says whether the value meets the target.
+
+Run ``python -m memgen.scorecard --json`` for the JSON list, or without ``--json`` for a table.
+The book's scorecard appendix renders the same table from :func:`evaluate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import operator
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from . import experiments as ex
+
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    chapter: str
+    claim: str
+    target: str
+    compute: Callable[[bool], float]
+
+
+CLAIMS: list[Claim] = []
+
+
+def claim(id: str, chapter: str, text: str, target: str):
+    """Register ``fn(quick) -> float`` as the computation behind a claim."""
+    _parse_target(target)
+
+    def register(fn: Callable[[bool], float]) -> Callable[[bool], float]:
+        if any(c.id == id for c in CLAIMS):
+            raise ValueError(f"duplicate claim id {id!r}")
+        CLAIMS.append(Claim(id, chapter, text, target, fn))
+        return fn
+
+    return register
+
+
+def _parse_target(target: str) -> tuple[Callable[[float, float], bool], float]:
+    for sym in ("<=", ">=", "<", ">"):  # two-character operators first
+        if target.startswith(sym):
+            return _OPS[sym], float(target[len(sym):])
+    raise ValueError(f"target must look like '<= 0.02' or '>= 0.95', got {target!r}")
+
+
+def holds(value: float, target: str) -> bool:
+    """Whether ``value`` meets ``target`` (NaN never does)."""
+    op, threshold = _parse_target(target)
+    return bool(value is not None and not math.isnan(value) and op(value, threshold))
+
+
+# ---------------------------------------------------------------- chapter 1: the denoising objective
+
+
+@claim(
+    "ch1.linear_identity_rel_err",
+    "ch1",
+    "Monte Carlo estimate of E||M(x + sigma eps) - x||^2 agrees with ||(M - I)x||^2 + sigma^2 ||M||_F^2 "
+    "(relative error)",
+    "<= 0.02",
+)
+def _(quick: bool) -> float:
+    return ex.ch1_linear_identity()["rel_err"]
+
+
+@claim(
+    "ch1.tweedie_score_max_abs_err",
+    "ch1",
+    "Tweedie: (f_emp(y) - y) / sigma^2 equals the autograd gradient of log p_sigma(y) (max abs error)",
+    "<= 1e-4",
+)
+def _(quick: bool) -> float:
+    return ex.ch1_tweedie_check()["max_abs_err"]
+
+
+@claim(
+    "ch1.empirical_denoiser_memorizes",
+    "ch1",
+    "Sampling with the empirical optimal denoiser returns training points: fraction of samples whose "
+    "nearest training digit is closer than a tenth of the data's typical spacing",
+    ">= 0.95",
+)
+def _(quick: bool) -> float:
+    return ex.ch1_empirical_sampling()["fraction_memorized"]
+
+
+# ---------------------------------------------------------------- evaluation and command line
+
+
+def evaluate(ids: list[str] | None = None, *, quick: bool = True, progress: bool = False) -> list[dict]:
+    """Compute the claims (all, or those whose id or chapter prefix is in ``ids``).
+
+    Returns a list of dicts with keys ``id``, ``claim``, ``value``, ``target``, ``holds``, ``seconds``.
+    """
+    chosen = CLAIMS
+    if ids:
+        known = {c.id for c in CLAIMS} | {c.chapter for c in CLAIMS}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(f"unknown claim id or chapter {unknown}; choose from: {sorted(known)}")
+        chosen = [c for c in CLAIMS if c.id in ids or c.chapter in ids]
+    rows = []
+    for c in chosen:
+        if progress:
+            print(f"computing {c.id} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        value = float(c.compute(quick))
+        rows.append(
+            {
+                "id": c.id,
+                "claim": c.claim,
+                "value": value,
+                "target": c.target,
+                "holds": holds(value, c.target),
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+        )
+    return rows
+
+
+def to_html(rows: list[dict]) -> str:
+    """An HTML table of the rows, for the book's appendix."""
+    head = "<tr><th>id</th><th>claim</th><th>value</th><th>target</th><th>holds</th></tr>"
+    body = "".join(
+        f"<tr><td><code>{r['id']}</code></td><td>{r['claim']}</td><td>{r['value']:.4g}</td>"
+        f"<td>{r['target']}</td><td>{'&#10004; yes' if r['holds'] else '&#10008; NO'}</td></tr>"
+        for r in rows
+    )
+    return f'<table class="table memgen-scorecard"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m memgen.scorecard", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    parser.add_argument("--full", action="store_true", help="full-size experiments instead of the quick mode")
+    parser.add_argument("--only", action="append", metavar="ID", help="claim id or chapter (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        rows = evaluate(args.only, quick=not args.full, progress=not args.json)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.json:
+        print(json.dumps([{k: r[k] for k in ("id", "claim", "value", "target", "holds")} for r in rows], indent=2))
+    else:
+        for r in rows:
+            mark = "ok  " if r["holds"] else "FAIL"
+            print(f"{mark} {r['id']:<40} {r['value']:<12.4g} target {r['target']:<10} ({r['seconds']} s)")
+    return 0 if all(r["holds"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

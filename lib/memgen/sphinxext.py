@@ -1,0 +1,120 @@
+"""Sphinx extension for the book (listed in ``_config.yml`` under ``sphinx: extra_extensions``).
+
+It makes the built website work with no network and with no console errors:
+
+1. It sets the environment variable :data:`memgen.figures.BOOK_BUILD_ENV` to ``"1"`` in the Sphinx
+   process. The Jupyter kernels that execute the chapters are started by this process and inherit
+   it, so ``import memgen.figures`` in a chapter selects the book's offline ``text/html`` renderer.
+2. It stages the local web assets (:func:`memgen.book_assets.stage`) when the build starts, so
+   ``_vendor/plotly/plotly.min.js`` always matches the installed plotly, and it fails early with a
+   clear message if the npm assets are missing.
+3. It adds the one local ``plotly.min.js`` to exactly the pages that contain a plotly figure, with a
+   low priority so that it loads **before** require.js (which myst-nb adds on pages with
+   ipywidgets). Loaded after require.js, plotly.js would register itself as an anonymous AMD module
+   and ``window.Plotly`` would be undefined.
+4. On pages with ipywidgets it adds a small inline script that (a) configures require.js so the
+   widget manager finds its font files (otherwise it looks for them relative to the page and gets
+   404s) and (b) gives
+   MathJax 3 the ``MathJax.Hub.Queue`` entry point of MathJax 2 that the widgets call to typeset
+   their labels (otherwise every widget raises ``Cannot read properties of undefined``).
+5. It removes duplicate ``<script>`` entries: sphinx-thebe registers its inline configuration
+   during reading, and Sphinx 7.4 then lists it twice (``None`` vs ``''`` file name), which raises
+   ``Identifier 'THEBE_JS_URL' has already been declared`` on every page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ConfigError
+
+from . import book_assets
+from .figures import BOOK_BUILD_ENV
+
+__version__ = "0.1.0"
+
+#: Priority of plotly.min.js: before require.js, MathJax and myst-nb's widget scripts (all 500).
+PLOTLY_JS_PRIORITY = 200
+#: Priority of the widget support script: before require.js and embed-amd.js (500).
+WIDGETS_SUPPORT_PRIORITY = 450
+
+WIDGETS_SUPPORT_JS = """\
+// memgen.sphinxext: ipywidgets on the offline site.
+(function () {
+  // (a) Before require.js loads, a global `require` object is its configuration. Map the widget
+  // manager's AMD modules to the folder of the staged embed-amd.js: webpack derives the URL of the
+  // manager's font files from the module's URL, which would otherwise resolve against the page.
+  var root = document.documentElement.getAttribute("data-content_root") || "";
+  var dir = new URL(root + "_static/%(embed_dir)s", document.baseURI).href;
+  window.require = { paths: { "@jupyter-widgets/html-manager/dist": dir } };
+  // (b) Widgets typeset their labels with MathJax 2's MathJax.Hub.Queue; map it onto MathJax 3.
+  // MathJax is deferred: it has run by DOMContentLoaded; widgets render at the load event.
+  document.addEventListener("DOMContentLoaded", function () {
+    var MJ = window.MathJax;
+    if (!MJ || !MJ.startup || MJ.Hub) { return; }
+    MJ.Hub = {
+      Queue: function () {
+        Array.prototype.forEach.call(arguments, function (job) {
+          if (typeof job === "function") { job(); return; }
+          if (Array.isArray(job) && job[0] === "Typeset") {
+            var el = job[2];
+            MJ.startup.promise
+              .then(function () { return MJ.typesetPromise(el ? [el] : undefined); })
+              .catch(function (err) { console.warn("MathJax could not typeset a widget label", err); });
+          }
+        });
+      }
+    };
+  });
+})();
+""" % {"embed_dir": book_assets.WIDGETS_EMBED_JS.rsplit("/", 1)[0]}
+
+
+def _stage_assets(app: Sphinx, config: Config) -> None:
+    root = Path(app.srcdir)
+    try:
+        book_assets.stage(root, quiet=True)
+    except book_assets.AssetError as err:
+        raise ConfigError(str(err)) from err
+    if book_assets.STAGE_DIR not in [str(p).rstrip("/") for p in config.html_static_path]:
+        raise ConfigError(
+            f"html_static_path must contain {book_assets.STAGE_DIR!r} (the offline web assets); "
+            f"got {config.html_static_path!r}"
+        )
+
+
+def _add_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    body = context.get("body", "")
+    if "plotly-graph-div" in body:
+        app.add_js_file(book_assets.PLOTLY_JS, priority=PLOTLY_JS_PRIORITY)
+    if "application/vnd.jupyter.widget-view+json" in body:
+        app.add_js_file(None, body=WIDGETS_SUPPORT_JS, priority=WIDGETS_SUPPORT_PRIORITY)
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    files = context.get("script_files")
+    if not isinstance(files, list):
+        return
+    seen: set = set()
+    unique = []
+    for js in files:
+        filename = getattr(js, "filename", js) or ""
+        attributes = getattr(js, "attributes", {}) or {}
+        key = (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    files[:] = unique
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    os.environ[BOOK_BUILD_ENV] = "1"
+    # before sphinx.builders.html's own html_static_path check (priority 800)
+    app.connect("config-inited", _stage_assets, priority=400)
+    app.connect("html-page-context", _add_page_assets)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)  # after everyone else's scripts
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

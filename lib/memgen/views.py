@@ -1,0 +1,116 @@
+"""Chapter figures: plotly figures built from the results of :mod:`memgen.experiments`.
+
+Every figure here draws without a kernel on the website: interactivity comes from sliders over
+precomputed frames (no autoplay). Import :mod:`memgen.figures` first in a notebook so the book's
+renderer is active.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+GRAY = "Greys_r"
+
+
+def _slider(labels: list[str], prefix: str) -> dict:
+    """A slider whose steps jump to the frame of the same name, immediately, with no autoplay."""
+    steps = [
+        {
+            "label": lab,
+            "method": "animate",
+            "args": [[lab], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}],
+        }
+        for lab in labels
+    ]
+    return {"active": 0, "currentvalue": {"prefix": prefix}, "pad": {"t": 40}, "steps": steps}
+
+
+def toy_denoiser_figure(res: dict) -> go.Figure:
+    """Slider over sigma: where the empirical optimal denoiser sends a grid of noisy points in 2-D."""
+    X = res["X"].numpy()
+    grid = res["grid"].numpy()
+    sigmas = list(res["outputs"])
+
+    def traces(s):
+        out = res["outputs"][s].numpy()
+        # segments from each grid point y to f_emp(y), as one trace with None breaks
+        seg_x = np.stack([grid[:, 0], out[:, 0], np.full(len(grid), np.nan)], 1).ravel()
+        seg_y = np.stack([grid[:, 1], out[:, 1], np.full(len(grid), np.nan)], 1).ravel()
+        return [
+            go.Scatter(x=seg_x, y=seg_y, mode="lines", line={"color": "rgba(100,100,180,0.35)", "width": 1},
+                       name="y → f_emp(y)", hoverinfo="skip"),
+            go.Scatter(x=out[:, 0], y=out[:, 1], mode="markers", marker={"size": 5, "color": "#4455aa"},
+                       name="f_emp(y)"),
+        ]
+
+    training = go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name="training points",
+                          marker={"size": 13, "color": "#d62728", "symbol": "star"})
+    labels = [f"{s:g}" for s in sigmas]
+    fig = go.Figure(data=traces(sigmas[0]) + [training],
+                    frames=[go.Frame(data=traces(s) + [training], name=lab) for s, lab in zip(sigmas, labels)])
+    fig.update_layout(
+        title="The empirical optimal denoiser pulls every noisy point y towards the training points",
+        xaxis={"range": [-1.8, 1.8], "title": "y₁"},
+        yaxis={"range": [-1.8, 1.8], "title": "y₂", "scaleanchor": "x"},
+        sliders=[_slider(labels, "σ = ")],
+        height=620,
+        legend={"orientation": "h", "y": -0.28},
+    )
+    return fig
+
+
+def image_pairs_figure(top, bottom, image_shape, *, top_label: str, bottom_label: str, titles=None) -> go.Figure:
+    """Two rows of grayscale images: e.g. samples above, their nearest training images below."""
+    top = np.asarray(top).reshape(-1, *image_shape)
+    bottom = np.asarray(bottom).reshape(-1, *image_shape)
+    k = len(top)
+    fig = make_subplots(rows=2, cols=k, horizontal_spacing=0.01, vertical_spacing=0.08,
+                        subplot_titles=list(titles) if titles is not None else None)
+    lo = float(min(top.min(), bottom.min()))
+    hi = float(max(top.max(), bottom.max()))
+    for j in range(k):
+        for row, imgs in ((1, top), (2, bottom)):
+            fig.add_trace(go.Heatmap(z=imgs[j][::-1], colorscale=GRAY, zmin=lo, zmax=hi, showscale=False),
+                          row=row, col=j + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_yaxes(title={"text": top_label}, visible=True, showticklabels=False, showgrid=False,
+                     zeroline=False, row=1, col=1)
+    fig.update_yaxes(title={"text": bottom_label}, visible=True, showticklabels=False, showgrid=False,
+                     zeroline=False, row=2, col=1)
+    fig.update_layout(height=280, margin={"l": 60, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def nn_ratio_histogram(ratios, threshold: float = 0.1) -> go.Figure:
+    """Histogram of nearest-neighbour distance / typical spacing, with the memorization threshold."""
+    r = np.asarray(ratios)
+    fig = go.Figure(go.Histogram(x=r, nbinsx=30, marker={"color": "#4455aa"}, name="samples"))
+    fig.add_vline(x=threshold, line={"dash": "dash", "color": "#d62728"},
+                  annotation_text=f"{threshold:g} × spacing")
+    fig.update_layout(title="Distance of each sample to its nearest training digit, in units of the data's spacing",
+                      xaxis_title="nearest-neighbour distance / typical spacing", yaxis_title="samples",
+                      height=360)
+    return fig
+
+
+def dae_first_look_figure(res: dict, index: int = 0) -> go.Figure:
+    """Training loss, and the representation h of a noisy training input and of an unseen input."""
+    losses = np.asarray(res["losses"])
+    h_train = res["h_train"][index].numpy()
+    h_unseen = res["h_unseen"].numpy()
+    units = np.arange(len(h_train))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=(
+        "training loss", f"h of a noisy training digit (top-1 share {float(res['top1_train'][index]):.2f})",
+        f"h of a noisy unseen digit (top-1 share {res['top1_unseen']:.2f})"))
+    fig.add_trace(go.Scatter(y=losses, mode="lines", name="loss"), row=1, col=1)
+    fig.add_trace(go.Bar(x=units, y=h_train, name="training input", marker={"color": "#d62728"}), row=1, col=2)
+    fig.add_trace(go.Bar(x=units, y=h_unseen, name="unseen input", marker={"color": "#4455aa"}), row=1, col=3)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_xaxes(title_text="step", row=1, col=1)
+    fig.update_xaxes(title_text="hidden unit j", row=1, col=2)
+    fig.update_xaxes(title_text="hidden unit j", row=1, col=3)
+    fig.update_layout(height=360, showlegend=False)
+    return fig

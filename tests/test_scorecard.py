@@ -1,0 +1,52 @@
+"""The scorecard: target parsing, selection, and the JSON command line (chapter 1 claims computed for real)."""
+
+import json
+import math
+
+import pytest
+
+from memgen import scorecard
+
+
+@pytest.mark.parametrize(
+    "value, target, expected",
+    [(0.01, "<= 0.02", True), (0.02, "<= 0.02", True), (0.03, "<= 0.02", False),
+     (0.96, ">= 0.95", True), (0.94, ">= 0.95", False), (1.0, "> 1", False), (0.5, "< 1e-0", True),
+     (math.nan, ">= 0", False), (math.nan, "<= 1", False)],
+)
+def test_holds(value, target, expected):
+    assert scorecard.holds(value, target) is expected
+
+
+def test_bad_target_is_rejected():
+    with pytest.raises(ValueError, match="target"):
+        scorecard.holds(1.0, "== 1")
+
+
+def test_ids_are_unique_and_namespaced():
+    ids = [c.id for c in scorecard.CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert all(c.id.startswith(c.chapter + ".") for c in scorecard.CLAIMS)
+    # the ids the foundation issue requires
+    assert {"ch1.linear_identity_rel_err", "ch1.empirical_denoiser_memorizes"} <= set(ids)
+
+
+def test_unknown_id_names_the_choices():
+    with pytest.raises(ValueError, match="unknown claim id"):
+        scorecard.evaluate(["ch1.nope"])
+
+
+def test_json_cli_chapter1(capsys):
+    code = scorecard.main(["--json", "--only", "ch1"])
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} == {c.id for c in scorecard.CLAIMS if c.chapter == "ch1"}
+    for r in rows:
+        assert set(r) == {"id", "claim", "value", "target", "holds"}
+        assert r["holds"] is True, r
+    assert code == 0
+
+
+def test_html_table_marks_failures():
+    rows = [{"id": "x.a", "claim": "c", "value": 0.5, "target": ">= 0.9", "holds": False}]
+    html = scorecard.to_html(rows)
+    assert "x.a" in html and "NO" in html
