@@ -84,15 +84,19 @@ def image_pairs_figure(top, bottom, image_shape, *, top_label: str, bottom_label
     return fig
 
 
-def nn_ratio_histogram(ratios, threshold: float = 0.1) -> go.Figure:
-    """Histogram of nearest-neighbour distance / typical spacing, with the memorization threshold."""
-    r = np.asarray(ratios)
-    fig = go.Figure(go.Histogram(x=r, nbinsx=30, marker={"color": "#4455aa"}, name="samples"))
+def nn_ratio_histogram(ratios, spacings, threshold: float = 0.1) -> go.Figure:
+    """Distances to the nearest training point, in units of the typical spacing: samples against the
+    training points themselves (each to its nearest *other* training point), with the threshold."""
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=np.asarray(spacings), nbinsx=40, name="training point → nearest other",
+                               marker={"color": "#aaaaaa"}, opacity=0.8))
+    fig.add_trace(go.Histogram(x=np.asarray(ratios), nbinsx=40, name="sample → nearest training point",
+                               marker={"color": "#d62728"}, opacity=0.8))
     fig.add_vline(x=threshold, line={"dash": "dash", "color": "#d62728"},
                   annotation_text=f"{threshold:g} × spacing")
-    fig.update_layout(title="Distance of each sample to its nearest training digit, in units of the data's spacing",
-                      xaxis_title="nearest-neighbour distance / typical spacing", yaxis_title="samples",
-                      height=360)
+    fig.update_layout(barmode="overlay", height=360, legend={"orientation": "h", "y": -0.25},
+                      title="Nearest-neighbour distances, in units of the data's typical spacing",
+                      xaxis_title="distance / typical spacing", yaxis_title="count")
     return fig
 
 
@@ -103,8 +107,8 @@ def dae_first_look_figure(res: dict, index: int = 0) -> go.Figure:
     h_unseen = res["h_unseen"].numpy()
     units = np.arange(len(h_train))
     fig = make_subplots(rows=1, cols=3, subplot_titles=(
-        "training loss", f"h of a noisy training digit (top-1 share {float(res['top1_train'][index]):.2f})",
-        f"h of a noisy unseen digit (top-1 share {res['top1_unseen']:.2f})"))
+        "training loss", f"h, noisy training digit (top-1 {float(res['top1_train'][index]):.2f})",
+        f"h, noisy unseen digit (top-1 {res['top1_unseen']:.2f})"))
     fig.add_trace(go.Scatter(y=losses, mode="lines", name="loss"), row=1, col=1)
     fig.add_trace(go.Bar(x=units, y=h_train, name="training input", marker={"color": "#d62728"}), row=1, col=2)
     fig.add_trace(go.Bar(x=units, y=h_unseen, name="unseen input", marker={"color": "#4455aa"}), row=1, col=3)
