@@ -11,20 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .figures import slider_figure
+
 GRAY = "Greys_r"
-
-
-def _slider(labels: list[str], prefix: str) -> dict:
-    """A slider whose steps jump to the frame of the same name, immediately, with no autoplay."""
-    steps = [
-        {
-            "label": lab,
-            "method": "animate",
-            "args": [[lab], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}],
-        }
-        for lab in labels
-    ]
-    return {"active": 0, "currentvalue": {"prefix": prefix}, "pad": {"t": 40}, "steps": steps}
 
 
 def toy_denoiser_figure(res: dict) -> go.Figure:
@@ -48,13 +37,12 @@ def toy_denoiser_figure(res: dict) -> go.Figure:
     training = go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name="training points",
                           marker={"size": 13, "color": "#d62728", "symbol": "star"})
     labels = [f"{s:g}" for s in sigmas]
-    fig = go.Figure(data=traces(sigmas[0]) + [training],
-                    frames=[go.Frame(data=traces(s) + [training], name=lab) for s, lab in zip(sigmas, labels)])
+    fig = slider_figure([{"name": lab, "traces": traces(s) + [training]} for s, lab in zip(sigmas, labels)],
+                        prefix="σ = ")
     fig.update_layout(
         title="The empirical optimal denoiser pulls every noisy point y towards the training points",
         xaxis={"range": [-1.8, 1.8], "title": "y₁"},
         yaxis={"range": [-1.8, 1.8], "title": "y₂", "scaleanchor": "x"},
-        sliders=[_slider(labels, "σ = ")],
         height=620,
         legend={"orientation": "h", "y": -0.28},
     )
