@@ -153,3 +153,15 @@ def test_hf_loader_argument_errors(tmp_path):
         data.load_hf_images("celeba", size=0)
     with pytest.raises(ValueError, match="local_dir must be an existing folder"):
         data.load_hf_images("celeba", local_dir=tmp_path / "missing")
+
+
+def test_gaussian_mixture_simplex_means():
+    G = data.gaussian_mixture(30, K=3, d=8, rank=2, separation=4.0, means="simplex", seed=0)
+    M = G.extra["means"]
+    torch.testing.assert_close(M.norm(dim=1), torch.full((3,), 4.0), atol=1e-5, rtol=0)
+    cos = (M @ M.T) / 16.0
+    torch.testing.assert_close(cos[~torch.eye(3, dtype=torch.bool)], torch.full((6,), -0.5), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="K >= 2"):
+        data.gaussian_mixture(4, K=1, means="simplex")
+    with pytest.raises(ValueError, match="means"):
+        data.gaussian_mixture(4, means="random")

@@ -141,6 +141,7 @@ def gaussian_mixture(
     separation=5.0,
     n_duplicated=0,
     multiplicity=1,
+    means="orthogonal",
     seed=0,
 ) -> ImageData:
     """A mixture of ``K`` low-rank Gaussian clusters in R^d, optionally with duplicated samples.
@@ -152,6 +153,12 @@ def gaussian_mixture(
     samples (which cover the clusters in turn) appear ``multiplicity`` times in total: their extra
     copies are appended after the distinct samples, so there are
     ``n + n_duplicated * (multiplicity - 1)`` rows.
+
+    ``means="simplex"`` (K >= 2) centres the q_k first: mean k is ``separation`` times the unit
+    vector of q_k - mean_l q_l, so the means have norm ``separation`` and pairwise cosine
+    -1/(K-1) (antipodal for K = 2). Samples of different clusters are then negatively correlated:
+    the (alpha, beta)-separable setting of the paper's block theorem. With orthogonal means they
+    are uncorrelated, and a ReLU unit that serves one cluster fires on half of another.
 
     ``extra``: ``means`` (K, d), ``bases`` (K, d, rank), ``is_duplicated`` (rows,) bool (True for
     every copy of a duplicated sample, the original included), ``source_index`` (rows,) the index of
@@ -165,9 +172,16 @@ def gaussian_mixture(
     separation = check_float("separation", separation, 0.0)
     n_duplicated = check_int("n_duplicated", n_duplicated, 0, n)
     multiplicity = check_int("multiplicity", multiplicity, 1)
+    means = check_choice("means", means, ("orthogonal", "simplex"))
+    if means == "simplex" and K < 2:
+        raise ValueError("means='simplex' needs K >= 2 clusters")
     g = make_generator(seed)
 
-    means = separation * _orthonormal(d, K, g).T  # (K, d)
+    q = _orthonormal(d, K, g).T  # (K, d)
+    if means == "simplex":
+        q = q - q.mean(0)
+        q = q / q.norm(dim=1, keepdim=True)
+    means = separation * q
     bases = torch.stack([_orthonormal(d, rank, g) for _ in range(K)])  # (K, d, rank)
     labels = torch.arange(n) % K
     z = torch.randn(n, rank, generator=g)
