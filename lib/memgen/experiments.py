@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import torch
 
 from . import data as mdata
 from .dae import ReLUDAE
+from .fit import fit_dae
+from .generalization import block_prediction, psnr
+from .memorization import gains_along_samples, grouped_representation, separable_subset, unit_owners
 from .denoisers import empirical_denoiser, empirical_sampling_memorization, empirical_score, log_density
-from .linear import linear_denoising_risk, linear_denoising_risk_mc, optimal_linear_denoiser
+from .linear import linear_denoising_risk, linear_denoising_risk_mc, memorization_gain, optimal_linear_denoiser
 from .stats import l4_l2_ratio, pairwise_cosine, top1_share, unit_std
 from .train import train_dae
 
@@ -152,4 +156,211 @@ def ch1_first_dae() -> dict:
         "std_train": unit_std(h_train),
         "l4l2_train": l4_l2_ratio(h_train),
         "cosine_min": float(pairwise_cosine(X)[~torch.eye(len(X), dtype=torch.bool)].min()),
+    }
+
+
+def centred_digits() -> tuple:
+    """All 1797 digits in [-1, 1] minus their mean image, and the ImageData they came from."""
+    digits = mdata.load_digits()
+    return digits.x - digits.x.mean(0), digits
+
+
+def best_of(result) -> "ReLUDAE":
+    """The model of a batched fit with the lowest loss (mean of the last 50 steps' estimates)."""
+    tail = result.losses[-50:].mean(0)
+    return result.models[int(np.argmin(tail))]
+
+
+# ---------------------------------------------------------------- chapter 2: memorization
+
+CH2 = {
+    "n": 6,  # centred digits with pairwise cosines <= max_cosine
+    "max_cosine": 0.0,
+    "subset_seed": 0,
+    "p": 12,  # over-parameterised: p = 2n
+    "p_exact": 6,  # p = n
+    "sigma": 0.2,
+    "lam": 0.5,
+    "steps": 3000,
+    "seeds": tuple(range(8)),  # trained at once; the lowest loss is kept
+    "lam_sweep": (0.5, 2.0, 2.95, 3.3, 3.9, 4.5),
+    "noise_draws": 20,  # noisy copies per training sample for the spikiness statistics
+    "n_unseen": 4,
+    "seed": 0,
+}
+
+
+@lru_cache(maxsize=None)
+def ch2_memorization() -> dict:
+    """Train p >= n DAEs on separable digits; compare with the single-sample solution."""
+    c = CH2
+    Xall, digits = centred_digits()
+    idx = separable_subset(Xall, c["n"], max_cosine=c["max_cosine"], seed=c["subset_seed"])
+    X = Xall[idx]
+    n, sigma, lam = c["n"], c["sigma"], c["lam"]
+    sq = X.norm(dim=1) ** 2
+    fits = {p: fit_dae(X, p, sigma=sigma, lam=lam, steps=c["steps"], seed=list(c["seeds"]))
+            for p in (c["p"], c["p_exact"])}
+    models = {p: best_of(r) for p, r in fits.items()}
+    out = {"X": X, "index": idx, "image_shape": digits.image_shape, "labels": digits.labels[idx],
+           "sq_norm": sq, "models": models, "seconds": sum(r.seconds for r in fits.values())}
+    # theory: gain m_i and r_i^2 = m_i / ||x_i||^2, and the variant with ||x||_4^4 in the denominator
+    gain_theory = memorization_gain(sq, n, sigma, lam)
+    out["gain_theory"] = gain_theory
+    out["r_theory"] = (gain_theory / sq).sqrt()
+    out["r_printed"] = ((sq - n * lam).clamp_min(0) / (X.pow(4).sum(1) + sigma**2 * sq)).sqrt()
+    g = torch.Generator().manual_seed(c["seed"])
+    Y = X.repeat(c["noise_draws"], 1) + sigma * torch.randn(c["noise_draws"] * n, X.shape[1], generator=g)
+    for p, m in models.items():
+        own = unit_owners(m.W1, X)
+        gains = gains_along_samples(m, X)
+        with torch.no_grad():
+            h = m.representation(Y)
+        alive = own["alive"]
+        hg = grouped_representation(h[:, alive], own["owner"][alive], n)
+        out[p] = {
+            "owners": own,
+            "gains": gains,
+            "r": (gains.clamp_min(0) / sq).sqrt(),
+            "gain_rel_err": ((gains - gain_theory).abs() / gain_theory),
+            "cosine_min": float(own["cosine"][alive].min()),
+            "units_per_sample": torch.bincount(own["owner"][alive], minlength=n),
+            "top1_raw": float(top1_share(h).mean()),
+            "top1_grouped": float(top1_share(hg).mean()),
+            "h_noisy": h[:n],
+        }
+    mp = models[c["p"]]
+    # an unseen digit: the output is (a combination of) stored samples
+    rest = torch.ones(len(Xall), dtype=torch.bool)
+    rest[idx] = False
+    unseen = Xall[rest][torch.randperm(int(rest.sum()), generator=g)[: c["n_unseen"]]]
+    y_unseen = unseen + sigma * torch.randn(unseen.shape, generator=g)
+    with torch.no_grad():
+        f_unseen = mp(y_unseen)
+    cos = (f_unseen / f_unseen.norm(dim=1, keepdim=True)) @ (X / X.norm(dim=1, keepdim=True)).T
+    out["unseen"] = {"x": unseen, "y": y_unseen, "f": f_unseen, "nearest": cos.argmax(1),
+                     "nearest_cosine": cos.max(1).values, "clean_cosine": torch.nn.functional.cosine_similarity(
+                         unseen, X[cos.argmax(1)], dim=1)}
+    # raising lambda: a unit survives only while ||x_i||^2 > n lambda
+    sweep = fit_dae(X, c["p"], sigma=sigma, lam=list(c["lam_sweep"]), steps=c["steps"], seed=c["seed"])
+    rows = []
+    for lam_s, m in zip(c["lam_sweep"], sweep.models):
+        gains = gains_along_samples(m, X)
+        rows.append({"lam": lam_s, "predicted_alive": (sq > n * lam_s), "stored": gains > 0.05,
+                     "gains": gains, "gain_theory": memorization_gain(sq, n, sigma, lam_s)})
+    out["lam_sweep"] = rows
+    return out
+
+
+# ---------------------------------------------------------------- chapter 3: generalization
+
+CH3 = {
+    # Gaussian mixture: 2 clusters, antipodal means (separable), rank-4 covariance
+    "gmm_n": 400,
+    "gmm_K": 2,
+    "gmm_d": 32,
+    "gmm_rank": 4,
+    "gmm_spread": 1.0,
+    "gmm_separation": 5.0,
+    "gmm_p": 16,
+    "gmm_steps": 3000,
+    "gmm_seeds": (0, 1),
+    "sigma": 0.2,
+    "lam": 1e-3,
+    # digits: many centred digits, few units
+    "digits_n": 1000,
+    "digits_p": 16,
+    "digits_sigma": 0.5,
+    "digits_lam": 1e-3,
+    "digits_steps": 2000,
+    "n_test": 200,
+    "seed": 0,
+}
+
+
+@lru_cache(maxsize=None)
+def ch3_gmm_blocks() -> dict:
+    """p << n on a separable mixture: W2 W1^T against the per-cluster Wiener-with-threshold maps."""
+    c = CH3
+    data = mdata.gaussian_mixture(c["gmm_n"], K=c["gmm_K"], d=c["gmm_d"], rank=c["gmm_rank"],
+                                  spread=c["gmm_spread"], separation=c["gmm_separation"], means="simplex",
+                                  seed=c["seed"])
+    X = data.x
+    res = fit_dae(X, c["gmm_p"], sigma=c["sigma"], lam=c["lam"], steps=c["gmm_steps"], seed=list(c["gmm_seeds"]))
+    model = best_of(res)
+    theory = block_prediction(X, data.labels, c["sigma"], c["lam"])
+    with torch.no_grad():
+        M = (model.W2 @ model.W1.T).double()
+        pre = X @ model.W1
+    # which cluster each unit serves: the cluster on whose points it is active
+    active = (pre > 0).double()
+    share = torch.stack([active[data.labels == k].mean(0) for k in range(c["gmm_K"])])  # (K, p)
+    alive = model.W1.detach().norm(dim=0) > 1e-2 * model.W1.detach().norm(dim=0).max()
+    spectra = []
+    for k in range(c["gmm_K"]):
+        units = alive & (share[k] > 0.5)
+        Mk = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
+        learned = torch.linalg.svdvals(Mk)
+        spectra.append({"learned": learned, "s": theory["gains"][k][0], "m": theory["gains"][k][1],
+                        "units": int(units.sum())})
+    g = torch.Generator().manual_seed(c["seed"] + 1)
+    Y = X + c["sigma"] * torch.randn(X.shape, generator=g)
+    test = mdata.gaussian_mixture(c["gmm_n"], K=c["gmm_K"], d=c["gmm_d"], rank=c["gmm_rank"],
+                                  spread=c["gmm_spread"], separation=c["gmm_separation"], means="simplex",
+                                  seed=c["seed"])  # same means and bases: same mixture
+    with torch.no_grad():
+        h = model.representation(Y)
+    return {
+        "data": data,
+        "model": model,
+        "M": M,
+        "theory": theory,
+        "block_rel_err": float((M - theory["M"]).norm() / theory["M"].norm()),
+        "unit_cluster_share": share,
+        "alive": alive,
+        "spectra": spectra,
+        "h": h,
+        "top1_mean": float(top1_share(h).mean()),
+        "seconds": res.seconds,
+        "test": test,
+    }
+
+
+@lru_cache(maxsize=None)
+def ch3_digits() -> dict:
+    """Many digits, few units: eigen-digits, balanced representations, and better denoising of
+    unseen digits than a memorizing model of the same width."""
+    c = CH3
+    Xall, digits = centred_digits()
+    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c["seed"]))
+    train, test = perm[: c["digits_n"]], perm[-c["n_test"]:]
+    p, sigma, lam = c["digits_p"], c["digits_sigma"], c["digits_lam"]
+    X, Xt = Xall[train], Xall[test]
+    gen = best_of(fit_dae(X, p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
+    mem = best_of(fit_dae(X[:p], p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
+    g = torch.Generator().manual_seed(c["seed"] + 2)
+    Yt = Xt + sigma * torch.randn(Xt.shape, generator=g)
+    Ytr = X + sigma * torch.randn(X.shape, generator=g)
+    mean = digits.x.mean(0)
+    with torch.no_grad():
+        f_gen, f_mem = gen(Yt), mem(Yt)
+        h_gen, h_mem = gen.representation(Ytr), mem.representation(Yt)
+        h_gen_test = gen.representation(Yt)
+    # the one-cluster linear prediction of the same width: PCA of the second moment
+    pred = optimal_linear_denoiser(X, sigma, lam, rank=p).double()
+    with torch.no_grad():
+        M = (gen.W2 @ gen.W1.T).double()
+    return {
+        "X": X, "Xt": Xt, "Yt": Yt, "mean": mean, "image_shape": digits.image_shape,
+        "gen": gen, "mem": mem, "X_mem": X[:p],
+        "f_gen": f_gen, "f_mem": f_mem,
+        "psnr_noisy": float(psnr(Yt + mean, Xt + mean).mean()),
+        "psnr_gen": float(psnr(f_gen + mean, Xt + mean).mean()),
+        "psnr_mem": float(psnr(f_mem + mean, Xt + mean).mean()),
+        "top1_gen_train": float(top1_share(h_gen).mean()),
+        "top1_gen_test": float(top1_share(h_gen_test).mean()),
+        "top1_mem_test": float(top1_share(h_mem).mean()),
+        "h_gen_test": h_gen_test, "h_mem_test": h_mem,
+        "linear_rel_err": float((M - pred).norm() / pred.norm()),
+        "column_cosine_to_data": unit_owners(gen.W1, X)["cosine"],
     }

@@ -97,6 +97,80 @@ def _(quick: bool) -> float:
     return ex.ch1_empirical_sampling()["fraction_memorized"]
 
 
+# ---------------------------------------------------------------- chapter 2: memorization
+
+
+@claim(
+    "mem.cosine_min",
+    "ch2",
+    "p >= n on separable digits: every surviving encoder column is a stored training sample "
+    "(min over units of the cosine to its sample, p = 2n)",
+    ">= 0.99",
+)
+def _(quick: bool) -> float:
+    r = ex.ch2_memorization()
+    return min(r[ex.CH2["p"]]["cosine_min"], r[ex.CH2["p_exact"]]["cosine_min"])
+
+
+@claim(
+    "mem.r_rel_err_max",
+    "ch2",
+    "The gain of the units active on x_i along x_i equals (||x_i||^2 - n lam) / (||x_i||^2 + sigma^2), "
+    "i.e. r_i^2 = that / ||x_i||_2^2 (max relative error over samples, p = n and p = 2n)",
+    "<= 0.05",
+)
+def _(quick: bool) -> float:
+    r = ex.ch2_memorization()
+    return max(float(r[p]["gain_rel_err"].max()) for p in (ex.CH2["p"], ex.CH2["p_exact"]))
+
+
+@claim(
+    "mem.top1_share_mean",
+    "ch2",
+    "Spiky representations: mean top-1 share of h on noisy training inputs (units storing the same "
+    "sample counted as one; p = 2n)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return ex.ch2_memorization()[ex.CH2["p"]]["top1_grouped"]
+
+
+# ---------------------------------------------------------------- chapter 3: generalization
+
+
+@claim(
+    "gen.block_rel_err",
+    "ch3",
+    "p << n on a separable Gaussian mixture: ||W2 W1^T - sum_k M_k||_F / ||sum_k M_k||_F with M_k the "
+    "per-cluster Wiener filter with threshold n lam / n_k",
+    "<= 0.05",
+)
+def _(quick: bool) -> float:
+    return ex.ch3_gmm_blocks()["block_rel_err"]
+
+
+@claim(
+    "gen.top1_share_mean",
+    "ch3",
+    "Balanced representations: mean top-1 share of h on noisy samples of the mixture",
+    "<= 0.5",
+)
+def _(quick: bool) -> float:
+    return ex.ch3_gmm_blocks()["top1_mean"]
+
+
+@claim(
+    "gen.psnr_gain_db",
+    "ch3",
+    "On unseen digits, a width-16 DAE trained on 1000 digits denoises better than one of the same width "
+    "trained on 16 (mean PSNR difference, dB)",
+    "> 0",
+)
+def _(quick: bool) -> float:
+    r = ex.ch3_digits()
+    return r["psnr_gen"] - r["psnr_mem"]
+
+
 # ---------------------------------------------------------------- evaluation and command line
 
 
