@@ -364,3 +364,49 @@ def ch3_digits() -> dict:
         "linear_rel_err": float((M - pred).norm() / pred.norm()),
         "column_cosine_to_data": unit_owners(gen.W1, X)["cosine"],
     }
+
+
+# ---------------------------------------------------------------- the website's grids (chapters 2-3)
+
+GRID = {
+    "ns": (4, 16, 64, 256),
+    "ps": (4, 16, 64),
+    "sigmas": (0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
+    "sigma_n": 16,
+    "sigma_p": 32,
+    "sigma": 0.2,
+    "lam": 0.01,
+    "steps": 1500,
+    "n_columns": 8,
+    "seed": 0,
+}
+
+
+def _grid_cell(X, model, sigma, g) -> dict:
+    """What a grid figure shows for one trained model: its largest columns, h of a noisy training
+    input, the mean top-1 share over noisy training inputs."""
+    with torch.no_grad():
+        norms = model.W1.norm(dim=0)
+        top = torch.argsort(norms, descending=True)[: GRID["n_columns"]]
+        h = model.representation(X + sigma * torch.randn(X.shape, generator=g))
+    return {"columns": model.W1.detach()[:, top].T.clone(), "cosine": unit_owners(model.W1, X)["cosine"][top],
+            "h0": h[0], "top1": float(top1_share(h).mean()), "std0": float(h[0].std())}
+
+
+@lru_cache(maxsize=None)
+def regime_grid() -> dict:
+    """DAEs trained on centred digits over a grid of (n, p), and over sigma at one (n, p)."""
+    c = GRID
+    Xall, digits = centred_digits()
+    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c["seed"]))
+    g = torch.Generator().manual_seed(c["seed"] + 1)
+    cells = {}
+    for n in c["ns"]:
+        X = Xall[perm[:n]]
+        for p in c["ps"]:
+            m = fit_dae(X, p, sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=c["seed"]).model
+            cells[(n, p)] = _grid_cell(X, m, c["sigma"], g)
+    X = Xall[perm[: c["sigma_n"]]]
+    res = fit_dae(X, c["sigma_p"], sigma=list(c["sigmas"]), lam=c["lam"], steps=c["steps"], seed=c["seed"])
+    by_sigma = {s: _grid_cell(X, m, s, g) for s, m in zip(c["sigmas"], res.models)}
+    return {"cells": cells, "by_sigma": by_sigma, "image_shape": digits.image_shape}

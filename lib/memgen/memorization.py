@@ -67,3 +67,13 @@ def grouped_representation(h, owner, n) -> torch.Tensor:
     n = check_int("n", n, 1)
     out = torch.zeros(*h.shape[:-1], n, dtype=h.dtype)
     return out.index_add_(-1, owner, h)
+
+
+def storing_units(owners: dict, n: int) -> torch.Tensor:
+    """For each sample 0..n-1, the alive unit of largest norm among those storing it (-1 if none)."""
+    out = torch.full((n,), -1, dtype=torch.long)
+    for i in range(n):
+        mine = torch.nonzero((owners["owner"] == i) & owners["alive"]).flatten()
+        if len(mine):
+            out[i] = mine[torch.argmax(owners["norm"][mine])]
+    return out
