@@ -125,9 +125,10 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
     """
     import time
 
-
     from .fit import fit_dae
+    from .generalization import block_prediction
     from .linear import memorization_gain, optimal_linear_denoiser
+    from .memorization import gains_along_samples, unit_owners
     from .stats import top1_share, unit_std
 
     t0 = time.perf_counter()
@@ -155,11 +156,9 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
     W1, W2 = model.W1.detach(), model.W2.detach()
 
     # encoder columns: the largest-norm ones and their best cosine to a training sample
-    norms = W1.norm(dim=0)
-    units = torch.argsort(norms, descending=True)[: min(_N_UNITS_SHOWN, p)]
-    Wn = W1[:, units] / norms[units].clamp_min(1e-12)
-    Xn = X / X.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    unit_cos = (Xn @ Wn).max(dim=0).values
+    owners = unit_owners(W1, X)
+    units = torch.argsort(owners["norm"], descending=True)[: min(_N_UNITS_SHOWN, p)]
+    unit_cos = owners["cosine"][units]
 
     # codes of noisy inputs (fixed noise draws, so only the model changes between slider moves)
     Z = torch.randn(n + 1, d, generator=g)
@@ -174,9 +173,7 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
 
     # theory
     if p >= n:
-        U = Xn
-        mask = (X @ W1 > 0).to(W1.dtype)
-        learned = (mask * (U @ W1) * (U @ W2)).sum(dim=1)
+        learned = gains_along_samples(model, X)
         predicted = memorization_gain(X.pow(2).sum(dim=1).double(), n, sigma, lam).float()
         rel = (learned - predicted).abs() / predicted.abs().clamp_min(1e-6)
         theory = {"kind": "gain", "learned": learned.numpy(), "predicted": predicted.numpy(),
@@ -184,9 +181,7 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
     else:
         k = min(d, p + 4)
         if dataset == "gmm":
-            lab = labels_all[train_idx]
-            M = sum(optimal_linear_denoiser(X[lab == c].double(), sigma, lam * n / int((lab == c).sum()))
-                    for c in torch.unique(lab).tolist())
+            M = block_prediction(X, labels_all[train_idx], sigma, lam)["M"]
         else:
             M = optimal_linear_denoiser(X.double(), sigma, lam, rank=p)
         mean_mask = (X @ W1 > 0).to(W1.dtype).mean(dim=0)
