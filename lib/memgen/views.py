@@ -263,29 +263,6 @@ def _grid_layout(n_cols: int, image_shape) -> dict:
     return fig.layout.to_plotly_json()
 
 
-def _restyle_slider(frames: list, *, prefix: str, active: int, layout: dict) -> go.Figure:
-    """Like :func:`memgen.figures.slider_figure`, but each step restyles the traces' ``z`` and ``y``
-    in place (Plotly ``update``) instead of animating to a frame: heatmap frames in subplots are not
-    redrawn by ``Plotly.animate``."""
-    start = frames[active]
-    fig = go.Figure(data=list(start["traces"]), layout=layout)
-    steps = []
-    for f in frames:
-        z = [_np(t.z).tolist() if getattr(t, "z", None) is not None else None for t in f["traces"]]
-        bar = [t.type == "bar" for t in f["traces"]]
-        y = [_np(t.y).tolist() if b else None for t, b in zip(f["traces"], bar)]
-        x = [_np(t.x).tolist() if b else None for t, b in zip(f["traces"], bar)]
-        zmin = [None if b else t.zmin for t, b in zip(f["traces"], bar)]
-        zmax = [None if b else t.zmax for t, b in zip(f["traces"], bar)]
-        steps.append({"label": f["name"], "method": "update",
-                      "args": [{"z": z, "y": y, "x": x, "zmin": zmin, "zmax": zmax},
-                               {"title.text": f["layout"]["title"]["text"]}]})
-    fig.update_layout(sliders=[{"active": active, "currentvalue": {"prefix": prefix, "font": {"size": 14}},
-                                "pad": {"t": 40, "b": 10}, "steps": steps}])
-    fig.update_layout(start["layout"])
-    return fig
-
-
 def regime_grid_figure(grid: dict) -> go.Figure:
     """Slider over the (n, p) grid: largest encoder columns and h of a noisy training input."""
     cells = grid["cells"]
@@ -296,7 +273,7 @@ def regime_grid_figure(grid: dict) -> go.Figure:
                        "layout": {"title": {"text": f"n = {n} samples, p = {p} units: mean top-1 share "
                                                     f"{cell['top1']:.2f}, column–sample cosine "
                                                     f"{float(cell['cosine'].mean()):.2f}"}}})
-    return _restyle_slider(frames, prefix="", active=0, layout=_grid_layout(n_cols, grid["image_shape"]))
+    return slider_figure(frames, prefix="", active=0, layout=_grid_layout(n_cols, grid["image_shape"]))
 
 
 def sigma_grid_figure(grid: dict) -> go.Figure:
@@ -307,7 +284,7 @@ def sigma_grid_figure(grid: dict) -> go.Figure:
                "layout": {"title": {"text": f"σ = {s:g}: mean top-1 share {cell['top1']:.2f}, column–sample "
                                             f"cosine {float(cell['cosine'].mean()):.2f}"}}}
               for s, cell in by.items()]
-    return _restyle_slider(frames, prefix="σ = ", active=2, layout=_grid_layout(n_cols, grid["image_shape"]))
+    return slider_figure(frames, prefix="σ = ", active=2, layout=_grid_layout(n_cols, grid["image_shape"]))
 
 
 def regime_heatmap(grid: dict, key: str = "top1") -> go.Figure:

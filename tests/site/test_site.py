@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from site_helpers import PAGES, is_off_machine
 
@@ -71,6 +72,9 @@ def test_plotly_figures_drawn(visit, docname):
     assert not bad, f"{v.url}: plotly figures that did not draw: {bad}"
 
 
+JS_DATA = f"(gd => JSON.stringify(JSON.parse(({JS_SNAPSHOT})(gd)).data))"
+
+
 def test_plotly_sliders_switch_frames(visit, docname):
     v = visit(docname)
     page = v.page
@@ -79,6 +83,7 @@ def test_plotly_sliders_switch_frames(visit, docname):
             continue
         n_steps = page.evaluate("gd => gd.layout.sliders[0].steps.length", gd)
         before = json.loads(page.evaluate(JS_SNAPSHOT, gd))
+        before_data = page.evaluate(JS_DATA, gd)
         rail = gd.query_selector(".slider-container .slider-rail-touch-rect")
         assert rail is not None, f"{v.url}: slider of {gd.get_attribute('id')} has no rail"
         rail.scroll_into_view_if_needed()
@@ -90,7 +95,12 @@ def test_plotly_sliders_switch_frames(visit, docname):
         page.wait_for_function(
             "([gd, target]) => gd.layout.sliders[0].active === target", arg=[gd, target], timeout=10_000
         )
-        page.wait_for_timeout(300)  # the frame is applied right after the slider moves
+        # the frame is applied right after the slider moves; a figure with many heatmaps can take a
+        # while to redraw on a loaded machine, so wait for the drawn data (up to 10 s), not a fixed time
+        try:
+            page.wait_for_function(f"([gd, prev]) => {JS_DATA}(gd) !== prev", arg=[gd, before_data], timeout=10_000)
+        except PlaywrightTimeoutError:
+            pass  # the assertion below reports it
         after = json.loads(page.evaluate(JS_SNAPSHOT, gd))
         assert after["active"] == target
         assert after["data"] != before["data"], (
