@@ -171,6 +171,26 @@ def _(quick: bool) -> float:
     return r["psnr_gen"] - r["psnr_mem"]
 
 
+# ---------------------------------------------------------------- chapter 4: the mixed regime (ids mixed.*, phase.*)
+
+# (chapter 4 claims go here)
+
+
+# ---------------------------------------------------------------- chapter 5: the block-structure theorem (ids thm.*)
+
+# (chapter 5 claims go here)
+
+
+# ---------------------------------------------------------------- chapter 6: a toy diffusion model (ids diff.*)
+
+# (chapter 6 claims go here)
+
+
+# ---------------------------------------------------------------- chapter 7: Jacobians of real denoisers (ids jac.*)
+
+# (chapter 7 claims go here)
+
+
 # ---------------------------------------------------------------- evaluation and command line
 
 
