@@ -15,6 +15,9 @@ One module per concept:
 - :mod:`memgen.stats`       representation statistics (std, top-1 share, l4/l2) and neighbours
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
+- :mod:`memgen.theorem`     the block-structure theorem: separability, mask stability, block purity, loss split
+- :mod:`memgen.experiments_theorem` chapter 5's experiments (default setting, robustness grid, failure modes)
+- :mod:`memgen.views_theorem` chapter 5's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
 """
 

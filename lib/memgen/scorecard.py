@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import experiments as ex
+from . import experiments_theorem as ext
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
@@ -179,6 +180,48 @@ def _(quick: bool) -> float:
 # ---------------------------------------------------------------- chapter 5: the block-structure theorem (ids thm.*)
 
 # (chapter 5 claims go here)
+
+
+@claim(
+    "thm.mask_stability",
+    "ch5",
+    "Default setting (two antipodal clusters, p << n, sigma = 0.2): fraction of noisy training inputs whose "
+    "ReLU pattern on the alive units equals that of the clean input",
+    ">= 0.99",
+)
+def _(quick: bool) -> float:
+    return ext.ch5_blocks()["stability"]
+
+
+@claim(
+    "thm.block_purity",
+    "ch5",
+    "Default setting: fraction of active units that fire for one cluster only",
+    ">= 0.95",
+)
+def _(quick: bool) -> float:
+    return ext.ch5_blocks()["purity"]
+
+
+@claim(
+    "thm.loss_gap_rel",
+    "ch5",
+    "Default setting: (exact loss of the trained network - sum of the closed-form per-cluster optima) / "
+    "that sum",
+    "<= 0.02",
+)
+def _(quick: bool) -> float:
+    return abs(ext.ch5_blocks()["loss_gap_rel"])
+
+
+@claim(
+    "thm.robust_min_purity",
+    "ch5",
+    "Minimum block purity over sigma in {0.2, 1, 5} x optimizer in {SGD, Adam, AdamW, RMSprop}",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return min(r["purity"] for r in ext.ch5_robustness()["rows"])
 
 
 # ---------------------------------------------------------------- chapter 6: a toy diffusion model (ids diff.*)

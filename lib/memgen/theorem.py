@@ -1,0 +1,321 @@
+"""The block-structure theorem (chapter 5): separability, mask stability, block purity, the loss split.
+
+Notation: data rows ``X`` (n, d) with cluster ``labels`` (n,) in 0..K-1, the DAE
+f(y) = W2 [W1^T y]_+ with columns w1_j, w2_j (unit j), noise y = x + sigma eps, eps ~ N(0, I_d),
+and the loss of :mod:`memgen.train`,
+
+    L = (1/n) sum_i E ||f(x_i + sigma eps) - x_i||^2 + lam (||W1||_F^2 + ||W2||_F^2).
+
+- (alpha, beta)-separability (:func:`separability`): cos(x_i, x_j) >= alpha within a cluster and
+  cos(x_i, x_j) <= -beta across clusters. The block solution needs beta >= 0 (non-positively
+  correlated clusters).
+- Mask stability: unit j flips on x + sigma eps exactly when sigma w1_j^T eps crosses -w1_j^T x,
+  and w1_j^T eps ~ N(0, ||w1_j||^2), so P(flip of j) = Phi_bar(gamma_j / sigma) with the unit's
+  margin gamma_j = |w1_j^T x| / ||w1_j||. A union bound over units gives
+  P(mask of x + sigma eps != mask of x) <= sum_j Phi_bar(gamma_j / sigma) (:func:`flip_bound`).
+- The loss split (:func:`loss_split`): with masks frozen at the clean inputs and blocks that are
+  pure (a unit fires on one cluster only) and complete (on every point of it), the loss is a sum of
+  per-cluster linear denoising problems with M_k = W2[:, B_k] W1[:, B_k]^T.
+- Per-cluster optima (:func:`per_cluster_optimum`): each such problem, with the weight decay in its
+  nuclear-norm form 2 lam ||M_k||_*, has the closed-form minimum
+  rho_k sum_j [s_kj - (s_kj - tau_k)_+^2 / (s_kj + sigma^2)], tau_k = n lam / n_k.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._checks import check_float, check_int, check_tensor, make_generator
+
+
+def _labels(labels, n: int) -> torch.Tensor:
+    labels = torch.as_tensor(labels)
+    if labels.shape != (n,) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be an integer tensor of shape ({n},), got {labels.dtype} {tuple(labels.shape)}")
+    if n and int(labels.min()) < 0:
+        raise ValueError("labels must be >= 0")
+    return labels.long()
+
+
+def _weights(model):
+    W1 = model.W1.detach().double()
+    W2 = model.W2.detach().double()
+    return W1, W2
+
+
+def phi_bar(z) -> torch.Tensor:
+    """The standard normal tail P(Z > z), elementwise (float64)."""
+    z = torch.as_tensor(z, dtype=torch.float64)
+    return 0.5 * torch.erfc(z / math.sqrt(2.0))
+
+
+# ---------------------------------------------------------------- separability
+
+
+def separability(X, labels) -> dict:
+    """The (alpha, beta) of a clustered data set: alpha = min cosine within a cluster (over pairs of
+    distinct points; 1 if every cluster has one point), beta = - max cosine across clusters (the data
+    are separable in the sense the block solution needs iff alpha > 0 and beta >= 0).
+
+    Returns ``{"alpha", "beta", "separable", "min_norm", "K", "sizes"}`` (Python floats/ints)."""
+    X = check_tensor("X", X, ndim=2).double()
+    n = X.shape[0]
+    check_int("number of rows of X", n, 2)
+    labels = _labels(labels, n)
+    norms = X.norm(dim=1)
+    if bool((norms == 0).any()):
+        raise ValueError("X must not contain zero rows (their cosine is undefined)")
+    U = X / norms[:, None]
+    C = U @ U.T
+    same = labels[:, None] == labels[None, :]
+    off = ~torch.eye(n, dtype=torch.bool)
+    within = C[same & off]
+    across = C[~same]
+    if across.numel() == 0:
+        raise ValueError("labels must name at least two clusters")
+    alpha = float(within.min()) if within.numel() else 1.0
+    beta = -float(across.max())
+    return {"alpha": alpha, "beta": beta, "separable": alpha > 0 and beta >= 0, "min_norm": float(norms.min()),
+            "K": int(labels.unique().numel()), "sizes": torch.bincount(labels).tolist()}
+
+
+def cone_margin(W, X, labels, units_cluster) -> torch.Tensor:
+    """Margins gamma_ij = sign * w_j^T x_i / ||w_j|| (n, p) of units whose block is ``units_cluster``
+    (p,): the sign is + on points of the unit's own cluster and - elsewhere, so the unit is on the
+    right side of every point iff all its margins are > 0."""
+    W = check_tensor("W", W, ndim=2).double()
+    X = check_tensor("X", X, ndim=2, last_dim=W.shape[0]).double()
+    labels = _labels(labels, X.shape[0])
+    units_cluster = torch.as_tensor(units_cluster).long()
+    if units_cluster.shape != (W.shape[1],):
+        raise ValueError(f"units_cluster must have shape ({W.shape[1]},), got {tuple(units_cluster.shape)}")
+    G = X @ (W / W.norm(dim=0).clamp_min(1e-300))
+    sign = torch.where(labels[:, None] == units_cluster[None, :], 1.0, -1.0).double()
+    return sign * G
+
+
+# ---------------------------------------------------------------- masks and blocks
+
+
+def alive_units(model, *, tol=1e-2) -> torch.Tensor:
+    """Units whose contribution ||w1_j|| ||w2_j|| exceeds ``tol`` times the largest one (p,) bool."""
+    tol = check_float("tol", tol, 0.0, 1.0)
+    W1, W2 = _weights(model)
+    size = W1.norm(dim=0) * W2.norm(dim=0)
+    return size > tol * size.max()
+
+
+def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
+    """Fraction of noisy inputs x_i + sigma eps whose activation pattern (on ``units``, default the
+    alive units) equals that of the clean x_i; ``draws`` noisy copies per point.
+
+    Returns ``{"stability": float, "per_point": (n,) fraction, "flip_rate": (p_units,) per-unit flip
+    frequency, "units": (p,) bool}``."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    sigma = check_float("sigma", sigma, 0.0)
+    draws = check_int("draws", draws, 1)
+    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    W1, _ = _weights(model)
+    W = W1[:, units]
+    g = make_generator(seed)
+    clean = X @ W > 0  # (n, q)
+    same = torch.zeros(X.shape[0], dtype=torch.float64)
+    flips = torch.zeros(W.shape[1], dtype=torch.float64)
+    for _ in range(draws):
+        noisy = (X + sigma * torch.randn(X.shape, generator=g, dtype=torch.float64)) @ W > 0
+        diff = noisy != clean
+        same += (~diff.any(dim=1)).double()
+        flips += diff.double().mean(dim=0)
+    per_point = same / draws
+    return {"stability": float(per_point.mean()), "per_point": per_point, "flip_rate": flips / draws,
+            "units": units}
+
+
+def flip_bound(model, X, sigma, *, units=None) -> dict:
+    """The Gaussian-tail bound of mask flips: per point and unit, P(flip) = Phi_bar(gamma_ij / sigma)
+    with gamma_ij = |w1_j^T x_i| / ||w1_j|| (exact for one unit); per point, the union bound
+    P(any flip) <= min(1, sum_j Phi_bar(gamma_ij / sigma)).
+
+    Returns ``{"unit_prob": (n, q), "bound": (n,), "stability_bound": mean over points of
+    1 - bound, "margin": (n, q) gamma}``."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
+    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    W1, _ = _weights(model)
+    W = W1[:, units]
+    gamma = (X @ W).abs() / W.norm(dim=0).clamp_min(1e-300)
+    prob = phi_bar(gamma / sigma)
+    bound = prob.sum(dim=1).clamp_max(1.0)
+    return {"unit_prob": prob, "bound": bound, "stability_bound": float((1 - bound).mean()), "margin": gamma}
+
+
+def activation_rates(model, X, labels, *, units=None) -> torch.Tensor:
+    """R[j, k] = fraction of cluster k's rows of ``X`` on which unit j is active; (q, K) for the
+    ``units`` (default: alive) in order."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    labels = _labels(labels, X.shape[0])
+    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    W1, _ = _weights(model)
+    active = (X @ W1[:, units] > 0).double()
+    K = int(labels.max()) + 1
+    return torch.stack([active[labels == k].mean(0) for k in range(K)], dim=1)
+
+
+def block_purity(model, X, labels, *, units=None, min_rate=0.0) -> dict:
+    """Block structure read off the activations on ``X`` (clean points, or noisy copies with their
+    clusters' labels).
+
+    A unit *fires for* cluster k if it is active on more than ``min_rate`` of the cluster's rows
+    (default 0: on any row). Among the active units (alive and firing for some cluster):
+    ``purity`` = fraction that fire for one cluster only; ``completeness`` = fraction of the pure
+    units active on every row of their cluster. ``cluster`` (q,) is each unit's main cluster
+    (-1 if silent), ``rates`` (q, K) the activation rates."""
+    min_rate = check_float("min_rate", min_rate, 0.0, 1.0)
+    R = activation_rates(model, X, labels, units=units)
+    fires = R > min_rate
+    nfire = fires.sum(dim=1)
+    active = nfire > 0
+    pure = nfire == 1
+    cluster = torch.where(active, R.argmax(dim=1), torch.full_like(nfire, -1))
+    complete = pure & (R.max(dim=1).values >= 1.0)
+    n_active = int(active.sum())
+    return {
+        "purity": float(pure.sum()) / n_active if n_active else float("nan"),
+        "completeness": float(complete.sum()) / max(1, int(pure.sum())),
+        "cluster": cluster,
+        "rates": R,
+        "n_active": n_active,
+        "block_sizes": [int((cluster == k).sum()) for k in range(R.shape[1])],
+    }
+
+
+# ---------------------------------------------------------------- losses
+
+
+def frozen_mask_loss(model, X, sigma, lam) -> dict:
+    """The DAE loss with each mask frozen at its clean input, in closed form (float64):
+    (1/n) sum_i [||W2 D_i W1^T x_i - x_i||^2 + sigma^2 ||W2 D_i W1^T||_F^2] + lam (||W1||^2 + ||W2||^2).
+    Equal to the true loss when no noise draw flips a mask. Returns ``{"data", "penalty", "total"}``."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    sigma = check_float("sigma", sigma, 0.0)
+    lam = check_float("lam", lam, 0.0)
+    W1, W2 = _weights(model)
+    pre = X @ W1
+    D = (pre > 0).double()
+    R = (pre * D) @ W2.T - X
+    Q = D.T @ D  # sum_i d_i d_i^T
+    data = (R.pow(2).sum() + sigma**2 * (Q * (W1.T @ W1) * (W2.T @ W2)).sum()) / X.shape[0]
+    penalty = lam * (W1.pow(2).sum() + W2.pow(2).sum())
+    return {"data": float(data), "penalty": float(penalty), "total": float(data + penalty)}
+
+
+def dae_loss_exact(model, X, sigma, lam, *, draws=200, seed=0) -> dict:
+    """The DAE loss: the frozen-mask closed form plus a Monte Carlo estimate (``draws`` per point) of
+    the flip correction Delta = (1/n) sum_i E[||f(y) - x_i||^2 - ||W2 D_i W1^T y - x_i||^2], which is
+    zero on every draw that flips no mask. Returns ``{"frozen", "correction", "total",
+    "flip_fraction"}`` (flip_fraction: draws with any flipped unit, over all units)."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    sigma = check_float("sigma", sigma, 0.0)
+    draws = check_int("draws", draws, 1)
+    frozen = frozen_mask_loss(model, X, sigma, lam)["total"]
+    W1, W2 = _weights(model)
+    D = (X @ W1 > 0).double()
+    g = make_generator(seed)
+    corr, flipped = 0.0, 0.0
+    for _ in range(draws):
+        Y = X + sigma * torch.randn(X.shape, generator=g, dtype=torch.float64)
+        A = Y @ W1
+        Dy = (A > 0).double()
+        true = ((A * Dy) @ W2.T - X).pow(2).sum(1)
+        lin = ((A * D) @ W2.T - X).pow(2).sum(1)
+        corr += float((true - lin).mean())
+        flipped += float((Dy != D).any(dim=1).double().mean())
+    corr /= draws
+    return {"frozen": frozen, "correction": corr, "total": frozen + corr, "flip_fraction": flipped / draws}
+
+
+def per_cluster_problem(M, Xk, sigma, tau) -> float:
+    """Cluster k's linear problem at M: mean_i ||(M - I) x_i||^2 + sigma^2 ||M||_F^2 + 2 tau ||M||_*
+    over the rows x_i of ``Xk`` (float)."""
+    M = check_tensor("M", M, ndim=2, dtype=torch.float64)
+    Xk = check_tensor("Xk", Xk, ndim=2, last_dim=M.shape[0], dtype=torch.float64)
+    sigma = check_float("sigma", sigma, 0.0)
+    tau = check_float("tau", tau, 0.0)
+    risk = (Xk @ M.T - Xk).pow(2).sum(1).mean() + sigma**2 * M.pow(2).sum()
+    return float(risk + 2 * tau * torch.linalg.svdvals(M).sum())
+
+
+def per_cluster_optimum(X, labels, sigma, lam, *, widths=None) -> dict:
+    """The sum of the per-cluster optima, in closed form:
+    L* = sum_k rho_k sum_j [s_kj - (s_kj - tau_k)_+^2 / (s_kj + sigma^2)], rho_k = n_k / n,
+    tau_k = n lam / n_k, s_kj the eigenvalues of S_k = X_k^T X_k / n_k. ``widths``: units per block
+    (list of K ints); a block narrower than its filter keeps only its largest gains (each dropped
+    direction then costs s_kj). Returns ``{"total", "per_cluster": [rho_k * optimum_k], "rank":
+    [number of positive gains]}``."""
+    X = check_tensor("X", X, ndim=2).double()
+    n = X.shape[0]
+    labels = _labels(labels, n)
+    sigma = check_float("sigma", sigma, 0.0)
+    lam = check_float("lam", lam, 0.0)
+    ks = labels.unique().tolist()
+    if widths is not None and len(widths) != len(ks):
+        raise ValueError(f"widths must list {len(ks)} block widths, got {len(widths)}")
+    per, ranks = [], []
+    for i, k in enumerate(ks):
+        Xk = X[labels == k]
+        nk = len(Xk)
+        tau = n * lam / nk
+        s = torch.linalg.eigvalsh(Xk.T @ Xk / nk).flip(0).clamp_min(0)
+        gain = (s - tau).clamp_min(0).pow(2) / (s + sigma**2).clamp_min(1e-300)
+        if widths is not None:
+            gain[check_int("widths entry", widths[i], 0):] = 0.0
+        per.append(nk / n * float((s - gain).sum()))
+        ranks.append(int((gain > 0).sum()))
+    return {"total": sum(per), "per_cluster": per, "rank": ranks}
+
+
+def loss_split(model, X, labels, sigma, lam, *, cluster=None) -> dict:
+    """The frozen-mask loss against its split into per-cluster problems.
+
+    ``cluster`` (p,): the block of each unit (-1: not in a block), default from
+    :func:`block_purity` on ``X`` (dead units: -1). Cluster k's term is
+    rho_k [mean_{i in C_k} ||(M_k - I) x_i||^2 + sigma^2 ||M_k||_F^2] + lam (||W1[:, B_k]||^2 +
+    ||W2[:, B_k]||^2) with M_k = W2[:, B_k] W1[:, B_k]^T; the units in no block add their weight decay
+    to ``rest``. When every block is pure and complete, ``sum`` equals the frozen-mask loss
+    ``frozen`` exactly. Also returns each block's lower bound rho_k * optimum_k and the nuclear-norm
+    gap lam (||W1,k||^2 + ||W2,k||^2) - 2 lam ||M_k||_* >= 0 (zero iff balanced)."""
+    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    n = X.shape[0]
+    labels = _labels(labels, n)
+    sigma = check_float("sigma", sigma, 0.0)
+    lam = check_float("lam", lam, 0.0)
+    W1, W2 = _weights(model)
+    if cluster is None:
+        alive = alive_units(model)
+        full = torch.full((model.p,), -1, dtype=torch.long)
+        full[alive] = block_purity(model, X, labels, units=alive)["cluster"]
+        cluster = full
+    cluster = torch.as_tensor(cluster).long()
+    if cluster.shape != (model.p,):
+        raise ValueError(f"cluster must have shape ({model.p},), got {tuple(cluster.shape)}")
+    terms, balance, blocks = [], [], []
+    K = int(labels.max()) + 1
+    for k in range(K):
+        B = cluster == k
+        Xk = X[labels == k]
+        Mk = W2[:, B] @ W1[:, B].T
+        risk = (Xk @ Mk.T - Xk).pow(2).sum(1).mean() + sigma**2 * Mk.pow(2).sum()
+        pen = lam * (W1[:, B].pow(2).sum() + W2[:, B].pow(2).sum())
+        nuc = 2 * lam * torch.linalg.svdvals(Mk).sum()
+        terms.append(float(len(Xk) / n * risk + pen))
+        balance.append(float(pen - nuc))
+        blocks.append(Mk)
+    rest = cluster < 0
+    rest_pen = float(lam * (W1[:, rest].pow(2).sum() + W2[:, rest].pow(2).sum()))
+    frozen = frozen_mask_loss(model, X, sigma, lam)["total"]
+    total = sum(terms) + rest_pen
+    return {"terms": terms, "rest": rest_pen, "sum": total, "frozen": frozen,
+            "split_rel_err": abs(total - frozen) / frozen, "balance_gap": balance, "blocks": blocks,
+            "cluster": cluster}
