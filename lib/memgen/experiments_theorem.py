@@ -59,12 +59,12 @@ CH5 = {
     "rob_lr": {"sgd": 4e-3, "adam": 1e-2, "adamw": 1e-2, "rmsprop": 3e-3},
     "rob_steps": 2000,
     "rob_noise_draws": 4,
-    "rob_eval_draws": 100,
+    "rob_eval_draws": 50,
     # where the assumptions fail: noise level and cluster overlap (default data otherwise)
     "fail_sigmas": (0.2, 0.5, 1.0, 2.0, 4.0),
-    "fail_separations": (6.0, 3.0, 2.0, 1.0, 0.5, 0.0),
-    "fail_steps": 2500,
-    "fail_draws": 100,
+    "fail_separations": (6.0, 3.0, 2.0, 1.0, 0.0),
+    "fail_steps": 2000,
+    "fail_draws": 50,
     "seed": 0,
 }
 

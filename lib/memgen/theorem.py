@@ -60,7 +60,7 @@ def separability(X, labels) -> dict:
     are separable in the sense the block solution needs iff alpha > 0 and beta >= 0).
 
     Returns ``{"alpha", "beta", "separable", "min_norm", "K", "sizes"}`` (Python floats/ints)."""
-    X = check_tensor("X", X, ndim=2).double()
+    X = check_tensor("X", X, ndim=2, dtype=None).double()
     n = X.shape[0]
     check_int("number of rows of X", n, 2)
     labels = _labels(labels, n)
@@ -85,8 +85,8 @@ def cone_margin(W, X, labels, units_cluster) -> torch.Tensor:
     """Margins gamma_ij = sign * w_j^T x_i / ||w_j|| (n, p) of units whose block is ``units_cluster``
     (p,): the sign is + on points of the unit's own cluster and - elsewhere, so the unit is on the
     right side of every point iff all its margins are > 0."""
-    W = check_tensor("W", W, ndim=2).double()
-    X = check_tensor("X", X, ndim=2, last_dim=W.shape[0]).double()
+    W = check_tensor("W", W, ndim=2, dtype=None).double()
+    X = check_tensor("X", X, ndim=2, last_dim=W.shape[0], dtype=None).double()
     labels = _labels(labels, X.shape[0])
     units_cluster = torch.as_tensor(units_cluster).long()
     if units_cluster.shape != (W.shape[1],):
@@ -113,7 +113,7 @@ def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
 
     Returns ``{"stability": float, "per_point": (n,) fraction, "flip_rate": (p_units,) per-unit flip
     frequency, "units": (p,) bool}``."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     draws = check_int("draws", draws, 1)
     units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
@@ -140,7 +140,7 @@ def flip_bound(model, X, sigma, *, units=None) -> dict:
 
     Returns ``{"unit_prob": (n, q), "bound": (n,), "stability_bound": mean over points of
     1 - bound, "margin": (n, q) gamma}``."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
     units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
     W1, _ = _weights(model)
@@ -154,7 +154,7 @@ def flip_bound(model, X, sigma, *, units=None) -> dict:
 def activation_rates(model, X, labels, *, units=None) -> torch.Tensor:
     """R[j, k] = fraction of cluster k's rows of ``X`` on which unit j is active; (q, K) for the
     ``units`` (default: alive) in order."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     labels = _labels(labels, X.shape[0])
     units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
     W1, _ = _weights(model)
@@ -198,7 +198,7 @@ def frozen_mask_loss(model, X, sigma, lam) -> dict:
     """The DAE loss with each mask frozen at its clean input, in closed form (float64):
     (1/n) sum_i [||W2 D_i W1^T x_i - x_i||^2 + sigma^2 ||W2 D_i W1^T||_F^2] + lam (||W1||^2 + ||W2||^2).
     Equal to the true loss when no noise draw flips a mask. Returns ``{"data", "penalty", "total"}``."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     lam = check_float("lam", lam, 0.0)
     W1, W2 = _weights(model)
@@ -216,7 +216,7 @@ def dae_loss_exact(model, X, sigma, lam, *, draws=200, seed=0) -> dict:
     the flip correction Delta = (1/n) sum_i E[||f(y) - x_i||^2 - ||W2 D_i W1^T y - x_i||^2], which is
     zero on every draw that flips no mask. Returns ``{"frozen", "correction", "total",
     "flip_fraction"}`` (flip_fraction: draws with any flipped unit, over all units)."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     draws = check_int("draws", draws, 1)
     frozen = frozen_mask_loss(model, X, sigma, lam)["total"]
@@ -254,7 +254,7 @@ def per_cluster_optimum(X, labels, sigma, lam, *, widths=None) -> dict:
     (list of K ints); a block narrower than its filter keeps only its largest gains (each dropped
     direction then costs s_kj). Returns ``{"total", "per_cluster": [rho_k * optimum_k], "rank":
     [number of positive gains]}``."""
-    X = check_tensor("X", X, ndim=2).double()
+    X = check_tensor("X", X, ndim=2, dtype=None).double()
     n = X.shape[0]
     labels = _labels(labels, n)
     sigma = check_float("sigma", sigma, 0.0)
@@ -286,7 +286,7 @@ def loss_split(model, X, labels, sigma, lam, *, cluster=None) -> dict:
     to ``rest``. When every block is pure and complete, ``sum`` equals the frozen-mask loss
     ``frozen`` exactly. Also returns each block's lower bound rho_k * optimum_k and the nuclear-norm
     gap lam (||W1,k||^2 + ||W2,k||^2) - 2 lam ||M_k||_* >= 0 (zero iff balanced)."""
-    X = check_tensor("X", X, ndim=2, last_dim=model.d).double()
+    X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     n = X.shape[0]
     labels = _labels(labels, n)
     sigma = check_float("sigma", sigma, 0.0)
