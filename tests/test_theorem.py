@@ -171,3 +171,18 @@ def test_impure_unit_lowers_purity():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_failure_figure_has_one_frame_per_setting():
+    from memgen.views_theorem import failure_figure
+
+    def row(v, units):
+        return {"value": v, "alpha": 0.5, "beta": 0.2, "stability": 0.9, "purity": 1.0, "completeness": 0.8,
+                "loss_gap_rel": -0.01, "rates": torch.rand(units, 2, generator=torch.Generator().manual_seed(units))}
+
+    fig = failure_figure({"sigma": [row(0.2, 5), row(1.0, 3), row(4.0, 4)]}, "sigma")
+    assert [f.name for f in fig.frames] == ["0.2", "1", "4"]
+    assert all(len(f.data) == 2 for f in fig.frames)
+    # the bars show |loss gap|, and frames with fewer units are padded to the same width
+    assert fig.frames[0].data[1].y[-1] == pytest.approx(0.01)
+    assert {len(f.data[0].z[0]) for f in fig.frames} == {5}

@@ -77,6 +77,8 @@ def robustness_heatmaps(table: dict) -> go.Figure:
                                  text=np.round(Z, 3), texttemplate="%{text}", showscale=False,
                                  hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>"), row=1, col=c)
     fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(showticklabels=False, col=2)
+    fig.update_yaxes(showticklabels=False, col=3)
     fig.update_layout(height=330, margin={"t": 50})
     return fig
 
