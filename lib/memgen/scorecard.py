@@ -185,8 +185,8 @@ def _(quick: bool) -> float:
 @claim(
     "thm.mask_stability",
     "ch5",
-    "Default setting (two antipodal clusters, p << n, sigma = 0.2): fraction of noisy training inputs whose "
-    "ReLU pattern on the alive units equals that of the clean input",
+    "Default setting (two antipodal clusters, width p much smaller than n, sigma = 0.2): fraction of noisy "
+    "training inputs whose ReLU pattern on the alive units equals that of the clean input",
     ">= 0.99",
 )
 def _(quick: bool) -> float:
