@@ -15,6 +15,9 @@ One module per concept:
 - :mod:`memgen.stats`       representation statistics (std, top-1 share, l4/l2) and neighbours
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
+- :mod:`memgen.diffusion`   the toy diffusion model: time-conditioned ReLU denoiser, x0 loss, trajectories, copies
+- :mod:`memgen.experiments_diffusion` chapter 6's experiments (memorizing and generalizing toy diffusion)
+- :mod:`memgen.views_diffusion` chapter 6's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
 """
 

@@ -77,12 +77,15 @@ def train_models(progress: bool = False) -> dict:
 
 
 def write_checkpoints(models: dict, folder=CHECKPOINT_DIR) -> dict:
-    """Save ``{kind}.pt`` for both models, ``training.json`` (loss curves, seconds) and ``SHA256SUMS``."""
+    """Save ``{kind}.pt`` for both models, ``training.json`` (loss curves) and ``SHA256SUMS``.
+
+    Every file is a function of the settings and the seed only (no timings, no dates), so running
+    the script again on the same platform reproduces the checksums."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for kind in KINDS:
         save_checkpoint(models[kind]["model"], folder / f"{kind}.pt")
-    meta = {kind: {"seconds": round(models[kind]["seconds"], 1), "loss_window": LOSS_WINDOW,
+    meta = {kind: {"loss_window": LOSS_WINDOW,
                    "loss_curve": [round(float(v), 5) for v in models[kind]["loss_curve"]]} for kind in KINDS}
     (folder / "training.json").write_text(json.dumps(meta, indent=1) + "\n")
     names = [f"{kind}.pt" for kind in KINDS] + ["training.json"]
@@ -115,7 +118,7 @@ def load_models(folder=CHECKPOINT_DIR) -> dict:
     data = ch6_data()
     return {kind: {"model": load_checkpoint(folder / f"{kind}.pt", sums[f"{kind}.pt"]),
                    "X": data["X_mem"] if kind == "mem" else data["X_gen"],
-                   "loss_curve": np.asarray(meta[kind]["loss_curve"]), "seconds": meta[kind]["seconds"]}
+                   "loss_curve": np.asarray(meta[kind]["loss_curve"]), "seconds": None}
             for kind in KINDS}
 
 
@@ -123,7 +126,8 @@ def load_models(folder=CHECKPOINT_DIR) -> dict:
 def ch6_models() -> dict:
     """Both models: loaded from the shipped checkpoints (checksums verified) when they are there, else
     trained here (for instance in Colab, where the repository's data/ folder is not installed).
-    ``{"mem": {...}, "gen": {...}}`` with model, X, loss_curve, seconds (training time), source."""
+    ``{"mem": {...}, "gen": {...}}`` with model, X, loss_curve, seconds (training time here, None when
+    loaded), source ("checkpoint" or "trained")."""
     if (CHECKPOINT_DIR / "SHA256SUMS").is_file():
         models, source = load_models(), "checkpoint"
     else:
