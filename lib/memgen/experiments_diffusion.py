@@ -135,6 +135,7 @@ def ch6_models() -> dict:
         models, source = train_models(progress=True), "trained"
     for m in models.values():
         m["source"] = source
+        m["model"].requires_grad_(False)  # inference only from here on
     return models
 
 
@@ -147,12 +148,11 @@ def ch6_sampling() -> dict:
     sigmas = sigma_schedule(CH6["n_steps"], CH6["sigma_max"], CH6["sigma_min"])
     d = models["mem"]["X"].shape[1]
     x_T = CH6["sigma_max"] * torch.randn(CH6["n_samples"], d, generator=torch.Generator().manual_seed(CH6["seed"] + 1))
-    keep = list(range(CH6["n_show"]))
     out = {"sigmas": sigmas, "x_T": x_T}
     t0 = time.perf_counter()
     for kind, m in models.items():
         g = torch.Generator().manual_seed(CH6["seed"] + 2)
-        traj = record_trajectory(m["model"], x_T, sigmas, sampler="ancestral", generator=g, keep=keep)
+        traj = record_trajectory(m["model"], x_T, sigmas, sampler="ancestral", generator=g)
         pf = record_trajectory(m["model"], x_T, sigmas, sampler="probability_flow", keep=[])
         stats = copy_statistics(traj["final"], m["X"])
         pf_stats = copy_statistics(pf["final"], m["X"])
@@ -165,6 +165,9 @@ def ch6_sampling() -> dict:
             "pf_copy_fraction": float((pf_stats["ratio"] < CH6["copy_ratio"]).double().mean()),
             "final_std": float(traj["std"][-1].mean()),
             "final_top1": float(traj["top1"][-1].mean()),
+            # per step: the fraction of the guesses D(x_t; sigma_t) that are already copies
+            "guess_copy": torch.tensor([float((copy_statistics(traj["denoised"][t], m["X"])["ratio"]
+                                               < CH6["copy_ratio"]).double().mean()) for t in range(len(traj["sigma"]))]),
         }
     out["seconds"] = time.perf_counter() - t0
     out["std_ratio"] = out["mem"]["final_std"] / out["gen"]["final_std"]

@@ -30,11 +30,11 @@ def _heat(img, image_shape, axis: int, lim: float) -> go.Heatmap:
                       hovertemplate="%{z:.2f}<extra></extra>")
 
 
-def trajectory_figure(res: dict, image_shape, *, every: int = 3) -> go.Figure:
-    """Slider over sampling steps: x_t and D(x_t; sigma_t) of the first samples under both models (rows),
-    and h(x_t; sigma_t) of sample 0 under each model (bars)."""
+def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3) -> go.Figure:
+    """Slider over sampling steps: x_t and D(x_t; sigma_t) of the first ``n_show`` samples under both
+    models (rows), and h(x_t; sigma_t) of sample 0 under each model (bars)."""
     traj = {k: res[k]["traj"] for k in ("mem", "gen")}
-    T, k = traj["mem"]["x"].shape[:2]
+    T, k = traj["mem"]["x"].shape[0], n_show
     steps = sorted(set(range(0, T, every)) | {T - 1})
     rows = [("mem", "x"), ("mem", "denoised"), ("gen", "x"), ("gen", "denoised")]
     lim = 1.6
@@ -69,27 +69,33 @@ def trajectory_figure(res: dict, image_shape, *, every: int = 3) -> go.Figure:
         base.update_yaxes(title={"text": labels[r], "font": {"size": 11}}, visible=True, showticklabels=False,
                           showgrid=False, zeroline=False, row=r + 1, col=1)
     hmax = max(float(traj[kind]["h"][:, 0].max()) for kind in ("mem", "gen"))
-    base.update_xaxes(title_text="hidden unit (memorizing model, sample 0)", row=5, col=1)
-    base.update_xaxes(title_text="hidden unit (generalizing model, sample 0)", row=5, col=k // 2 + 1)
+    base.update_xaxes(title_text="unit j (memorizing, sample 0)", row=5, col=1)
+    base.update_xaxes(title_text="unit j (generalizing, sample 0)", row=5, col=k // 2 + 1)
     base.update_yaxes(title_text="h(xₜ; σₜ)", range=[0, 1.05 * hmax], row=5, col=1)
     base.update_yaxes(range=[0, 1.05 * hmax], row=5, col=k // 2 + 1)
-    base.update_layout(height=900, showlegend=False, margin={"t": 60, "b": 40, "l": 70, "r": 10})
-    return slider_figure(frames, prefix="step ", active=0, layout=base.layout.to_plotly_json())
+    base.update_layout(height=940, showlegend=False, margin={"t": 60, "b": 40, "l": 70, "r": 10})
+    fig = slider_figure(frames, prefix="step ", active=0, layout=base.layout.to_plotly_json())
+    fig.layout.sliders[0].pad = {"t": 70, "b": 10}
+    return fig
 
 
 def spikiness_figure(res: dict) -> go.Figure:
-    """Mean std and mean top-1 share of h along the trajectory (all samples), both models."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["mean std of h", "mean top-1 share of h"],
-                        horizontal_spacing=0.1)
+    """Along the trajectory (all samples), both models: the fraction of guesses D(x_t; sigma_t) that
+    are copies, the mean std and the mean top-1 share of h."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["guesses D(xₜ; σₜ) that are copies", "mean std of h",
+                                                        "mean top-1 share of h"], horizontal_spacing=0.08)
     for kind in ("mem", "gen"):
         traj = res[kind]["traj"]
         sigma = _np(traj["sigma"])
-        for c, key in enumerate(("std", "top1")):
-            v = _np(traj[key])
-            fig.add_trace(go.Scatter(x=sigma, y=v.mean(1), mode="lines+markers", marker={"size": 4},
+        series = [_np(res[kind]["guess_copy"]), _np(traj["std"]).mean(1), _np(traj["top1"]).mean(1)]
+        for c, v in enumerate(series):
+            fig.add_trace(go.Scatter(x=sigma, y=v, mode="lines+markers", marker={"size": 4},
                                      line={"color": COLORS[kind]}, name=NAMES[kind], showlegend=c == 0,
                                      hovertemplate="σ = %{x:.3f}: %{y:.3f}<extra></extra>"), row=1, col=c + 1)
-    fig.update_xaxes(type="log", autorange="reversed", title_text="σ (sampling runs right to left → left to right)")
+    ticks = [2, 1, 0.5, 0.2, 0.1, 0.05, 0.02]
+    fig.update_xaxes(type="log", autorange="reversed", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
+                     title_text="σ (sampling goes left to right)")
+    fig.update_yaxes(range=[-0.03, 1.03], row=1, col=1)
     fig.update_layout(height=380, legend={"orientation": "h", "y": -0.3}, margin={"t": 50})
     return fig
 
@@ -103,7 +109,7 @@ def nearest_figure(res: dict, X: dict, image_shape, n: int = 8) -> go.Figure:
         s = res[kind]["copies"]
         idx = _np(s["index"][:n])
         rows += [final, _np(X[kind])[idx]]
-        titles += [f"cos {float(s['cosine'][j]):.3f}, ratio {float(s['ratio'][j]):.2f}" for j in range(n)]
+        titles += [f"cos {float(s['cosine'][j]):.3f}<br>d₁/d₂ {float(s['ratio'][j]):.2f}" for j in range(n)]
         titles += [""] * n
     fig = make_subplots(rows=4, cols=n, horizontal_spacing=0.01, vertical_spacing=0.06, subplot_titles=titles)
     for r, imgs in enumerate(rows):
@@ -120,7 +126,7 @@ def nearest_figure(res: dict, X: dict, image_shape, n: int = 8) -> go.Figure:
         fig.update_yaxes(title={"text": label, "font": {"size": 11}}, visible=True, showticklabels=False,
                          showgrid=False, zeroline=False, row=r + 1, col=1)
     fig.update_annotations(font_size=10)
-    fig.update_layout(height=560, margin={"l": 80, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(height=620, margin={"l": 80, "r": 10, "t": 60, "b": 10},
                       title="Final samples (each image on its own grey scale) and their nearest training digits")
     return fig
 
