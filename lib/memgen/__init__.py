@@ -18,6 +18,9 @@ One module per concept:
 - :mod:`memgen.theorem`     the block-structure theorem: separability, mask stability, block purity, loss split
 - :mod:`memgen.experiments_theorem` chapter 5's experiments (default setting, robustness grid, failure modes)
 - :mod:`memgen.views_theorem` chapter 5's figures
+- :mod:`memgen.diffusion`   the toy diffusion model: time-conditioned ReLU denoiser, x0 loss, trajectories, copies
+- :mod:`memgen.experiments_diffusion` chapter 6's experiments (memorizing and generalizing toy diffusion)
+- :mod:`memgen.views_diffusion` chapter 6's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
 """
 

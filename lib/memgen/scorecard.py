@@ -21,6 +21,7 @@ from typing import Callable
 
 from . import experiments as ex
 from . import experiments_theorem as ext
+from . import experiments_diffusion as ed
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
@@ -226,7 +227,62 @@ def _(quick: bool) -> float:
 
 # ---------------------------------------------------------------- chapter 6: a toy diffusion model (ids diff.*)
 
-# (chapter 6 claims go here)
+
+
+@claim(
+    "diff.mem_copy_fraction",
+    "ch6",
+    "A toy diffusion model (tied ReLU denoiser with a learned gain of sigma, p = 256) trained on 5 centred "
+    "digits samples copies: fraction of 200 ancestral samples whose direction is 3 times closer to its "
+    "nearest training digit than to the second nearest (d1/d2 < 1/3)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_sampling()["mem"]["copy_fraction"]
+
+
+@claim(
+    "diff.gen_copy_fraction",
+    "ch6",
+    "The same model trained on 1500 centred digits does not: fraction of its 200 samples that are copies "
+    "(d1/d2 < 1/3)",
+    "<= 0.1",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_sampling()["gen"]["copy_fraction"]
+
+
+@claim(
+    "diff.copy_test_false_positive",
+    "ch6",
+    "The copy test is not too easy on digits: fraction of 297 held-out real digits that it calls copies of "
+    "the 1500 training digits (d1/d2 < 1/3)",
+    "<= 0.01",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_calibration()["gen"]["ratio_fp"]
+
+
+@claim(
+    "diff.mem_vs_gen_spikiness_ratio",
+    "ch6",
+    "Spikier representations when memorizing: mean std of h at the final sampling step, memorizing model "
+    "over generalizing model (the std is not scale-free: ||h||^2 = a(sigma) x^T (D - s x), see chapter 6)",
+    ">= 2",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_sampling()["std_ratio"]
+
+
+@claim(
+    "diff.mem_vs_gen_top1_ratio",
+    "ch6",
+    "Spikier representations when memorizing, scale-free: mean top-1 share of h at the final sampling step, "
+    "memorizing model over generalizing model",
+    ">= 2",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_sampling()["top1_ratio"]
 
 
 # ---------------------------------------------------------------- chapter 7: Jacobians of real denoisers (ids jac.*)
