@@ -16,6 +16,9 @@ One module per concept:
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
+- :mod:`memgen.colab`       the chapters' Colab notebooks and install cell (make notebooks)
+- :mod:`memgen.course`      chapter facts (titles, times, exercises) for the course guide
+- :mod:`memgen.student`     the student build's configuration (make student)
 """
 
 __version__ = "0.1.0"
