@@ -158,7 +158,9 @@ class ChapterTable(SphinxDirective):
         rows = []
         for ch in course.chapters(root):
             self.env.note_dependency(str(ch.path))
-            exercises = "<br>".join(f"{{ref}}`{e.title} <{e.label}>`" for e in ch.exercises if e.label)
+            # the link text is plain; the title after it may hold math
+            exercises = "<br>".join(f"{{numref}}`Exercise %s <{e.label}>`: {e.title}"
+                                    for e in ch.exercises if e.label)
             rows.append(f"| {{ref}}`{ch.number}. {ch.title} <{ch.label}>` | {ch.estimated_time} | {exercises} |")
         text = ["| chapter | estimated time | exercises |", "|---|---|---|", *rows]
         container = nodes.container(classes=["chapter-table"])

@@ -81,24 +81,25 @@ def test_student_build_has_every_page():
     assert not missing, f"pages missing from the student build: {missing}"
 
 
-@pytest.mark.parametrize("docname", CHAPTERS)
-def test_student_build_has_exercises_but_no_solutions(docname: str):
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_student_build_has_exercises_but_no_solutions(doc: str):
     _require(STUDENT_HTML_DIR / "index.html", "make student")
-    full, student = _solutions(HTML_DIR / f"{docname}.html"), _solutions(STUDENT_HTML_DIR / f"{docname}.html")
-    assert len(full.solutions) >= 3 and full.exercises >= 3, f"{docname}: the full build lacks solutions"
-    assert student.exercises == full.exercises, f"{docname}: the student build lost exercises"
-    assert student.solutions == [], f"{docname}: the student build still has {len(student.solutions)} solutions"
-    text = _plain(STUDENT_HTML_DIR / f"{docname}.html")
+    full, student = _solutions(HTML_DIR / f"{doc}.html"), _solutions(STUDENT_HTML_DIR / f"{doc}.html")
+    assert len(full.solutions) >= 3 and full.exercises >= 3, f"{doc}: the full build lacks solutions"
+    assert student.exercises == full.exercises, f"{doc}: the student build lost exercises"
+    assert student.solutions == [], f"{doc}: the student build still has {len(student.solutions)} solutions"
+    text = _plain(STUDENT_HTML_DIR / f"{doc}.html")
     for solution in full.solutions:
         words = re.sub(r"\s+", " ", solution).replace("Solution to", "").strip()
         snippet = max(re.split(r"[$\\{}]", words), key=len).strip()[:60]  # a stretch of plain prose
-        assert snippet and snippet not in text, f"{docname}: solution text {snippet!r} is in the student build"
+        assert snippet and snippet not in text, f"{doc}: solution text {snippet!r} is in the student build"
 
 
 def test_student_build_says_it_is_the_student_edition():
     _require(STUDENT_HTML_DIR / "index.html", "make student")
-    assert "Student edition" in (STUDENT_HTML_DIR / "index.html").read_text(encoding="utf-8")
-    assert "Student edition" not in (HTML_DIR / "index.html").read_text(encoding="utf-8")
+    for doc in PAGES:
+        assert "Student edition" in (STUDENT_HTML_DIR / f"{doc}.html").read_text(encoding="utf-8"), doc
+        assert "Student edition" not in (HTML_DIR / f"{doc}.html").read_text(encoding="utf-8"), doc
 
 
 @pytest.fixture(scope="module")
@@ -145,12 +146,12 @@ def _open(browser, url: str, screenshot: Path | None) -> dict:
     return seen
 
 
-@pytest.mark.parametrize("docname", PAGES)
-def test_student_page_loads(browser, student_url, docname: str):
-    shot = SCREENSHOT_DIR / "student" / f"{docname.rsplit('/', 1)[-1]}.png"
-    seen = _open(browser, f"{student_url}/{docname}.html", shot)
-    assert not seen["errors"], f"{docname} (student): {seen['errors']}"
-    assert not seen["external"], f"{docname} (student) fetched from other hosts: {seen['external']}"
+@pytest.mark.parametrize("doc", PAGES)
+def test_student_page_loads(browser, student_url, doc: str):
+    shot = SCREENSHOT_DIR / "student" / f"{doc.rsplit('/', 1)[-1]}.png"
+    seen = _open(browser, f"{student_url}/{doc}.html", shot)
+    assert not seen["errors"], f"{doc} (student): {seen['errors']}"
+    assert not seen["external"], f"{doc} (student) fetched from other hosts: {seen['external']}"
     assert shot.stat().st_size > 10_000
 
 
@@ -190,9 +191,9 @@ def test_archive_references_nothing_off_machine(unzipped: Path):
     assert not offenders, "archived pages load resources from other machines:\n  " + "\n  ".join(offenders)
 
 
-@pytest.mark.parametrize("docname", CHAPTERS[:1] + ["chapters/preface"] if CHAPTERS else ["chapters/preface"])
-def test_archive_opens_from_file_urls(browser, unzipped: Path, docname: str):
-    seen = _open(browser, (unzipped / f"{docname}.html").as_uri(), None)
-    assert not seen["external"], f"{docname} (archive, file://) fetched from other hosts: {seen['external']}"
+@pytest.mark.parametrize("doc", CHAPTERS[:1] + ["chapters/preface"] if CHAPTERS else ["chapters/preface"])
+def test_archive_opens_from_file_urls(browser, unzipped: Path, doc: str):
+    seen = _open(browser, (unzipped / f"{doc}.html").as_uri(), None)
+    assert not seen["external"], f"{doc} (archive, file://) fetched from other hosts: {seen['external']}"
     bad = [f for f in seen["figures"] if not f["drawn"]]
-    assert not bad, f"{docname} (archive, file://): figures not drawn: {bad}"
+    assert not bad, f"{doc} (archive, file://): figures not drawn: {bad}"
