@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from site_helpers import ARCHIVE, HTML_DIR, PAGES, SCREENSHOT_DIR, STUDENT_HTML_DIR, VIEWPORT, is_off_machine
+from conftest import JS_READY
 from test_site import JS_FIGURES, _ResourceScanner
 
 CHAPTERS = [d for d in PAGES if Path(d).name.startswith("ch")]
@@ -135,9 +136,11 @@ def _open(browser, url: str, screenshot: Path | None) -> dict:
     page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     page.goto(url, wait_until="load")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.plotly-graph-div')].every(gd => gd.querySelector('.main-svg'))",
-        timeout=20_000)
+    page.evaluate(JS_READY)  # MathJax typeset, plotly figures drawn, widgets rendered
+    try:
+        page.wait_for_load_state("networkidle", timeout=10_000)
+    except Exception:  # noqa: BLE001 - a page that keeps polling is reported by other checks
+        pass
     seen["figures"] = page.evaluate(JS_FIGURES)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
