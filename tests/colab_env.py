@@ -72,9 +72,15 @@ def colab_venv() -> Path:
 def build_wheel(venv: Path, out_dir: Path) -> Path:
     """A wheel of the local checkout, built offline with the venv's setuptools."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # build from a copy, so that setuptools' build/ and *.egg-info never land in the checkout
+    src = out_dir / "src"
+    for name in ("pyproject.toml", "README.md"):
+        src.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "lib", src / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
     subprocess.run(
         [str(_python(venv)), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out_dir), str(ROOT)],
+         "--wheel-dir", str(out_dir), str(src)],
         check=True, env=_offline_env(venv),
     )
     (wheel,) = out_dir.glob("memgen-*.whl")
