@@ -2,7 +2,9 @@
 #
 # The two entry points (documented in README.md):
 #   make book   create .venv and the web assets if missing, then build the book into _build/html
-#   make test   everything `make book` does, plus Debian chromium if missing, then the test suite
+#   make test   everything `make book` does, plus Debian chromium if missing, the student build and
+#               the offline archive, then the test suite
+# Others: make student, make archive, make notebooks, make serve, make scorecard, make clean.
 #
 # Works on a fresh clone with no network beyond the package registries (PyPI, npm, Debian).
 
@@ -25,13 +27,20 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 JB_BUILD := jupyter-book build . --builder html -n -W --keep-going
 
-.PHONY: help book test env assets serve clean distclean constraints
+.PHONY: help book test env assets serve clean distclean constraints notebooks notebooks-check student archive scorecard
+
+STUDENT_HTML := _build/student/_build/html
+ARCHIVE      := _build/spiky-or-balanced-site.zip
 
 help:
-	@echo "make book   build the book into _build/html (creates .venv, node_modules, _vendor if missing)"
-	@echo "make test   build the book, then run pytest over tests/ (unit tests and site tests)"
-	@echo "make serve  serve _build/html on http://127.0.0.1:8000"
-	@echo "make clean  remove _build and _vendor;  make distclean: also .venv and node_modules"
+	@echo "make book       build the book into _build/html (creates .venv, node_modules, _vendor if missing)"
+	@echo "make test       build the book, the student build and the archive, then run pytest over tests/"
+	@echo "make student    build the student edition (solutions removed) into $(STUDENT_HTML)"
+	@echo "make archive    zip the built site for offline use into $(ARCHIVE)"
+	@echo "make notebooks  regenerate the Colab notebooks chapters/*.ipynb from the chapters (commit them)"
+	@echo "make scorecard  print the reproduction scorecard (exit status 1 if a claim fails)"
+	@echo "make serve      serve _build/html on http://127.0.0.1:8000 (STUDENT=1: the student build)"
+	@echo "make clean      remove _build and _vendor;  make distclean: also .venv and node_modules"
 
 # --- environment -------------------------------------------------------------------------------
 
@@ -70,8 +79,36 @@ $(LIB_STAMP): $(LIB_SOURCES)
 # Sphinx only re-reads changed pages and jupyter-cache only re-executes changed notebooks, so an
 # up-to-date rebuild is cheap. A failed build forgets Sphinx's environment, so the next build
 # re-reads every page and reports its warnings again instead of passing on unchanged pages.
-book: assets $(LIB_STAMP)
+# The Colab copies of the chapters must match their sources: `make book` fails loudly (and says to
+# run `make notebooks`) instead of publishing launch buttons that open stale notebooks.
+book: assets $(LIB_STAMP) notebooks-check
 	@$(JB_BUILD) || { rm -rf _build/.doctrees; echo "make book: the build failed (warnings are errors)" >&2; exit 1; }
+
+# Colab notebooks: chapters/<stem>.ipynb from chapters/<stem>.md (no outputs), and every chapter's
+# install cell from repository.url / repository.branch in _config.yml. Commit the result.
+notebooks: env
+	$(BIN)/python -m memgen.colab
+
+notebooks-check: env
+	@$(BIN)/python -m memgen.colab --check
+
+# The student edition: the same book with the exercises' solutions removed. It reuses the full
+# build's execution cache (no chapter runs twice) and has its own Sphinx environment.
+student: assets $(LIB_STAMP) notebooks-check
+	@cfg=$$($(BIN)/python -m memgen.student .); \
+	$(JB_BUILD) --config "$$cfg" --path-output _build/student || \
+	  { rm -rf _build/student/_build/.doctrees; echo "make student: the build failed (warnings are errors)" >&2; exit 1; }
+
+# A zip of the built site that works offline: unzip it anywhere and open index.html, or serve the
+# folder (python3 -m http.server). Every asset is inside; nothing is fetched from the network.
+archive: book
+	@rm -f $(ARCHIVE)
+	cd _build && rm -rf spiky-or-balanced-site && cp -r html spiky-or-balanced-site && \
+	  $(BIN)/python -m zipfile -c $(notdir $(ARCHIVE)) spiky-or-balanced-site && rm -rf spiky-or-balanced-site
+	@echo "wrote $(ARCHIVE) ($$(du -h $(ARCHIVE) | cut -f1))"
+
+scorecard: env
+	$(BIN)/python -m memgen.scorecard
 
 # --- tests -------------------------------------------------------------------------------------
 
@@ -83,16 +120,17 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 # pytest exit status 5 means it collected no tests: report it and fail.
-test: $(CHROMIUM) book
+test: $(CHROMIUM) book student archive
 	@rc=0; $(BIN)/python -m pytest tests || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "make test: pytest collected no tests (exit status 5)" >&2; fi; \
 	exit $$rc
 
 # --- conveniences ------------------------------------------------------------------------------
 
+SERVE_DIR = $(if $(STUDENT),$(STUDENT_HTML),_build/html)
 serve:
-	@test -f _build/html/index.html || { echo "no _build/html: run make book first" >&2; exit 1; }
-	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html 8000
+	@test -f $(SERVE_DIR)/index.html || { echo "no $(SERVE_DIR): run make $(if $(STUDENT),student,book) first" >&2; exit 1; }
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(SERVE_DIR) 8000
 
 clean:
 	rm -rf _build _vendor

@@ -22,6 +22,9 @@ One module per concept:
 - :mod:`memgen.experiments_diffusion` chapter 6's experiments (memorizing and generalizing toy diffusion)
 - :mod:`memgen.views_diffusion` chapter 6's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
+- :mod:`memgen.colab`       the chapters' Colab notebooks and install cell (make notebooks)
+- :mod:`memgen.course`      chapter facts (titles, times, exercises) for the course guide
+- :mod:`memgen.student`     the student build's configuration (make student)
 """
 
 __version__ = "0.1.0"

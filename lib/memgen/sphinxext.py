@@ -17,7 +17,15 @@ It makes the built website work with no network and with no console errors:
    404s) and (b) gives
    MathJax 3 the ``MathJax.Hub.Queue`` entry point of MathJax 2 that the widgets call to typeset
    their labels (otherwise every widget raises ``Cannot read properties of undefined``).
-5. It removes duplicate ``<script>`` entries: sphinx-thebe registers its inline configuration
+5. It points each page's Colab launch button at the page's Colab copy, ``<docname>.ipynb`` in the
+   repository (written by ``make notebooks``, :mod:`memgen.colab`), and removes the launch buttons
+   from notebook pages that have no Colab copy (the scorecard): Colab cannot open a MyST ``.md``.
+6. It provides the ``{chapter-table}`` directive (the course guide's table of chapters, estimated
+   times and exercises, read from the sources of the chapters in ``_toc.yml``, :mod:`memgen.course`),
+   and lets ``{ref}`text <chN>``` to a chapter that is not in the table of contents yet render as
+   its plain text (course pages name the planned chapters); a missing label of a chapter that IS in
+   the table of contents still fails the build.
+7. It removes duplicate ``<script>`` entries: sphinx-thebe registers its inline configuration
    during reading, and Sphinx 7.4 then lists it twice (``None`` vs ``''`` file name), which raises
    ``Identifier 'THEBE_JS_URL' has already been declared`` on every page.
 """
@@ -25,10 +33,14 @@ It makes the built website work with no network and with no console errors:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
 from sphinx.config import Config
 from sphinx.errors import ConfigError
 
@@ -111,10 +123,74 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     files[:] = unique
 
 
+def _colab_launch_links(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    buttons = context.get("header_buttons")
+    if not isinstance(buttons, list):
+        return
+    theme = app.config.html_theme_options or {}
+    book_relpath = str(theme.get("path_to_docs", "") or "").strip("/")
+    ipynb = Path(app.srcdir, f"{pagename}.ipynb")
+    for group in list(buttons):
+        if not (isinstance(group, dict) and group.get("label") == "launch-buttons"):
+            continue
+        if not ipynb.is_file():
+            buttons.remove(group)  # no Colab copy: a launch link would open a file Colab cannot read
+            continue
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if button.get("text") == "Colab" and "/blob/" in url:
+                head = url.split("/blob/", 1)[0]
+                branch = url.split("/blob/", 1)[1].split("/", 1)[0]
+                relpath = f"{book_relpath}/{pagename}.ipynb" if book_relpath else f"{pagename}.ipynb"
+                button["url"] = f"{head}/blob/{branch}/{relpath}"
+
+
+class ChapterTable(SphinxDirective):
+    """``{chapter-table}``: one row per chapter of ``_toc.yml``: title, estimated time, exercises."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from . import course
+
+        root = Path(self.env.srcdir)
+        self.env.note_dependency(str(root / "_toc.yml"))
+        rows = []
+        for ch in course.chapters(root):
+            self.env.note_dependency(str(ch.path))
+            # the link text is plain; the title after it may hold math
+            exercises = "<br>".join(f"{{numref}}`Exercise %s <{e.label}>`: {e.title}"
+                                    for e in ch.exercises if e.label)
+            rows.append(f"| {{ref}}`{ch.number}. {ch.title} <{ch.label}>` | {ch.estimated_time} | {exercises} |")
+        text = ["| chapter | estimated time | exercises |", "|---|---|---|", *rows]
+        container = nodes.container(classes=["chapter-table"])
+        self.state.nested_parse(StringList(text, source=self.env.docname), self.content_offset, container)
+        return [container]
+
+
+def _planned_chapter_refs(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
+    """Resolve ``{ref}`... <chN>``` to a chapter not in ``_toc.yml`` yet as its plain text."""
+    if node.get("refdomain") != "std" or node.get("reftype") != "ref" or not node.get("refexplicit"):
+        return None
+    match = re.fullmatch(r"ch(\d+)", node.get("reftarget", ""))
+    if match is None:
+        return None
+    from .colab import toc_docnames
+
+    number = int(match.group(1))
+    in_toc = any(re.match(rf"ch0*{number}(_|$)", Path(doc).name) for doc in toc_docnames(app.srcdir))
+    if in_toc:
+        return None  # the chapter exists: its label must too (Sphinx warns, -W fails the build)
+    return nodes.inline("", contnode.astext(), classes=["planned-chapter"])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     os.environ[BOOK_BUILD_ENV] = "1"
     # before sphinx.builders.html's own html_static_path check (priority 800)
     app.connect("config-inited", _stage_assets, priority=400)
     app.connect("html-page-context", _add_page_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=900)  # after everyone else's scripts
+    app.connect("html-page-context", _colab_launch_links, priority=600)  # after the theme's buttons (501)
+    app.add_directive("chapter-table", ChapterTable)
+    app.connect("missing-reference", _planned_chapter_refs)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
