@@ -8,7 +8,7 @@ Every function is seeded: a rebuild gives the same numbers and figures.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from .cache import experiment
 
 import numpy as np
 import torch
@@ -49,7 +49,7 @@ CH1 = {
 }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch1_linear_identity() -> dict:
     """Monte Carlo against the closed form E||M(x+sigma eps)-x||^2 = ||(M-I)x||^2 + sigma^2||M||_F^2."""
     X = mdata.load_digits(n=CH1["identity_n"], seed=CH1["seed"]).x
@@ -71,7 +71,7 @@ def ch1_linear_identity() -> dict:
     }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch1_tweedie_check() -> dict:
     """Tweedie's formula: the empirical score against torch autograd of log p_sigma."""
     X = mdata.load_digits(n=CH1["tweedie_n"], seed=CH1["seed"]).x
@@ -85,7 +85,7 @@ def ch1_tweedie_check() -> dict:
     return {"max_abs_err": err, "score_scale": grad.abs().max().item()}
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch1_empirical_sampling() -> dict:
     """Sample with the empirical optimal denoiser on digits and measure the copies."""
     X = mdata.load_digits(n=CH1["sampling_n"], seed=CH1["seed"]).x
@@ -103,7 +103,7 @@ def toy_points_2d() -> torch.Tensor:
     return torch.cat([ring, torch.zeros(1, 2)])
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch1_toy_denoiser_frames(grid_size: int = 21, extent: float = 1.6) -> dict:
     """Where the empirical denoiser sends a grid of noisy points in 2-D, for each sigma."""
     X = toy_points_2d()
@@ -114,7 +114,7 @@ def ch1_toy_denoiser_frames(grid_size: int = 21, extent: float = 1.6) -> dict:
     return {"X": X, "grid": grid, "outputs": outputs}
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch1_first_dae() -> dict:
     """A first trained DAE on a few digits and its representation h."""
     digits = mdata.load_digits(seed=CH1["seed"])
@@ -191,7 +191,7 @@ CH2 = {
 }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch2_memorization() -> dict:
     """Train p >= n DAEs on separable digits; compare with the single-sample solution."""
     c = CH2
@@ -279,7 +279,7 @@ CH3 = {
 }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch3_gmm_blocks() -> dict:
     """p << n on a separable mixture: W2 W1^T against the per-cluster Wiener-with-threshold maps."""
     c = CH3
@@ -323,7 +323,7 @@ def ch3_gmm_blocks() -> dict:
     }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch3_digits() -> dict:
     """Many digits, few units: eigen-digits, balanced representations, and better denoising of
     unseen digits than a memorizing model of the same width."""
@@ -385,7 +385,7 @@ def _grid_cell(X, model, sigma, g) -> dict:
             "h0": h[0], "top1": float(top1_share(h).mean()), "std0": float(h[0].std())}
 
 
-@lru_cache(maxsize=None)
+@experiment
 def regime_grid() -> dict:
     """DAEs trained on centred digits over a grid of (n, p), and over sigma at one (n, p)."""
     c = GRID

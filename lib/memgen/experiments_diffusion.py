@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
+from .cache import experiment
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ CH6 = {
 }
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch6_data() -> dict:
     """Centred digits: the 5 memorized ones (pairwise cosines <= 0), 1500 for generalization, the rest held out."""
     Xall, digits = centred_digits()
@@ -122,7 +122,7 @@ def load_models(folder=CHECKPOINT_DIR) -> dict:
             for kind in KINDS}
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch6_models() -> dict:
     """Both models: loaded from the shipped checkpoints (checksums verified) when they are there, else
     trained here (for instance in Colab, where the repository's data/ folder is not installed).
@@ -139,7 +139,7 @@ def ch6_models() -> dict:
     return models
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch6_sampling() -> dict:
     """Sample ``n_samples`` digits from each model with the ancestral VE sampler (the same initial
     noise and the same sampler noise for both), recording the trajectory; and with the deterministic
@@ -175,7 +175,7 @@ def ch6_sampling() -> dict:
     return out
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch6_calibration() -> dict:
     """The copy criterion on real digits that are copies of nothing: held-out digits against each
     training set (the false-positive rate of each criterion)."""

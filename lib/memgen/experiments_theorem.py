@@ -7,7 +7,7 @@ seeded: a rebuild gives the same numbers and figures.
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from .cache import experiment
 
 import numpy as np
 import torch
@@ -103,7 +103,7 @@ def measure(model, X, labels, sigma, lam, *, draws, seed=0) -> dict:
 # ---------------------------------------------------------------- separability of the book's data
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch5_separability() -> list:
     """(alpha, beta) of the book's datasets: rows ``{"name", "alpha", "beta", "separable", "K", "n"}``."""
     rows = []
@@ -133,7 +133,7 @@ def ch5_separability() -> list:
 # ---------------------------------------------------------------- the default setting
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch5_blocks() -> dict:
     """Train the default setting with fit_dae and measure everything the theorem says."""
     c = CH5
@@ -182,7 +182,7 @@ def ch5_blocks() -> dict:
 # ---------------------------------------------------------------- robustness: sigma x optimizer
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch5_robustness() -> dict:
     """The same small mixture trained with train_dae for every sigma and optimizer (12 runs).
 
@@ -213,7 +213,7 @@ def ch5_robustness() -> dict:
 # ---------------------------------------------------------------- where the assumptions fail
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch5_failure() -> dict:
     """Default data over a range of sigma (one batched fit), and over separations (overlapping
     clusters). Returns ``{"sigma": [rows], "separation": [rows]}``; each row holds the measures of
