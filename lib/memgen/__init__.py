@@ -13,8 +13,12 @@ One module per concept:
 - :mod:`memgen.denoisers`   the empirical optimal denoiser, its score (Tweedie)
 - :mod:`memgen.sampling`    samplers with one denoiser signature and a per-step callback
 - :mod:`memgen.stats`       representation statistics (std, top-1 share, l4/l2) and neighbours
+- :mod:`memgen.mixed`       the mixed regime: duplicated samples, threshold multiplicity, AUROC
+- :mod:`memgen.phase`       batched (n, p) grids and the memorization phase diagram
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
+- :mod:`memgen.experiments_mixed` chapter 4's experiments (mixed regime, phase diagram)
+- :mod:`memgen.views_mixed` chapter 4's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
 """
 
