@@ -48,8 +48,9 @@ def test_batched_and_one_by_one_agree():
     b = phase_maps(train_one_by_one(X, **kw), X, 0.2)
     assert a["frac"].shape == (2, 2) and a["top1_all"].shape == (2, 2, 3)
     np.testing.assert_allclose(a["frac"], b["frac"], atol=0.2)
-    # p = 1 stores at most one sample; p = n + 2 stores all
-    assert a["frac"][1, 0] <= 0.25 and a["frac"][1, 1] == 1.0 and b["frac"][1, 1] == 1.0
+    # p = 1 stores at most one of 4 samples; p = n + 2 stores (nearly) all, in both ways of training
+    assert a["frac"][1, 0] <= 0.25 and b["frac"][1, 0] <= 0.25
+    assert a["frac"][1, 1] >= 0.75 and b["frac"][1, 1] >= 0.75
 
 
 def test_readouts_on_constructed_networks():
