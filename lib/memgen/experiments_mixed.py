@@ -203,4 +203,4 @@ def phase_diagram() -> dict:
     return {"X": X, "maps": maps, "boundary": boundary(frac, c["ns"], c["ps"], level=c["level"]),
             "frac_over_min": float(frac[over].min()), "frac_over_mean": float(frac[over].mean()),
             "frac_under_max": float(frac[under].max()), "seconds": grid["seconds"], "n_models": len(grid["cells"]),
-            "max_abs_cos": float(cos.max())}
+            "max_abs_cos": float(cos.max()), "mean_abs_cos": float(cos[np.triu_indices(len(cos), 1)].mean())}
