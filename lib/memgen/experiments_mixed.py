@@ -39,6 +39,7 @@ MIXED = {
     "stored_cosine": 0.95,
     "detect_m": 12,  # the detector runs on the sweep's models at this multiplicity
     "draws": 8,  # noisy copies per sample for the spikiness scores
+    "n_show": 12,  # distinct samples shown in the representation figure
     "fpr": 0.01,
     # competition for units: the same data at multiplicity detect_m, narrower networks
     "competition_ps": (4, 6, 8, 10, 12, 14, 16, 20),
@@ -147,7 +148,7 @@ def ch4_detector() -> dict:
     out["bulk_rel_err"] = float((M_bulk - theory["M"]).norm() / theory["M"].norm())
     out["n_dup_units"], out["n_bulk_units"] = int(dup_units.sum()), int(bulk_units.sum())
     g = torch.Generator().manual_seed(c["seed"] + 1)
-    show = torch.cat([torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[:12]],
+    show = torch.cat([torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[: c["n_show"]]],
                       torch.nonzero(is_dup).flatten()])
     Y = X[show] + c["sigma"] * torch.randn(len(show), X.shape[1], generator=g)
     with torch.no_grad():

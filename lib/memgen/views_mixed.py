@@ -21,7 +21,7 @@ def multiplicity_figure(sw: dict) -> go.Figure:
     """Slider over the multiplicity m: each duplicated sample's trained gain (mean over seeds) against
     the per-cluster prediction (||x||^2 - n lam / m) / (||x||^2 + sigma^2)."""
     sq, m_star = _np(sw["sq"]), _np(sw["m_star"])
-    labels = [f"‖x‖² = {s:.0f} (m* = {t:.1f})" for s, t in zip(sq, m_star)]
+    labels = [f"‖x‖² = {s:.0f}<br>m* = {t:.1f}" for s, t in zip(sq, m_star)]
     frames = []
     for m in sorted({r["m"] for r in sw["rows"]}):
         rows = [r for r in sw["rows"] if r["m"] == m]
@@ -35,12 +35,15 @@ def multiplicity_figure(sw: dict) -> go.Figure:
                            marker={"size": 12, "color": "#c03030"}, customdata=stored,
                            hovertemplate="%{x}<br>gain %{y:.3f}<br>stored in %{customdata:.0%} of seeds<extra></extra>"),
             ],
-            "layout": {"title": {"text": f"m = {m} copies each (n = {rows[0]['n_rows']} rows): "
+            "layout": {"title": {"text": f"multiplicity m = {m} (n = {rows[0]['n_rows']} rows): "
                                          f"{int(round(stored.sum()))} of {len(sq)} duplicated samples stored"}},
         })
-    return slider_figure(frames, prefix="multiplicity m = ", active=0,
-                         layout={"yaxis": {"range": [-0.03, 0.8], "title": "gain along x"}, "height": 440,
-                                 "margin": {"t": 60, "b": 40}, "legend": {"orientation": "h", "y": 1.04, "x": 0.5}})
+    fig = slider_figure(frames, prefix="multiplicity m = ", active=0,
+                         layout={"yaxis": {"range": [-0.03, 0.8], "title": "gain along x"}, "height": 480,
+                                 "xaxis": {"tickangle": 0}, "margin": {"t": 60, "b": 40},
+                                 "legend": {"orientation": "h", "y": 1.04, "x": 0.5}})
+    fig.layout.sliders[0].pad = {"t": 80, "b": 10}  # room for the two-line tick labels
+    return fig
 
 
 def onset_figure(sw: dict, lam: float, n_bulk: int) -> go.Figure:
@@ -66,7 +69,10 @@ def representation_figure(det: dict) -> go.Figure:
     """h of noisy copies of some distinct samples and of every duplicated sample (rows), over units."""
     H = _np(det["h_show"])
     dup = _np(det["show_is_dup"])
-    names = [("duplicated " if d else "distinct ") + str(i) for i, d in enumerate(dup)]
+    names, counts = [], {True: 0, False: 0}
+    for d in dup.tolist():
+        names.append(("duplicated " if d else "distinct ") + str(counts[d]))
+        counts[d] += 1
     fig = go.Figure(go.Heatmap(z=H, y=names, colorscale="Viridis", colorbar={"title": "h"},
                                hovertemplate="%{y}, unit %{x}: %{z:.3f}<extra></extra>"))
     fig.update_layout(title=f"h of noisy training samples (m = {det['m']})", xaxis_title="hidden unit",
@@ -115,9 +121,10 @@ def phase_figure(ph: dict) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
                         subplot_titles=["memorized fraction (stored column, cos ≥ 0.95)",
                                         "spikiness: mean top-1 share of h"])
-    for col, Z, name, cb_x in ((1, F, "memorized", 0.43), (2, T, "top-1", 1.0)):
+    for col, Z in ((1, F), (2, T)):  # one colour scale, 0 to 1, for both maps
         fig.add_trace(go.Heatmap(z=Z, x=ps, y=ns, zmin=0, zmax=1, colorscale="Viridis", text=text,
-                                 hovertemplate="%{text}<extra></extra>", colorbar={"x": cb_x, "len": 0.9, "title": name}),
+                                 hovertemplate="%{text}<extra></extra>", showscale=col == 2,
+                                 colorbar={"len": 0.9, "title": "fraction<br>or share"}),
                       row=1, col=col)
         fig.add_trace(go.Scatter(x=ph["boundary"], y=ns, mode="lines+markers", name="memorized fraction = 0.5",
                                  line={"color": "white", "width": 3}, marker={"size": 5}, showlegend=col == 1,
