@@ -67,26 +67,33 @@ def loss_and_grads(W1, W2, X, Y, sigma, lam, *, tied=False, weights=None):
     s2 = (sigma**2).astype(np.float32)[:, None, None]
     lam32 = lam.astype(np.float32)[:, None, None]
     W2T = np.ascontiguousarray(W2.transpose(0, 2, 1))
-    if weights is None:
-        w = np.full((1, n, 1), 1.0 / n, dtype=np.float32)
+    if weights is None:  # a scalar: no extra pass over the data-sized arrays
+        w = np.float32(1.0 / n)
+        wK = np.float32(1.0 / (n * K))
     else:
         w = np.asarray(weights, dtype=np.float32)[:, :, None]  # (B, n, 1)
+        wK = np.tile(w, (1, K, 1)) / K
+
+    def wsum(A, wts):  # sum_i wts_i ||A_i||^2 per model
+        if np.ndim(wts) == 0:
+            return np.einsum("bnd,bnd->b", A, A) * wts
+        return np.einsum("bnd,bnd,bn->b", A, A, wts[:, :, 0])
+
     # closed-form part, masks frozen at the clean inputs
     pre = X @ W1  # (B, n, p)
     D = (pre > 0).astype(np.float32)
     h = pre * D
     R = h @ W2T - X  # (B, n, d)
-    Rw = R * w
+    Dw = D * w  # the weights go on the (B, n, p) side, the smaller one when p <= d
     G1 = W1.transpose(0, 2, 1) @ W1
     G2 = G1 if tied else W2T @ W2
-    Q = (D.transpose(0, 2, 1) @ (D * w)) * s2  # sigma^2 sum_i w_i d_i d_i^T
-    loss = np.einsum("bnd,bnd->b", Rw, R) + np.einsum("bij,bij,bij->b", Q, G1, G2)
-    gW2 = 2.0 * (Rw.transpose(0, 2, 1) @ h) + 2.0 * (W2 @ (Q * G1))
-    gW1 = X.T @ (2.0 * (Rw @ W2) * D) + 2.0 * (W1 @ (Q * G2))
+    Q = (D.transpose(0, 2, 1) @ Dw) * s2  # sigma^2 sum_i w_i d_i d_i^T
+    loss = wsum(R, w) + np.einsum("bij,bij,bij->b", Q, G1, G2)
+    gW2 = 2.0 * (R.transpose(0, 2, 1) @ (h * w)) + 2.0 * (W2 @ (Q * G1))
+    gW1 = X.T @ (2.0 * (R @ W2) * Dw) + 2.0 * (W1 @ (Q * G2))
     # Monte Carlo correction: zero on every draw whose mask equals the clean mask
     DK = np.tile(D, (1, K, 1))
     XK = np.tile(X, (K, 1))
-    wK = np.tile(w, (1, K, 1)) / K
     A = Y @ W1
     Dy = (A > 0).astype(np.float32)
     H, Hl = A * Dy, A * DK
@@ -94,10 +101,9 @@ def loss_and_grads(W1, W2, X, Y, sigma, lam, *, tied=False, weights=None):
     R1 -= XK
     R2 = Hl @ W2T
     R2 -= XK
-    R1w, R2w = R1 * wK, R2 * wK
-    loss = loss + (np.einsum("bnd,bnd->b", R1w, R1) - np.einsum("bnd,bnd->b", R2w, R2))
-    gW2 += 2.0 * (R1w.transpose(0, 2, 1) @ H - R2w.transpose(0, 2, 1) @ Hl)
-    gW1 += 2.0 * (Y.transpose(0, 2, 1) @ ((R1w @ W2) * Dy - (R2w @ W2) * DK))
+    loss = loss + (wsum(R1, wK) - wsum(R2, wK))
+    gW2 += 2.0 * (R1.transpose(0, 2, 1) @ (H * wK) - R2.transpose(0, 2, 1) @ (Hl * wK))
+    gW1 += 2.0 * (Y.transpose(0, 2, 1) @ ((R1 @ W2) * (Dy * wK) - (R2 @ W2) * (DK * wK)))
     # weight decay lam (||W1||^2 + ||W2||^2)
     pen = np.einsum("bdp,bdp->b", W1, W1) + np.einsum("bdp,bdp->b", W2, W2)
     loss = loss + lam * pen
