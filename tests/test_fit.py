@@ -205,3 +205,19 @@ def test_bad_weights_and_units(kwargs, match):
     args = {"p": 2, "sigma": 0.1, "lam": 0.0, "steps": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
         fit_dae(X, **args)
+
+
+def test_shared_noise():
+    """One noise draw for the whole batch: identical models stay identical; for one model it is the
+    default stream."""
+    X = mdata.load_digits(n=6, seed=0).x
+    kw = {"sigma": 0.3, "lam": 0.05, "steps": 30}
+    a = fit_dae(X, 5, seed=[0, 0], shared_noise=True, **kw)
+    np.testing.assert_array_equal(a.losses[:, 0], a.losses[:, 1])
+    b = fit_dae(X, 5, seed=[0, 0], **kw)  # own draws per model
+    assert not np.array_equal(b.losses[:, 0], b.losses[:, 1])
+    np.testing.assert_array_equal(fit_dae(X, 5, seed=3, shared_noise=True, **kw).losses,
+                                  fit_dae(X, 5, seed=3, **kw).losses)
+    # per-model noise levels with shared draws: the draws are scaled per model
+    c = fit_dae(X, 5, seed=[0, 0], shared_noise=True, sigma=[0.3, 0.6], lam=0.05, steps=30)
+    assert c.losses[0, 1] > c.losses[0, 0]

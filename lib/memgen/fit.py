@@ -55,7 +55,7 @@ def loss_and_grads(W1, W2, X, Y, sigma, lam, *, tied=False, weights=None):
     """The control-variate loss estimate and its gradients (numpy float32, batched).
 
     ``W1``, ``W2``: (B, d, p) (for a tied model pass the same array twice); ``X``: (n, d); ``Y``:
-    (B, K*n, d) noisy copies, row ``k*n + i`` a draw around ``X[i]``; ``sigma``, ``lam``: (B,).
+    (B, K*n, d) noisy copies (or (1, K*n, d), shared by the batch), row ``k*n + i`` a draw around ``X[i]``; ``sigma``, ``lam``: (B,).
     ``weights``: None (every sample weighs 1/n) or (B, n) per-model sample weights, each row
     summing to 1: the data term is sum_i w_bi E||f(x_i + sigma eps) - x_i||^2. A weight m_i / n
     is the same loss as m_i copies of x_i among n rows; a weight 0 drops the sample.
@@ -163,6 +163,7 @@ def fit_dae(
     init=None,
     sample_weight=None,
     units=None,
+    shared_noise=False,
     callback: Callable | None = None,
     callback_every=1,
     progress=False,
@@ -183,7 +184,9 @@ def fit_dae(
     the rows where it is 1), integer entries m_i are multiplicities (the same loss as m_i copies of
     x_i). ``units``, an int or B ints in 1..p: model b uses only its first ``units[b]`` hidden
     units; the others start at zero and stay zero (the gradient of a zero column is exactly zero),
-    so model b is a width-``units[b]`` network padded with dead units.
+    so model b is a width-``units[b]`` network padded with dead units. ``shared_noise=True`` draws one
+    noise vector per row and step for the whole batch (common random numbers: each model's estimator
+    is still unbiased; it only correlates the models' noise), B times fewer draws than the default.
 
     ``callback(info)`` every ``callback_every`` steps with ``info`` a dict: ``step`` (1-based),
     ``loss`` (B,) and ``W1``, ``W2`` (B, d, p) numpy views of the current weights (copy them to
@@ -251,14 +254,19 @@ def fit_dae(
     rng = np.random.default_rng(int(seeds[0]))
     XK = np.tile(X, (draws, 1))
     sig32 = sig.astype(np.float32)[:, None, None]
-    Y = np.empty((B, draws * n, d), dtype=np.float32)
+    shared_noise = bool(shared_noise)
+    same_sigma = bool(np.all(sig == sig[0]))
+    noise = np.empty((1 if shared_noise else B, draws * n, d), dtype=np.float32)
     losses = np.empty((steps, B))
     bar = tqdm(total=steps, disable=not progress, desc="fit_dae")
     t0 = time.perf_counter()
     for t in range(1, steps + 1):
-        rng.standard_normal(out=Y, dtype=np.float32)
-        Y *= sig32
-        Y += XK
+        rng.standard_normal(out=noise, dtype=np.float32)
+        if shared_noise and same_sigma:  # one (1, draws * n, d) array, broadcast over the batch
+            Y = XK + np.float32(sig[0]) * noise
+        else:
+            Y = noise * sig32
+            Y += XK
         loss, g1, g2 = loss_and_grads(W1, W1 if tied else W2, X, Y, sig, lams, tied=tied, weights=weights)
         losses[t - 1] = loss
         lr_t = lr if schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * (t - 1) / steps))

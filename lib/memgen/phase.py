@@ -3,8 +3,10 @@
 A grid of DAEs, one per (n, p, seed), all trained on nested subsets of one dataset (model (n, p) sees
 its first n rows), as ONE call of :func:`memgen.fit.fit_dae`: every model is padded to the largest
 width and sample count; ``sample_weight`` gives model (n, p) weight 1/n on its first n rows and 0 on
-the others, and ``units`` keeps its extra units at exactly zero. :func:`train_one_by_one` trains the
-same models in a loop (the benchmark's baseline and the tests' oracle).
+the others, ``units`` keeps its extra units at exactly zero, and the models share their noise draws
+(``shared_noise``: common random numbers, each model's loss estimate stays unbiased).
+:func:`train_one_by_one` trains the same models in a loop (the benchmark's baseline and the tests'
+oracle).
 
 Read-outs per model: the fraction of its training samples it memorizes (a decoder column, the
 pattern the unit writes back, with cosine >= 0.95 to the sample: :func:`memorized_fraction`) and the
@@ -46,7 +48,8 @@ def train_grid(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2, progress=Fa
         weights[b, :n] = 1.0
     t0 = time.perf_counter()
     res = fit_dae(X[:n_max], p_max, sigma=sigma, lam=lam, steps=steps, lr=lr, seed=[s for _, _, s in cells],
-                  sample_weight=weights, units=[p for _, p, _ in cells], progress=progress)
+                  sample_weight=weights, units=[p for _, p, _ in cells], shared_noise=True,
+                  progress=progress)
     return {"cells": cells, "models": res.models, "seconds": time.perf_counter() - t0, "ns": ns, "ps": ps,
             "seeds": seeds, "losses": res.losses}
 

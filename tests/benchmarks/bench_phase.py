@@ -3,7 +3,7 @@
 Both train the chapter 4 grid (memgen.experiments_mixed.PHASE: 8 x 8 values of (n, p), 3 seeds, 192
 DAEs on nested subsets of 16 random unit vectors in R^32, 1500 Adam steps each) in the same process:
 ``memgen.phase.train_grid`` (one call of ``fit_dae``: models padded to the largest n and p, per-model
-sample weights and unit masks) and ``memgen.phase.train_one_by_one`` (one ``fit_dae`` call per
+sample weights and unit masks, one shared noise draw per row and step) and ``memgen.phase.train_one_by_one`` (one ``fit_dae`` call per
 model, with its own n and p). Reported: both times, their ratio (target >= 5), and how far the two
 phase maps agree (the same models up to the noise draws). Not collected by pytest:
 
