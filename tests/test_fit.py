@@ -131,3 +131,93 @@ def test_bad_input(kwargs, match):
     args = {"p": 2, "sigma": 0.1, "lam": 0.0, "steps": 5, **kwargs}
     with pytest.raises(ValueError, match=match):
         fit_dae(X, **args)
+
+
+# ---------------------------------------------------------------- per-model sample weights and unit masks
+
+
+def test_weights_equal_copies_and_subsets():
+    """Weight m/n on a row = m identical rows (same noisy draws); weight 0 = the row left out."""
+    g = torch.Generator().manual_seed(4)
+    n, d, p, sigma, lam = 5, 8, 6, 0.6, 0.03
+    X = torch.randn(n, d, generator=g)
+    W1 = torch.randn(1, d, p, generator=g) / 3
+    W2 = torch.randn(1, d, p, generator=g) / 3
+    Y = X + sigma * torch.randn(n, d, generator=g)
+    mult = torch.tensor([3, 1, 1, 2, 1])
+    rows = torch.arange(n).repeat_interleave(mult)
+    s, l = np.array([sigma]), np.array([lam])
+    ref = loss_and_grads(W1.numpy(), W2.numpy(), X[rows].numpy(), Y[rows].numpy()[None], s, l)
+    w = (mult / mult.sum()).numpy()[None]
+    got = loss_and_grads(W1.numpy(), W2.numpy(), X.numpy(), Y.numpy()[None], s, l, weights=w)
+    assert got[0][0] == pytest.approx(ref[0][0], rel=1e-5)
+    for a, b in zip(got[1:], ref[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # 0/1 weights: the subset of the first 3 rows
+    sub = loss_and_grads(W1.numpy(), W2.numpy(), X[:3].numpy(), Y[:3].numpy()[None], s, l)
+    w01 = np.array([[1 / 3, 1 / 3, 1 / 3, 0, 0]], dtype=np.float32)
+    got = loss_and_grads(W1.numpy(), W2.numpy(), X.numpy(), Y.numpy()[None], s, l, weights=w01)
+    assert got[0][0] == pytest.approx(sub[0][0], rel=1e-5)
+    for a, b in zip(got[1:], sub[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_padded_models_reach_their_own_memorization_solution():
+    """One batch, models of different n (sample weights) and p (unit masks): each reaches the closed
+    form of its own n, and its extra units stay exactly zero."""
+    g = torch.Generator().manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(12, 4, generator=g))
+    X = 3.0 * (q.T - q.T.mean(0))  # 4 samples, pairwise cosine -1/3 (also any 3 of them)
+    sigma, lam = 0.2, 0.1
+    cells = [(3, 4), (3, 6), (4, 5), (4, 8)]
+    seeds = [0, 1]
+    runs = [(n, p, s) for n, p in cells for s in seeds]
+    W = np.array([[1.0] * n + [0.0] * (4 - n) for n, _, _ in runs])
+    res = fit_dae(X, 8, sigma=sigma, lam=lam, steps=1500, seed=[s for _, _, s in runs], sample_weight=W,
+                  units=[p for _, p, _ in runs])
+    tail = res.losses[-20:].mean(0)
+    for k, (n, p) in enumerate(cells):
+        b = 2 * k + int(np.argmin(tail[2 * k: 2 * k + 2]))
+        m = res.models[b]
+        if p < 8:
+            assert float(m.W1[:, p:].abs().max()) == 0.0 and float(m.W2[:, p:].abs().max()) == 0.0
+        Xn = X[:n]
+        U = Xn / Xn.norm(dim=1, keepdim=True)
+        active = (Xn @ m.W1 > 0).detach()
+        with torch.no_grad():
+            gains = torch.stack([U[i] @ m.W2[:, active[i]] @ m.W1[:, active[i]].T @ U[i] for i in range(n)])
+        torch.testing.assert_close(gains, memorization_gain(Xn.norm(dim=1) ** 2, n, sigma, lam), rtol=0.02, atol=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sample_weight": [1.0, -1.0, 1.0]}, "sample_weight must be"),
+        ({"sample_weight": [0.0, 0.0, 0.0]}, "sample_weight must be"),
+        ({"sample_weight": [[1.0, 1.0]]}, "sample_weight must have last dimension"),
+        ({"units": 0}, "units must be"),
+        ({"units": [1, 3]}, "units must be"),
+        ({"units": [1, 2], "seed": [0, 1, 2]}, "units must be"),
+    ],
+)
+def test_bad_weights_and_units(kwargs, match):
+    X = torch.ones(3, 4)
+    args = {"p": 2, "sigma": 0.1, "lam": 0.0, "steps": 2, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        fit_dae(X, **args)
+
+
+def test_shared_noise():
+    """One noise draw for the whole batch: identical models stay identical; for one model it is the
+    default stream."""
+    X = mdata.load_digits(n=6, seed=0).x
+    kw = {"sigma": 0.3, "lam": 0.05, "steps": 30}
+    a = fit_dae(X, 5, seed=[0, 0], shared_noise=True, **kw)
+    np.testing.assert_array_equal(a.losses[:, 0], a.losses[:, 1])
+    b = fit_dae(X, 5, seed=[0, 0], **kw)  # own draws per model
+    assert not np.array_equal(b.losses[:, 0], b.losses[:, 1])
+    np.testing.assert_array_equal(fit_dae(X, 5, seed=3, shared_noise=True, **kw).losses,
+                                  fit_dae(X, 5, seed=3, **kw).losses)
+    # per-model noise levels with shared draws: the draws are scaled per model
+    c = fit_dae(X, 5, seed=[0, 0], shared_noise=True, sigma=[0.3, 0.6], lam=0.05, steps=30)
+    assert c.losses[0, 1] > c.losses[0, 0]

@@ -13,6 +13,8 @@ One module per concept:
 - :mod:`memgen.denoisers`   the empirical optimal denoiser, its score (Tweedie)
 - :mod:`memgen.sampling`    samplers with one denoiser signature and a per-step callback
 - :mod:`memgen.stats`       representation statistics (std, top-1 share, l4/l2) and neighbours
+- :mod:`memgen.mixed`       the mixed regime: duplicated samples, threshold multiplicity, AUROC
+- :mod:`memgen.phase`       batched (n, p) grids and the memorization phase diagram
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
 - :mod:`memgen.theorem`     the block-structure theorem: separability, mask stability, block purity, loss split
@@ -21,6 +23,8 @@ One module per concept:
 - :mod:`memgen.diffusion`   the toy diffusion model: time-conditioned ReLU denoiser, x0 loss, trajectories, copies
 - :mod:`memgen.experiments_diffusion` chapter 6's experiments (memorizing and generalizing toy diffusion)
 - :mod:`memgen.views_diffusion` chapter 6's figures
+- :mod:`memgen.experiments_mixed` chapter 4's experiments (mixed regime, phase diagram)
+- :mod:`memgen.views_mixed` chapter 4's figures
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
 - :mod:`memgen.colab`       the chapters' Colab notebooks and install cell (make notebooks)
 - :mod:`memgen.course`      chapter facts (titles, times, exercises) for the course guide

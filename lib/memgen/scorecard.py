@@ -22,6 +22,7 @@ from typing import Callable
 from . import experiments as ex
 from . import experiments_theorem as ext
 from . import experiments_diffusion as ed
+from . import experiments_mixed as exm
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
@@ -175,7 +176,57 @@ def _(quick: bool) -> float:
 
 # ---------------------------------------------------------------- chapter 4: the mixed regime (ids mixed.*, phase.*)
 
-# (chapter 4 claims go here)
+@claim(
+    "mixed.dup_auroc",
+    "ch4",
+    "Mixed regime: the top-1 share of h (mean over noisy copies) separates duplicated from distinct "
+    "training samples (AUROC, duplicated samples of multiplicity 12 among 200 distinct ones)",
+    ">= 0.95",
+)
+def _(quick: bool) -> float:
+    return exm.ch4_detector()["auroc_top1"]
+
+
+@claim(
+    "mixed.dup_stored_cosine_min",
+    "ch4",
+    "Every memorized duplicated sample has a decoder column with cosine >= 0.95 to it (min over all "
+    "stored samples of the multiplicity sweep)",
+    ">= 0.95",
+)
+def _(quick: bool) -> float:
+    return exm.ch4_multiplicity_sweep()["stored_cos_min"]
+
+
+@claim(
+    "mixed.threshold_agreement",
+    "ch4",
+    "A duplicated sample is stored iff m > m* = n_bulk lam / (||x||^2 - D lam): fraction of (sample, m, "
+    "seed) cases of the batched sweep where the trained network agrees",
+    ">= 0.85",
+)
+def _(quick: bool) -> float:
+    return exm.ch4_multiplicity_sweep()["agree"]
+
+
+@claim(
+    "mixed.phase_frac_over_mean",
+    "ch4",
+    "Phase diagram: mean memorized fraction over the cells with p >= n (8 x 8 grid, 3 seeds)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return exm.phase_diagram()["frac_over_mean"]
+
+
+@claim(
+    "mixed.phase_frac_under_max",
+    "ch4",
+    "Phase diagram: largest memorized fraction over the cells with p <= n / 4",
+    "<= 0.1",
+)
+def _(quick: bool) -> float:
+    return exm.phase_diagram()["frac_under_max"]
 
 
 # ---------------------------------------------------------------- chapter 5: the block-structure theorem (ids thm.*)
