@@ -24,6 +24,9 @@ NPM_STAMP := node_modules/.memgen-installed
 # The book's tools (jupyter-book, the kernels it starts, pytest) all come from .venv.
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Experiments are cached on disk during the build (memgen.cache), keyed by the library's and data's
+# hash: the scorecard page and the tests reuse what the chapters computed instead of rerunning it.
+export MEMGEN_CACHE_DIR := $(CURDIR)/_build/.memgen_cache
 
 JB_BUILD := jupyter-book build . --builder html -n -W --keep-going
 

@@ -6,7 +6,7 @@ functions, so the book build computes each once. Every function is seeded.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from .cache import experiment
 
 import numpy as np
 import torch
@@ -69,7 +69,7 @@ def mixed_dataset():
                       seed=c["seed"])
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch4_multiplicity_sweep() -> dict:
     """One batched fit over multiplicities m and seeds (m enters as a sample weight); per m the trained
     gains of the duplicated samples against the per-cluster prediction, and the measured onset of
@@ -113,7 +113,7 @@ def ch4_multiplicity_sweep() -> dict:
             "seconds": res.seconds, "n_models": len(runs)}
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch4_detector() -> dict:
     """Spikiness of h as a detector: at multiplicity detect_m, the sweep's lowest-loss model scores every
     distinct training row by the std and the top-1 share of h on noisy copies; AUROC, TPR at 1% FPR,
@@ -157,7 +157,7 @@ def ch4_detector() -> dict:
     return out
 
 
-@lru_cache(maxsize=None)
+@experiment
 def ch4_competition() -> dict:
     """Narrow networks at multiplicity detect_m (one batched fit over widths, via unit masks): how many
     duplicated samples are stored, against the per-cluster solution keeping the p most beneficial
@@ -188,7 +188,7 @@ def phase_points() -> torch.Tensor:
     return X / X.norm(dim=1, keepdim=True)
 
 
-@lru_cache(maxsize=None)
+@experiment
 def phase_diagram() -> dict:
     """The (n, p) grid, all seeds, trained as one batched computation; the memorized-fraction and
     spikiness maps and the boundary where the memorized fraction crosses ``level``."""
