@@ -56,3 +56,10 @@ def test_html_table_marks_failures():
     rows = [{"id": "x.a", "claim": "c", "value": 0.5, "target": ">= 0.9", "holds": False}]
     html = scorecard.to_html(rows)
     assert "x.a" in html and "NO" in html
+
+
+def test_html_table_escapes_claim_text():
+    rows = [{"id": "x.a", "claim": "gap << 1 & <b>bold</b>", "value": 0.5, "target": "<= 0.9", "holds": True}]
+    html = scorecard.to_html(rows)
+    assert "gap &lt;&lt; 1 &amp; &lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
+    assert "&lt;= 0.9" in html

@@ -11,6 +11,7 @@ The book's scorecard appendix renders the same table from :func:`evaluate`.
 from __future__ import annotations
 
 import argparse
+from html import escape
 import json
 import math
 import operator
@@ -379,8 +380,8 @@ def to_html(rows: list[dict]) -> str:
     """An HTML table of the rows, for the book's appendix."""
     head = "<tr><th>id</th><th>claim</th><th>value</th><th>target</th><th>holds</th></tr>"
     body = "".join(
-        f"<tr><td><code>{r['id']}</code></td><td>{r['claim']}</td><td>{r['value']:.4g}</td>"
-        f"<td>{r['target']}</td><td>{'&#10004; yes' if r['holds'] else '&#10008; NO'}</td></tr>"
+        f"<tr><td><code>{escape(r['id'])}</code></td><td>{escape(r['claim'])}</td><td>{r['value']:.4g}</td>"
+        f"<td>{escape(r['target'])}</td><td>{'&#10004; yes' if r['holds'] else '&#10008; NO'}</td></tr>"
         for r in rows
     )
     return f'<table class="table memgen-scorecard"><thead>{head}</thead><tbody>{body}</tbody></table>'
