@@ -8,11 +8,11 @@ Every function is seeded: a rebuild gives the same numbers and figures.
 
 from __future__ import annotations
 
-from .cache import experiment
 
 import numpy as np
 import torch
 
+from .cache import experiment
 from . import data as mdata
 from .dae import ReLUDAE
 from .fit import fit_dae

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from .cache import experiment
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .assets import data_path
+from .cache import experiment
 from .diffusion import (ToyDiffusionDenoiser, copy_statistics, load_checkpoint, record_trajectory,
                         save_checkpoint, sha256_file, train_diffusion)
 from .experiments import centred_digits
@@ -55,7 +56,7 @@ def ch6_data() -> dict:
 
 
 #: Where the shipped checkpoints live (made by data/toy_diffusion/make_checkpoints.py).
-CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "data" / "toy_diffusion"
+CHECKPOINT_DIR = data_path("toy_diffusion")  # the repository's data/ or the installed memgen_data
 KINDS = ("mem", "gen")
 LOSS_WINDOW = 100  # the stored loss curve: means over windows of this many steps
 

@@ -6,11 +6,11 @@ functions, so the book build computes each once. Every function is seeded.
 
 from __future__ import annotations
 
-from .cache import experiment
 
 import numpy as np
 import torch
 
+from .cache import experiment
 from .fit import fit_dae
 from .generalization import block_prediction
 from .memorization import gains_along_samples

@@ -7,11 +7,11 @@ seeded: a rebuild gives the same numbers and figures.
 from __future__ import annotations
 
 import time
-from .cache import experiment
 
 import numpy as np
 import torch
 
+from .cache import experiment
 from . import data as mdata
 from .dae import ReLUDAE
 from .experiments import CH2, CH3, best_of, centred_digits
