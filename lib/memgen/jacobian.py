@@ -1,0 +1,145 @@
+"""Jacobians of denoisers with respect to their input, their spectra, and an effective rank.
+
+- :func:`full_jacobian`: the whole (d_out, d_in) Jacobian by reverse mode (``torch.func.jacrev``:
+  one vector-Jacobian product per output coordinate, batched with ``vmap``). Forward mode is not
+  used: it fails through diffusers' attention on CPU.
+- :func:`randomized_svd`: the top-k singular triplets from matrix-free products only, by the
+  randomized range finder of Halko, Martinsson and Tropp (2011) run on ``J^T``: ``J^T u`` is one
+  VJP, and ``J v`` is obtained by the *double-VJP trick* (``u -> J^T u`` is linear, so its own VJP
+  with cotangent ``v`` is ``J v``), so reverse mode alone suffices.
+- :func:`effective_rank`: ``exp`` of the Shannon entropy of the normalised singular values
+  (Roy and Vetterli 2007), and :func:`count_above`, the number of singular values above a level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from ._checks import check_float, check_int, check_tensor, make_generator
+
+
+def _as_vector_fn(f: Callable, y: torch.Tensor) -> tuple:
+    """(g, y0): ``g`` maps a flat vector of y's size to a flat vector; y0 = y flattened."""
+    shape = y.shape
+
+    def g(v):
+        return f(v.reshape(shape)).reshape(-1)
+
+    return g, y.detach().reshape(-1)
+
+
+def full_jacobian(f: Callable, y: torch.Tensor, *, chunk_size: int | None = None) -> torch.Tensor:
+    """``J = df/dy`` at ``y`` as a (d_out, d_in) matrix, by reverse mode (``torch.func.jacrev``).
+
+    ``f`` takes a tensor of ``y``'s shape (any shape; e.g. (1, C, H, W) or (d,)) and returns a
+    tensor; both are flattened. ``chunk_size`` bounds how many VJPs are batched at once (memory).
+    """
+    y = check_tensor("y", y)
+    g, y0 = _as_vector_fn(f, y)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, 1)
+    return torch.func.jacrev(g, chunk_size=chunk_size)(y0).detach()
+
+
+@dataclass
+class JacobianOperator:
+    """Matrix-free products with the Jacobian of ``f`` at ``y``: ``rmatmat(U) = U J`` (rows of U
+    are cotangents, d_out each; returns (m, d_in), i.e. rows ``J^T u``) and ``matmat(V) = V J^T``
+    (rows of V are tangents, d_in each; returns (m, d_out), i.e. rows ``J v``, by double VJP)."""
+
+    f: Callable
+    y: torch.Tensor
+
+    def __post_init__(self):
+        g, y0 = _as_vector_fn(self.f, self.y)
+        out, vjp_fn = torch.func.vjp(g, y0)
+        self.d_in, self.d_out = y0.numel(), out.numel()
+        self.out = out.detach()
+        self._vjp = lambda u: vjp_fn(u)[0]
+        _, vjp2 = torch.func.vjp(self._vjp, torch.zeros_like(out))
+        self._jvp = lambda v: vjp2(v)[0]
+
+    def rmatmat(self, U: torch.Tensor) -> torch.Tensor:
+        return torch.func.vmap(self._vjp)(U).detach()
+
+    def matmat(self, V: torch.Tensor) -> torch.Tensor:
+        return torch.func.vmap(self._jvp)(V).detach()
+
+
+def randomized_svd(
+    f: Callable,
+    y: torch.Tensor,
+    k: int,
+    *,
+    oversample: int = 10,
+    power_iters: int = 2,
+    seed=0,
+) -> tuple:
+    """Top-``k`` singular values and vectors of the Jacobian of ``f`` at ``y`` from VJPs only.
+
+    Halko-Martinsson-Tropp on ``A = J^T`` (d_in x d_out): sketch ``Y = A Omega`` with
+    ``l = k + oversample`` Gaussian columns (l VJPs), ``power_iters`` rounds of ``Y <- A (A^T Y)``
+    with re-orthonormalisation (each: l double-VJPs for ``A^T = J`` and l VJPs), ``Q = orth(Y)``,
+    then the small SVD of ``B = Q^T A``, i.e. ``B^T = J Q`` (l double-VJPs).
+    Returns ``(S, U, V)``: S (k,) descending, U (d_out, k) left and V (d_in, k) right singular
+    vectors of J (``J ~ U diag(S) V^T``). Cost: ``l (1 + 2 power_iters + 1)`` products.
+    """
+    y = check_tensor("y", y)
+    op = JacobianOperator(f, y)
+    k = check_int("k", k, 1, min(op.d_in, op.d_out))
+    oversample = check_int("oversample", oversample, 0)
+    power_iters = check_int("power_iters", power_iters, 0)
+    l = min(k + oversample, op.d_in, op.d_out)
+    g = make_generator(seed)
+    omega = torch.randn(l, op.d_out, generator=g, dtype=op.out.dtype)
+    Y = op.rmatmat(omega)  # rows J^T w: columns of A Omega, (l, d_in)
+    Q = torch.linalg.qr(Y.T).Q  # (d_in, l), spans the top right singular vectors of J
+    for _ in range(power_iters):
+        Z = torch.linalg.qr(op.matmat(Q.T).T).Q  # (d_out, l): J Q
+        Q = torch.linalg.qr(op.rmatmat(Z.T).T).Q  # (d_in, l): J^T Z
+    BT = op.matmat(Q.T).T  # (d_out, l) = J Q
+    Ub, S, Vbh = torch.linalg.svd(BT, full_matrices=False)
+    return S[:k], Ub[:, :k], (Q @ Vbh.T)[:, :k]
+
+
+def singular_values(J: torch.Tensor) -> torch.Tensor:
+    """Singular values of a matrix, descending (float64 for accuracy)."""
+    J = check_tensor("J", J, ndim=2)
+    return torch.linalg.svdvals(J.double())
+
+
+def effective_rank(s, *, eps: float = 1e-12) -> float:
+    """Roy and Vetterli's (2007) effective rank ``exp(H(p))``, ``p_i = s_i / sum_j s_j``.
+
+    ``s``: singular values (>= 0), or a matrix (its singular values are used). Equals r for r equal
+    nonzero singular values, 1 for a rank-one matrix; a real number in [1, len(s)], invariant to
+    scaling the matrix. An all-zero input raises ValueError.
+    """
+    s = torch.as_tensor(s)
+    if s.ndim == 2:
+        s = singular_values(s)
+    s = check_tensor("s", s, ndim=1).double()
+    if (s < 0).any():
+        raise ValueError("s must be singular values (all >= 0)")
+    total = s.sum()
+    if total <= eps:
+        raise ValueError("effective_rank needs a nonzero matrix (all singular values are 0)")
+    p = s / total
+    p = p[p > 0]
+    return float(torch.exp(-(p * torch.log(p)).sum()))
+
+
+def count_above(s, level: float) -> int:
+    """Number of singular values ``>= level`` (an absolute threshold)."""
+    s = check_tensor("s", torch.as_tensor(s), ndim=1)
+    level = check_float("level", level, 0.0)
+    return int((s >= level).sum())
+
+
+def abs_cosine(u: torch.Tensor, v: torch.Tensor) -> float:
+    """``|cos(u, v)|``: singular vectors have an arbitrary sign."""
+    u, v = u.reshape(-1).double(), v.reshape(-1).double()
+    return float((u @ v).abs() / (u.norm() * v.norm()).clamp_min(1e-30))
