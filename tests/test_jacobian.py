@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
-from memgen.jacobian import (JacobianOperator, abs_cosine, count_above, effective_rank, full_jacobian,
-                             randomized_svd, singular_values)
+from memgen.jacobian import (JacobianOperator, abs_cosine, count_above, effective_rank, entropy_rank,
+                             full_jacobian, randomized_svd, singular_values)
 from memgen.unet import Denoiser, UNetConfig, build_unet
 
 
@@ -89,15 +89,25 @@ def test_randomized_svd_top_values_on_trained_unet():
     assert torch.allclose(S.double(), s_full[:5], rtol=0.05)
 
 
-def test_effective_rank_values():
-    assert effective_rank(torch.ones(7)) == pytest.approx(7.0)
-    assert effective_rank(torch.tensor([3.0, 0.0, 0.0])) == pytest.approx(1.0)
+def test_entropy_rank_values():
+    assert entropy_rank(torch.ones(7)) == pytest.approx(7.0)
+    assert entropy_rank(torch.tensor([3.0, 0.0, 0.0])) == pytest.approx(1.0)
     s = torch.tensor([4.0, 2.0, 1.0, 1.0])
-    assert effective_rank(s) == pytest.approx(effective_rank(10 * s))
+    assert entropy_rank(s) == pytest.approx(entropy_rank(10 * s))
     p = s / s.sum()
-    assert effective_rank(s) == pytest.approx(math.exp(-(p * p.log()).sum().item()))
+    assert entropy_rank(s) == pytest.approx(math.exp(-(p * p.log()).sum().item()))
     A = torch.diag(torch.tensor([2.0, 2.0, 0.0]))
-    assert effective_rank(A) == pytest.approx(2.0)
+    assert entropy_rank(A) == pytest.approx(2.0)
+
+
+def test_effective_rank_of_wiener_filter_counts_strong_directions():
+    # J = U diag(l / (l + sigma^2)) U^T: gains >= 1/2 exactly where l >= sigma^2
+    lam = torch.tensor([4.0, 1.0, 0.3, 0.2, 0.05, 0.01], dtype=torch.float64)
+    sigma = 0.5
+    J = _linear_with_spectrum(6, lam / (lam + sigma**2), seed=3)
+    assert effective_rank(J) == int((lam >= sigma**2).sum()) == 3
+    assert effective_rank(0.3 * torch.eye(5)) == 0  # a contraction passes nothing
+    assert entropy_rank(0.3 * torch.eye(5)) == pytest.approx(5.0)  # the shape-only measure cannot tell
 
 
 def test_count_above_and_cosine():
@@ -106,9 +116,16 @@ def test_count_above_and_cosine():
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(4), torch.tensor([1.0, -0.5])])
-def test_effective_rank_rejects_bad_input(bad):
-    with pytest.raises(ValueError, match="effective_rank|singular values"):
-        effective_rank(bad)
+def test_entropy_rank_rejects_bad_input(bad):
+    with pytest.raises(ValueError, match="entropy_rank|singular values"):
+        entropy_rank(bad)
+
+
+def test_effective_rank_rejects_bad_input():
+    with pytest.raises(ValueError, match="singular values"):
+        effective_rank(torch.tensor([1.0, -0.5]))
+    with pytest.raises(ValueError, match="level must be"):
+        effective_rank(torch.ones(3), level=-1.0)
 
 
 def test_randomized_svd_validates_k(tiny_denoiser):

@@ -10,6 +10,7 @@ from memgen.unet import (DATA_DIR, ChecksumError, Denoiser, TrainConfig, UNetCon
                          upsample_digits)
 
 CFG = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4)
+CFG_EDM = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4, parameterisation="edm")
 
 
 def _tiny(seed=0, cfg=CFG):
@@ -19,7 +20,7 @@ def _tiny(seed=0, cfg=CFG):
 
 def test_preconditioning_is_the_gaussian_wiener_filter_when_F_is_zero():
     # With F = 0, D(y) = c_skip y = s^2 / (s^2 + sigma^2) y: the posterior mean for x ~ N(0, s^2 I).
-    model = _tiny()
+    model = _tiny(cfg=CFG_EDM)
     for p in model.unet.conv_out.parameters():
         torch.nn.init.zeros_(p)
     y = torch.randn(3, 64, generator=torch.Generator().manual_seed(0))
@@ -30,8 +31,26 @@ def test_preconditioning_is_the_gaussian_wiener_filter_when_F_is_zero():
         assert torch.allclose(out, s**2 / (s**2 + sigma**2) * y, atol=1e-6)
 
 
-def test_edm_coefficients_identities():
+def test_x0_parameterisation_has_no_skip():
     model = _tiny()
+    assert model.config.parameterisation == "x0"
+    y = torch.randn(2, 1, 8, 8)
+    sigma = torch.tensor([0.3, 0.3])
+    with torch.no_grad():
+        F = model.unet(y / torch.sqrt(sigma[0] ** 2 + 0.25), 250 * torch.log(sigma)).sample
+        assert torch.allclose(model(y, 0.3), F, atol=1e-5)
+
+
+def test_loss_weight_is_edm_lambda():
+    from memgen.unet import loss_weight
+
+    sigma = torch.tensor([0.1, 1.0])
+    _, c_out, _, _ = _tiny(cfg=CFG_EDM).coefficients(sigma)
+    assert torch.allclose(loss_weight(sigma, 0.5), 1 / c_out**2)
+
+
+def test_edm_coefficients_identities():
+    model = _tiny(cfg=CFG_EDM)
     sigma = torch.tensor([0.01, 0.3, 4.0])
     c_skip, c_out, c_in, _ = model.coefficients(sigma)
     s = CFG.sigma_data
@@ -58,12 +77,17 @@ def test_flat_and_image_inputs_agree():
 
 def test_training_is_seeded_and_reduces_loss():
     x = upsample_digits(torch.rand(4, 64) * 2 - 1, 8)
-    train = TrainConfig(steps=30, batch_size=8, lr=2e-3, seed=3, log_every=10)
+    train = TrainConfig(steps=40, batch_size=4, lr=3e-3, seed=3, log_every=10)
     m1, h1 = train_denoiser(x, CFG, train, log=None)
     m2, _ = train_denoiser(x, CFG, train, log=None)
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
         assert torch.equal(a, b)
-    assert h1["loss"][-1] < h1["loss"][0]
+    m0 = _tiny(seed=3)  # the same initialisation (train_denoiser seeds torch with train.seed)
+    g = torch.Generator().manual_seed(0)
+    xx = x.repeat(16, 1)
+    sigma, eps = 0.1 + 0.9 * torch.rand(len(xx), generator=g), torch.randn(xx.shape, generator=g)
+    with torch.no_grad():
+        assert edm_loss(m1, xx, sigma, eps) < 0.5 * edm_loss(m0, xx, sigma, eps)
 
 
 def test_train_rejects_bad_shapes():

@@ -34,7 +34,7 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (the shipped files used 1)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    for name in args.only or sorted(xj.UNET_RUNS):
+    for name in args.only or list(xj.UNET_RUNS):
         run = xj.UNET_RUNS[name]
         x, index = xj.training_images(name)
         print(f"== {name}: {len(x)} images, {run['train'].steps} steps on {args.device}", flush=True)

@@ -16,6 +16,11 @@ One module per concept:
 - :mod:`memgen.figures`     the book's plotly renderer and shared figure helpers
 - :mod:`memgen.experiments` the canonical experiments each chapter runs
 - :mod:`memgen.scorecard`   every quantitative claim of the book, recomputed
+- :mod:`memgen.unet`        small diffusers UNet2DModel denoisers: config, training, checksummed checkpoints
+- :mod:`memgen.jacobian`    denoiser Jacobians: full (reverse mode), randomized top-k SVD from VJPs, effective rank
+- :mod:`memgen.hub`         pretrained Hub models (DDPM, DiT, Stable Diffusion) as denoisers, with offline fallbacks
+- :mod:`memgen.experiments_jacobian` chapter 7's experiments (UNet and DAE Jacobians)
+- :mod:`memgen.views_jacobian`       chapter 7's figures
 """
 
 __version__ = "0.1.0"

@@ -18,13 +18,13 @@ SPLIT_SEED = 7
 N_HELD_OUT = 200
 N_MEMORIZED = 32
 
-_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, norm_num_groups=8,
-                     sigma_data=0.5, sigma_min=0.01, sigma_max=5.0)
+_CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
+                     sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0")
 
 #: The two shipped models (data/unets/<name>.safetensors).
 UNET_RUNS = {
-    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=5000, batch_size=64, lr=2e-3, seed=0)},
-    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=5000, batch_size=64, lr=2e-3, seed=0)},
+    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)},
+    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0)},
 }
 
 
@@ -50,8 +50,8 @@ def training_images(name: str) -> tuple:
 
 #: The Jacobian analysis: noise levels, how many inputs, seeds.
 JAC = {
-    "sigma": 0.1,  # evaluation noise level (small, as in the paper)
-    "sigmas": (0.02, 0.05, 0.1, 0.2, 0.5, 1.0),  # the noise-level sweep
+    "sigma": 0.2,  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
+    "sigmas": (0.1, 0.2, 0.3, 0.5, 1.0, 2.0),  # the noise-level sweep (the trained range)
     "n_inputs": 32,  # memorized inputs: all 32 training images; generalized: 32 held-out digits
     "n_sweep": 16,  # inputs per noise level in the sweep
     "k_show": 4,  # singular vectors shown as images
@@ -87,23 +87,27 @@ def noisy(X: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
 def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tensor, k: int) -> dict:
     """Full Jacobians of ``fn`` at the rows of ``Y`` (clean images ``X``): singular values, the top
     ``k`` left singular vectors (sign chosen to correlate positively with the clean image), the
-    effective rank, and the cosine of the top singular vector with the clean image and with the
-    closest *other* image of ``stored``."""
-    from .jacobian import abs_cosine, effective_rank, full_jacobian
+    effective rank (singular values >= 1/2), the entropy rank, the cosine of the top singular
+    vector with the clean image and with the closest *other* image of ``stored``, and the cosine of
+    the output with the clean image."""
+    from .jacobian import abs_cosine, effective_rank, entropy_rank, full_jacobian
 
-    S, U, erank, cos_own, cos_other, out = [], [], [], [], [], []
+    S, U, erank, hrank, cos_own, cos_other, out = [], [], [], [], [], [], []
     for x, y in zip(X, Y):
         J = full_jacobian(fn, y[None])
         u, s, _ = torch.linalg.svd(J.double())
         u = u[:, :k] * torch.sign(u[:, :k].T @ x.double())[None]
-        S.append(s.float()), U.append(u.float().T), erank.append(effective_rank(s))
+        S.append(s.float()), U.append(u.float().T), erank.append(effective_rank(s)), hrank.append(entropy_rank(s))
         cos_own.append(abs_cosine(u[:, 0], x))
         others = [abs_cosine(u[:, 0], z) for z in stored if not torch.equal(z, x)]
         cos_other.append(max(others))
         with torch.no_grad():
             out.append(fn(y[None])[0])
-    return {"S": torch.stack(S), "U": torch.stack(U), "erank": np.array(erank), "cos_own": np.array(cos_own),
-            "cos_other": np.array(cos_other), "out": torch.stack(out), "X": X, "Y": Y}
+    out = torch.stack(out)
+    cos_out = np.array([abs_cosine(o - x.mean(), x - x.mean()) for o, x in zip(out, X)])
+    return {"S": torch.stack(S), "U": torch.stack(U), "erank": np.array(erank), "hrank": np.array(hrank),
+            "cos_own": np.array(cos_own), "cos_other": np.array(cos_other), "out": out, "cos_out": cos_out,
+            "X": X, "Y": Y}
 
 
 @functools.lru_cache(maxsize=None)
@@ -124,6 +128,10 @@ def ch7_unet_jacobians() -> dict:
     return {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross,
             "mem_median_erank": float(np.median(mem["erank"])),
             "gen_median_erank": float(np.median(gen["erank"])),
+            "mem_median_hrank": float(np.median(mem["hrank"])),
+            "gen_median_hrank": float(np.median(gen["hrank"])),
+            "mem_median_s1": float(mem["S"][:, 0].median()),
+            "gen_median_s1": float(gen["S"][:, 0].median()),
             "mem_median_cos": float(np.median(mem["cos_own"])),
             "mem_median_cos_other": float(np.median(mem["cos_other"])),
             "gen_median_cos": float(np.median(gen["cos_own"])),
@@ -153,7 +161,7 @@ def ch7_dae_jacobians() -> dict:
     """The chapter 3 digit DAEs (memorizing: p = n; generalizing: p << n): J = W2 D(y) W1^T at
     noisy training inputs (memorizing) and noisy held-out inputs (generalizing)."""
     from . import experiments as ex
-    from .jacobian import abs_cosine, effective_rank
+    from .jacobian import abs_cosine, effective_rank, entropy_rank
 
     r = ex.ch3_digits()
     sigma = ex.CH3["digits_sigma"]
@@ -168,12 +176,16 @@ def ch7_dae_jacobians() -> dict:
         u, s, _ = torch.linalg.svd(J.double())
         out[key + "_S"] = s.float()
         out[key + "_erank"] = np.array([effective_rank(si) for si in s])
+        out[key + "_hrank"] = np.array([entropy_rank(si) for si in s])
         out[key + "_cos"] = np.array([abs_cosine(u[i, :, 0], X[i]) for i in range(len(X))])
         out[key + "_top"] = (u[:, :, 0] * torch.sign((u[:, :, 0] * X.double()).sum(1, keepdim=True))).float()
         out[key + "_X"] = X
     out["mem_median_erank"] = float(np.median(out["mem_erank"]))
     out["gen_median_erank"] = float(np.median(out["gen_erank"]))
     out["mem_median_cos"] = float(np.median(out["mem_cos"]))
+    out["gen_median_cos"] = float(np.median(out["gen_cos"]))
+    out["mem_median_hrank"] = float(np.median(out["mem_hrank"]))
+    out["gen_median_hrank"] = float(np.median(out["gen_hrank"]))
     return out
 
 

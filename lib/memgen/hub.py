@@ -91,6 +91,7 @@ class HubDenoiser:
     t: int
     encode: Callable = field(default=lambda x: x)
     decode: Callable = field(default=lambda z: z)
+    device: str = "cpu"
 
     @property
     def sigma(self) -> float:
@@ -102,6 +103,7 @@ class HubDenoiser:
 
     def add_noise(self, x0: torch.Tensor, seed=0) -> torch.Tensor:
         g = make_generator(seed)
+        x0 = x0.to(self.device)
         eps = torch.randn(x0.shape, generator=g).to(x0)
         return math.sqrt(self.abar) * x0 + math.sqrt(1 - self.abar) * eps
 
@@ -182,8 +184,8 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
 
     Full Jacobian by reverse mode when the dimension is at most ``full_up_to``; otherwise the
     randomized top-``k`` SVD from VJPs (:func:`memgen.jacobian.randomized_svd`). Returns
-    ``{"S", "U", "V", "method", "effective_rank"}`` (effective rank of the singular values found:
-    for the randomized method, of the top k only).
+    ``{"S", "U", "V", "method", "effective_rank"}`` (the number of singular values >= 1/2 among
+    those found: for the randomized method, among the top k only, so a value of k means "k or more").
     """
     from .jacobian import effective_rank, full_jacobian, randomized_svd
 
@@ -216,7 +218,9 @@ def load_ddpm_cifar10(t: int = 10, device=None) -> HubDenoiser:
         from diffusers import UNet2DModel
 
         unet = UNet2DModel.from_pretrained(name).to(_device(device)).eval()
-    return wrap_unet2d(unet, t, ddpm_abar(t), name)
+    den = wrap_unet2d(unet, t, ddpm_abar(t), name)
+    den.device = str(unet.device)
+    return den
 
 
 def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
@@ -231,6 +235,7 @@ def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
         vae = AutoencoderKL.from_pretrained(name, subfolder="vae").to(dev).eval()
     den = wrap_dit(dit, t, ddpm_abar(t), class_label, name)
     den.encode, den.decode = _vae_codec(vae, 0.18215)
+    den.device = dev
     return den
 
 
@@ -254,6 +259,7 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
     abar = ddpm_abar(t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear")
     den = wrap_unet2d_condition(unet, t, abar, ehs, name)
     den.encode, den.decode = _vae_codec(vae, vae.config.scaling_factor)
+    den.device = dev
     return den
 
 

@@ -7,8 +7,14 @@
   randomized range finder of Halko, Martinsson and Tropp (2011) run on ``J^T``: ``J^T u`` is one
   VJP, and ``J v`` is obtained by the *double-VJP trick* (``u -> J^T u`` is linear, so its own VJP
   with cotangent ``v`` is ``J v``), so reverse mode alone suffices.
-- :func:`effective_rank`: ``exp`` of the Shannon entropy of the normalised singular values
-  (Roy and Vetterli 2007), and :func:`count_above`, the number of singular values above a level.
+- :func:`effective_rank`: the book's effective rank of a denoiser's Jacobian, the number of
+  singular values ``>= 1/2`` (directions the denoiser passes with gain at least one half: a Wiener
+  gain ``s / (s + sigma^2)`` is ``>= 1/2`` exactly when the signal variance along the direction is at
+  least the noise variance). A denoiser's Jacobian is dimensionless (output and input are both
+  images), so an absolute threshold is meaningful.
+- :func:`entropy_rank`: Roy and Vetterli's (2007) scale-invariant effective rank, ``exp`` of the
+  Shannon entropy of the normalised singular values, shown for comparison (it measures the *shape*
+  of the spectrum only, so it cannot tell a small isotropic residual from the identity).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ def full_jacobian(f: Callable, y: torch.Tensor, *, chunk_size: int | None = None
     ``f`` takes a tensor of ``y``'s shape (any shape; e.g. (1, C, H, W) or (d,)) and returns a
     tensor; both are flattened. ``chunk_size`` bounds how many VJPs are batched at once (memory).
     """
-    y = check_tensor("y", y)
+    y = check_tensor("y", y, dtype=None)
     g, y0 = _as_vector_fn(f, y)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, 1)
@@ -87,7 +93,7 @@ def randomized_svd(
     Returns ``(S, U, V)``: S (k,) descending, U (d_out, k) left and V (d_in, k) right singular
     vectors of J (``J ~ U diag(S) V^T``). Cost: ``l (1 + 2 power_iters + 1)`` products.
     """
-    y = check_tensor("y", y)
+    y = check_tensor("y", y, dtype=None)
     op = JacobianOperator(f, y)
     k = check_int("k", k, 1, min(op.d_in, op.d_out))
     oversample = check_int("oversample", oversample, 0)
@@ -111,7 +117,18 @@ def singular_values(J: torch.Tensor) -> torch.Tensor:
     return torch.linalg.svdvals(J.double())
 
 
-def effective_rank(s, *, eps: float = 1e-12) -> float:
+def effective_rank(s, level: float = 0.5) -> int:
+    """Number of singular values ``>= level`` (default 1/2) of a denoiser's Jacobian.
+
+    ``s``: singular values, or a matrix (its singular values are used).
+    """
+    s = torch.as_tensor(s)
+    if s.ndim == 2:
+        s = singular_values(s)
+    return count_above(s, level)
+
+
+def entropy_rank(s, *, eps: float = 1e-12) -> float:
     """Roy and Vetterli's (2007) effective rank ``exp(H(p))``, ``p_i = s_i / sum_j s_j``.
 
     ``s``: singular values (>= 0), or a matrix (its singular values are used). Equals r for r equal
@@ -126,7 +143,7 @@ def effective_rank(s, *, eps: float = 1e-12) -> float:
         raise ValueError("s must be singular values (all >= 0)")
     total = s.sum()
     if total <= eps:
-        raise ValueError("effective_rank needs a nonzero matrix (all singular values are 0)")
+        raise ValueError("entropy_rank needs a nonzero matrix (all singular values are 0)")
     p = s / total
     p = p[p > 0]
     return float(torch.exp(-(p * torch.log(p)).sum()))
@@ -134,7 +151,10 @@ def effective_rank(s, *, eps: float = 1e-12) -> float:
 
 def count_above(s, level: float) -> int:
     """Number of singular values ``>= level`` (an absolute threshold)."""
-    s = check_tensor("s", torch.as_tensor(s), ndim=1)
+    s = torch.as_tensor(s)
+    if (s < 0).any():
+        raise ValueError("s must be singular values (all >= 0)")
+    s = check_tensor("s", s, ndim=1)
     level = check_float("level", level, 0.0)
     return int((s >= level).sum())
 

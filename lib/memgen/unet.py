@@ -46,7 +46,7 @@ class UNetConfig:
     sigma_data: float = 0.5
     sigma_min: float = 0.02
     sigma_max: float = 5.0
-    parameterisation: str = "edm"  # "edm" (x0 with preconditioning) or "eps"
+    parameterisation: str = "x0"  # "x0" (direct), "edm" (x0 with EDM's skip) or "eps"
 
     def unet_kwargs(self) -> dict:
         n = len(self.block_out_channels)
@@ -68,7 +68,7 @@ def build_unet(config: UNetConfig):
     from diffusers import UNet2DModel
 
     check_int("config.image_size", config.image_size, 4)
-    check_choice("config.parameterisation", config.parameterisation, ("edm", "eps"))
+    check_choice("config.parameterisation", config.parameterisation, ("x0", "edm", "eps"))
     return UNet2DModel(**config.unet_kwargs())
 
 
@@ -95,6 +95,8 @@ class Denoiser(nn.Module):
             one = torch.ones_like(sigma)
             return one, -sigma, one, 250.0 * torch.log(sigma)
         root = torch.sqrt(sigma**2 + s**2)
+        if self.config.parameterisation == "x0":
+            return torch.zeros_like(sigma), torch.ones_like(sigma), 1.0 / root, 250.0 * torch.log(sigma)
         return s**2 / root**2, sigma * s / root, 1.0 / root, 250.0 * torch.log(sigma)
 
     def forward(self, y: torch.Tensor, sigma) -> torch.Tensor:
@@ -138,11 +140,18 @@ def sample_sigma(B: int, config: UNetConfig, g: torch.Generator) -> torch.Tensor
     return torch.exp(lo + (hi - lo) * torch.rand(B, generator=g))
 
 
+def loss_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
+    """EDM's weighting ``(sigma^2 + s^2) / (sigma s)^2`` (= 1 / c_out^2 of the EDM preconditioning),
+    used for every parameterisation: it makes the expected loss of a good denoiser of order one at
+    every noise level, so small noise levels are learned as carefully as large ones."""
+    s = sigma_data
+    return (sigma**2 + s**2) / (sigma * s) ** 2
+
+
 def edm_loss(model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-    """Mean of ``|| D(x + sigma eps) - x ||^2 / c_out(sigma)^2`` over the batch and pixels."""
-    _, c_out, _, _ = model.coefficients(sigma)
+    """Mean of ``loss_weight(sigma) || D(x + sigma eps) - x ||^2`` over the batch (pixels averaged)."""
     out = model(x + sigma[:, None] * eps, sigma)
-    return (((out - x) ** 2).mean(1) / c_out**2).mean()
+    return (((out - x) ** 2).mean(1) * loss_weight(sigma, model.config.sigma_data)).mean()
 
 
 def train_denoiser(
