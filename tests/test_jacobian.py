@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
-from memgen.jacobian import (JacobianOperator, abs_cosine, count_above, effective_rank, entropy_rank,
+from memgen.jacobian import (JacobianOperator, batched_jacobians, abs_cosine, count_above, effective_rank, entropy_rank,
                              full_jacobian, randomized_svd, singular_values)
 from memgen.unet import Denoiser, UNetConfig, build_unet
 
@@ -24,6 +24,14 @@ def test_full_jacobian_matches_autograd(tiny_denoiser):
     ref = torch.autograd.functional.jacobian(lambda v: tiny_denoiser(v[None], 0.3)[0], y[0])
     assert J.shape == (64, 64)
     assert torch.allclose(J, ref, atol=1e-5)
+
+
+def test_batched_jacobians_match_one_by_one(tiny_denoiser):
+    Y = 0.5 * torch.randn(3, 64, generator=torch.Generator().manual_seed(6))
+    f = lambda v: tiny_denoiser(v, 0.2)  # noqa: E731
+    Jb = batched_jacobians(f, Y)
+    for i in range(3):
+        assert torch.allclose(Jb[i], full_jacobian(f, Y[i:i + 1]), atol=1e-5)
 
 
 def test_full_jacobian_of_dae_is_closed_form():

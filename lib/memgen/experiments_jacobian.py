@@ -53,14 +53,14 @@ JAC = {
     "sigma": 0.2,  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
     "sigmas": (0.1, 0.2, 0.3, 0.5, 1.0, 2.0),  # the noise-level sweep (the trained range)
     "n_inputs": 32,  # memorized inputs: all 32 training images; generalized: 32 held-out digits
-    "n_sweep": 16,  # inputs per noise level in the sweep
+    "n_sweep": 8,  # inputs per noise level in the sweep
     "k_show": 4,  # singular vectors shown as images
     "noise_seed": 0,
     "dae_sigma": None,  # the chapter 3 DAEs are evaluated at their training noise (CH3["digits_sigma"])
-    "bench_size": 32,  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
+    "bench_size": 24,  # randomized vs full Jacobian: the generalizing UNet run on 24x24 inputs (d = 576)
     "bench_k": 8,
-    "bench_oversample": 8,
-    "bench_power_iters": 2,
+    "bench_oversample": 16,
+    "bench_power_iters": 4,
 }
 
 
@@ -90,11 +90,11 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
     effective rank (singular values >= 1/2), the entropy rank, the cosine of the top singular
     vector with the clean image and with the closest *other* image of ``stored``, and the cosine of
     the output with the clean image."""
-    from .jacobian import abs_cosine, effective_rank, entropy_rank, full_jacobian
+    from .jacobian import abs_cosine, batched_jacobians, effective_rank, entropy_rank
 
     S, U, erank, hrank, cos_own, cos_other, out = [], [], [], [], [], [], []
-    for x, y in zip(X, Y):
-        J = full_jacobian(fn, y[None])
+    Js = batched_jacobians(fn, Y)
+    for x, y, J in zip(X, Y, Js):
         u, s, _ = torch.linalg.svd(J.double())
         u = u[:, :k] * torch.sign(u[:, :k].T @ x.double())[None]
         S.append(s.float()), U.append(u.float().T), erank.append(effective_rank(s)), hrank.append(entropy_rank(s))
@@ -141,7 +141,7 @@ def ch7_unet_jacobians() -> dict:
 @functools.lru_cache(maxsize=None)
 def ch7_noise_sweep() -> dict:
     """Median effective rank of both UNets' Jacobians over a range of noise levels."""
-    from .jacobian import effective_rank, full_jacobian
+    from .jacobian import batched_jacobians, effective_rank
 
     c, models = JAC, load_models()
     X_mem = training_images("memorizing")[0][: c["n_sweep"]]
@@ -150,27 +150,45 @@ def ch7_noise_sweep() -> dict:
     for i, sigma in enumerate(c["sigmas"]):
         for key, name, X in (("mem", "memorizing", X_mem), ("gen", "generalizing", X_new)):
             Y = noisy(X, sigma, 100 + i)
-            S = [torch.linalg.svdvals(full_jacobian(lambda v: models[name](v, sigma), y[None]).double()) for y in Y]
+            S = torch.linalg.svdvals(batched_jacobians(lambda v: models[name](v, sigma), Y).double())
             out[key].append(float(np.median([effective_rank(s) for s in S])))
-            out[key + "_S"].append(torch.stack(S).median(0).values.float())
+            out[key + "_S"].append(S.median(0).values.float())
     return out
 
 
 @functools.lru_cache(maxsize=None)
+def memorizing_dae() -> tuple:
+    """``(model, X)``: chapter 2's memorizing DAE, p = n = 6 separable centred digits, sigma = 0.2,
+    lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2 seeds)."""
+    from . import experiments as ex
+    from .fit import fit_dae
+    from .memorization import separable_subset
+
+    c = ex.CH2
+    Xall, _ = ex.centred_digits()
+    X = Xall[separable_subset(Xall, c["n"], max_cosine=c["max_cosine"], seed=c["subset_seed"])]
+    fit = fit_dae(X, c["p_exact"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=list(c["seeds"][:2]))
+    return ex.best_of(fit), X
+
+
+@functools.lru_cache(maxsize=None)
 def ch7_dae_jacobians() -> dict:
-    """The chapter 3 digit DAEs (memorizing: p = n; generalizing: p << n): J = W2 D(y) W1^T at
-    noisy training inputs (memorizing) and noisy held-out inputs (generalizing)."""
+    """Two-layer DAEs on centred digits, J = W2 D(y) W1^T in closed form: chapter 2's memorizing
+    DAE (p = n = 6) at noisy copies of its training digits (its sigma), and chapter 3's generalizing
+    DAE (p = 16, n = 1000) at noisy held-out digits (its sigma)."""
     from . import experiments as ex
     from .jacobian import abs_cosine, effective_rank, entropy_rank
 
     r = ex.ch3_digits()
-    sigma = ex.CH3["digits_sigma"]
+    mem, Xm = memorizing_dae()
     g = torch.Generator().manual_seed(JAC["noise_seed"] + 5)
-    Xm, Xt = r["X_mem"], r["Xt"][: JAC["n_inputs"]]
-    Ym = Xm + sigma * torch.randn(Xm.shape, generator=g)
-    Yt = Xt + sigma * torch.randn(Xt.shape, generator=g)
-    out = {"sigma": sigma, "p": int(r["mem"].p)}
-    for key, model, X, Y in (("mem", r["mem"], Xm, Ym), ("gen", r["gen"], Xt, Yt)):
+    Xt = r["Xt"][: JAC["n_inputs"]]
+    s_mem, s_gen = ex.CH2["sigma"], ex.CH3["digits_sigma"]
+    Ym = Xm + s_mem * torch.randn(Xm.shape, generator=g)
+    Yt = Xt + s_gen * torch.randn(Xt.shape, generator=g)
+    out = {"sigma_mem": s_mem, "sigma": s_gen, "p_mem": int(mem.p), "n_mem": len(Xm), "p": int(r["gen"].p),
+           "n_gen": len(r["X"])}
+    for key, model, X, Y in (("mem", mem, Xm, Ym), ("gen", r["gen"], Xt, Yt)):
         with torch.no_grad():
             J = model.jacobian(Y)
         u, s, _ = torch.linalg.svd(J.double())

@@ -50,6 +50,17 @@ def full_jacobian(f: Callable, y: torch.Tensor, *, chunk_size: int | None = None
     return torch.func.jacrev(g, chunk_size=chunk_size)(y0).detach()
 
 
+def batched_jacobians(f: Callable, Y: torch.Tensor) -> torch.Tensor:
+    """Full Jacobians of a *per-sample* map at every row of ``Y`` (B, d): returns (B, d_out, d).
+
+    ``f`` maps a batch (B, d) to a batch (B, d_out) row by row (no interaction between rows, as for
+    a denoiser in eval mode). One nested ``vmap(jacrev(...))`` call instead of a Python loop.
+    """
+    Y = check_tensor("Y", Y, ndim=2, dtype=None)
+    single = lambda y: f(y[None])[0]  # noqa: E731
+    return torch.func.vmap(torch.func.jacrev(single))(Y.detach()).detach()
+
+
 @dataclass
 class JacobianOperator:
     """Matrix-free products with the Jacobian of ``f`` at ``y``: ``rmatmat(U) = U J`` (rows of U
