@@ -57,7 +57,7 @@ JAC = {
     "k_show": 4,  # singular vectors shown as images
     "noise_seed": 0,
     "dae_sigma": None,  # the chapter 3 DAEs are evaluated at their training noise (CH3["digits_sigma"])
-    "bench_size": 24,  # randomized vs full Jacobian: the generalizing UNet run on 24x24 inputs (d = 576)
+    "bench_size": 32,  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
     "bench_k": 8,
     "bench_oversample": 16,
     "bench_power_iters": 4,

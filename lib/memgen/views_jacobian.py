@@ -15,27 +15,34 @@ def _np(a) -> np.ndarray:
     return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
-def _median_normalised(S) -> np.ndarray:
+def _median(S) -> np.ndarray:
     S = _np(S)
     if S.ndim == 1:
         S = S[None]
-    return np.median(S / S[:, :1], axis=0)
+    return np.median(S, axis=0)
+
+
+def _half_line(fig, n_show, **where):
+    fig.add_trace(go.Scatter(x=[1, n_show], y=[0.5, 0.5], mode="lines", name="gain 1/2 (effective-rank threshold)",
+                             line={"color": "#888", "dash": "dash"}, showlegend=not where or where.get("col") == 1,
+                             legendgroup="half"), **where)
 
 
 def spectra_figure(unet: dict, dae: dict, n_show: int = 40) -> go.Figure:
-    """Median normalised singular values s_i / s_1 of the Jacobian (log scale), memorized vs
-    generalized inputs, for the UNets (left) and the two-layer DAEs (right)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["UNet denoisers", "two-layer ReLU DAEs (chapter 3)"],
+    """Median singular values of the Jacobian (log scale), memorized vs generalized inputs, for the
+    UNets (left) and the two-layer DAEs (right), with the effective-rank threshold 1/2 dashed."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["UNet denoisers", "two-layer ReLU DAEs (chapters 2, 3)"],
                         horizontal_spacing=0.1)
     pairs = [((unet["mem"]["S"], unet["gen"]["S"]), 1), ((dae["mem_S"], dae["gen_S"]), 2)]
     for (S_mem, S_gen), col in pairs:
         for S, name, color in ((S_mem, "memorized inputs", MEM_COLOR), (S_gen, "generalized inputs", GEN_COLOR)):
-            m = _median_normalised(S)[:n_show]
-            fig.add_trace(go.Scatter(x=np.arange(1, len(m) + 1), y=np.maximum(m, 1e-6), mode="lines+markers",
+            m = _median(S)[:n_show]
+            fig.add_trace(go.Scatter(x=np.arange(1, len(m) + 1), y=np.maximum(m, 1e-4), mode="lines+markers",
                                      name=name, line={"color": color}, marker={"size": 5},
                                      showlegend=col == 1, legendgroup=name), row=1, col=col)
-    fig.update_yaxes(type="log", title_text="s_i / s_1 (median over inputs)", col=1)
-    fig.update_yaxes(type="log")
+        _half_line(fig, n_show, row=1, col=col)
+    fig.update_yaxes(type="log", title_text="singular value s_i (median over inputs)", col=1)
+    fig.update_yaxes(type="log", range=[-4.1, 0.6])
     fig.update_xaxes(title_text="i")
     fig.update_layout(height=380, margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2})
     return fig
@@ -90,26 +97,27 @@ def singular_vectors_figure(unet: dict, n_each: int = 8) -> go.Figure:
 
 
 def noise_sweep_figure(sweep: dict, n_show: int = 40) -> go.Figure:
-    """A slider over the noise level sigma: median normalised spectra of both UNets at that sigma;
-    the title gives both median effective ranks."""
+    """A slider over the noise level sigma: median singular values of both UNets' Jacobians at that
+    sigma (threshold 1/2 dashed); the title gives both median effective ranks."""
     frames = []
     for i, sigma in enumerate(sweep["sigmas"]):
         traces = []
         for key, name, color in (("mem", "memorizing UNet, training digits", MEM_COLOR),
                                  ("gen", "generalizing UNet, held-out digits", GEN_COLOR)):
-            s = _np(sweep[key + "_S"][i])
-            m = (s / s[0])[:n_show]
-            traces.append(go.Scatter(x=np.arange(1, len(m) + 1), y=np.maximum(m, 1e-6), mode="lines+markers",
+            m = _np(sweep[key + "_S"][i])[:n_show]
+            traces.append(go.Scatter(x=np.arange(1, len(m) + 1), y=np.maximum(m, 1e-4), mode="lines+markers",
                                      name=name, line={"color": color}, marker={"size": 5}))
+        traces.append(go.Scatter(x=[1, n_show], y=[0.5, 0.5], mode="lines", name="gain 1/2",
+                                 line={"color": "#888", "dash": "dash"}))
         frames.append({"name": f"{sigma:g}", "traces": traces,
                        "layout": {"title": {"text": f"sigma = {sigma:g}: median effective rank "
                                                     f"{sweep['mem'][i]:.1f} (memorizing) vs "
                                                     f"{sweep['gen'][i]:.1f} (generalizing)"}}})
     active = list(sweep["sigmas"]).index(0.1) if 0.1 in sweep["sigmas"] else 0
     return slider_figure(frames, prefix="sigma = ", active=active, layout={
-        "height": 420, "yaxis": {"type": "log", "title": {"text": "s_i / s_1 (median)"}, "range": [-4, 0.1]},
-        "xaxis": {"title": {"text": "i"}}, "legend": {"orientation": "h", "y": -0.25},
-        "margin": {"t": 60}})
+        "height": 440, "yaxis": {"type": "log", "title": {"text": "singular value s_i (median)"}, "range": [-3, 0.6]},
+        "xaxis": {"title": {"text": "i"}}, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        "margin": {"t": 90}})
 
 
 def dae_vectors_figure(dae: dict, n: int = 6) -> go.Figure:
