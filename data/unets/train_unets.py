@@ -5,8 +5,10 @@
     python data/unets/train_unets.py --only memorizing
 
 Both models use the same seed as the shipped files. On the same machine type, torch version and
-thread count (CPU, 1 thread) the rewritten files are bit-identical to the shipped ones; elsewhere
-(another torch, a GPU) the weights differ in the last bits and the chapter's numbers by little.
+thread count (CPU, 1 thread) the rewritten weights are bit-identical to the shipped ones (checked:
+the memorizing model's .safetensors had the same sha256); the .json differs only in its recorded
+training time ("seconds"), so SHA256SUMS is rewritten too. Elsewhere (another torch, a GPU) the
+weights differ in the last bits and the chapter's numbers by little.
 The settings live in ``memgen.experiments_jacobian.UNET_RUNS``.
 """
 
