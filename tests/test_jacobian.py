@@ -54,6 +54,9 @@ def test_operator_products_match_full_jacobian(tiny_denoiser):
     U, V = torch.randn(5, 64, generator=g), torch.randn(3, 64, generator=g)
     assert torch.allclose(op.rmatmat(U), U @ J, atol=1e-5)  # rows J^T u
     assert torch.allclose(op.matmat(V), V @ J.T, atol=1e-5)  # rows J v (double VJP)
+    chunked = JacobianOperator(f, y, chunk_size=2)
+    assert torch.allclose(chunked.rmatmat(U), U @ J, atol=1e-5)
+    assert torch.allclose(chunked.matmat(V), V @ J.T, atol=1e-5)
 
 
 def _linear_with_spectrum(d, s, seed=0):

@@ -179,11 +179,12 @@ def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torc
 
 
 def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_up_to: int = 4096,
-                      power_iters: int = 2, seed=0) -> dict:
+                      power_iters: int = 2, seed=0, chunk_size: int | None = None) -> dict:
     """Singular values (and top vectors) of ``d x0_hat / d x_t`` at ``x_t``.
 
     Full Jacobian by reverse mode when the dimension is at most ``full_up_to``; otherwise the
-    randomized top-``k`` SVD from VJPs (:func:`memgen.jacobian.randomized_svd`). Returns
+    randomized top-``k`` SVD from VJPs (:func:`memgen.jacobian.randomized_svd`). ``chunk_size``
+    bounds how many VJPs run in one batched call (memory: use e.g. 4-8 for Stable Diffusion). Returns
     ``{"S", "U", "V", "method", "effective_rank"}`` (the number of singular values >= 1/2 among
     those found: for the randomized method, among the top k only, so a value of k means "k or more").
     """
@@ -192,11 +193,11 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
     k = check_int("k", k, 1, den.dim)
     with math_attention():
         if den.dim <= full_up_to:
-            J = full_jacobian(den.fn, x_t)
+            J = full_jacobian(den.fn, x_t, chunk_size=chunk_size)
             U, S, Vh = torch.linalg.svd(J.double(), full_matrices=False)
             S, U, V, method = S, U[:, :k], Vh[:k].T, "full"
         else:
-            S, U, V = randomized_svd(den.fn, x_t, k, power_iters=power_iters, seed=seed)
+            S, U, V = randomized_svd(den.fn, x_t, k, power_iters=power_iters, seed=seed, chunk_size=chunk_size)
             method = "randomized"
     return {"S": S.detach().cpu(), "U": U.detach().cpu(), "V": V.detach().cpu(), "method": method,
             "effective_rank": effective_rank(S.detach().cpu())}

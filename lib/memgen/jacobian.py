@@ -69,6 +69,7 @@ class JacobianOperator:
 
     f: Callable
     y: torch.Tensor
+    chunk_size: int | None = None  # products batched per vmap call (None: all at once); bounds memory
 
     def __post_init__(self):
         g, y0 = _as_vector_fn(self.f, self.y)
@@ -79,11 +80,15 @@ class JacobianOperator:
         _, vjp2 = torch.func.vjp(self._vjp, torch.zeros_like(out))
         self._jvp = lambda v: vjp2(v)[0]
 
+    def _batched(self, fn, A: torch.Tensor) -> torch.Tensor:
+        step = self.chunk_size or len(A)
+        return torch.cat([torch.func.vmap(fn)(A[i:i + step]).detach() for i in range(0, len(A), step)])
+
     def rmatmat(self, U: torch.Tensor) -> torch.Tensor:
-        return torch.func.vmap(self._vjp)(U).detach()
+        return self._batched(self._vjp, U)
 
     def matmat(self, V: torch.Tensor) -> torch.Tensor:
-        return torch.func.vmap(self._jvp)(V).detach()
+        return self._batched(self._jvp, V)
 
 
 def randomized_svd(
@@ -94,6 +99,7 @@ def randomized_svd(
     oversample: int = 10,
     power_iters: int = 2,
     seed=0,
+    chunk_size: int | None = None,
 ) -> tuple:
     """Top-``k`` singular values and vectors of the Jacobian of ``f`` at ``y`` from VJPs only.
 
@@ -103,9 +109,12 @@ def randomized_svd(
     then the small SVD of ``B = Q^T A``, i.e. ``B^T = J Q`` (l double-VJPs).
     Returns ``(S, U, V)``: S (k,) descending, U (d_out, k) left and V (d_in, k) right singular
     vectors of J (``J ~ U diag(S) V^T``). Cost: ``l (1 + 2 power_iters + 1)`` products.
+    ``chunk_size``: how many products run in one batched call (None: all l; lower it for big models).
     """
     y = check_tensor("y", y, dtype=None)
-    op = JacobianOperator(f, y)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, 1)
+    op = JacobianOperator(f, y, chunk_size)
     k = check_int("k", k, 1, min(op.d_in, op.d_out))
     oversample = check_int("oversample", oversample, 0)
     power_iters = check_int("power_iters", power_iters, 0)
