@@ -29,6 +29,11 @@ One module per concept:
 - :mod:`memgen.colab`       the chapters' Colab notebooks and install cell (make notebooks)
 - :mod:`memgen.course`      chapter facts (titles, times, exercises) for the course guide
 - :mod:`memgen.student`     the student build's configuration (make student)
+- :mod:`memgen.unet`        small diffusers UNet2DModel denoisers: config, training, checksummed checkpoints
+- :mod:`memgen.jacobian`    denoiser Jacobians: full (reverse mode), randomized top-k SVD from VJPs, effective rank
+- :mod:`memgen.hub`         pretrained Hub models (DDPM, DiT, Stable Diffusion) as denoisers, with offline fallbacks
+- :mod:`memgen.experiments_jacobian` chapter 7's experiments (UNet and DAE Jacobians)
+- :mod:`memgen.views_jacobian`       chapter 7's figures
 """
 
 __version__ = "0.1.0"

@@ -342,6 +342,59 @@ def _(quick: bool) -> float:
 # (chapter 7 claims go here)
 
 
+@claim(
+    "jac.mem_eff_rank",
+    "ch7",
+    "Memorizing UNet (32 digits) at noisy copies of its training digits (sigma = 0.2): median effective "
+    "rank of the denoiser's Jacobian (number of singular values >= 1/2)",
+    "<= 3",
+)
+def _(quick: bool) -> float:
+    from . import experiments_jacobian as xj
+
+    return xj.ch7_unet_jacobians()["mem_median_erank"]
+
+
+@claim(
+    "jac.gen_eff_rank",
+    "ch7",
+    "Generalizing UNet (1597 digits) at noisy held-out digits (sigma = 0.2): median effective rank of "
+    "the Jacobian (number of singular values >= 1/2)",
+    ">= 10",
+)
+def _(quick: bool) -> float:
+    from . import experiments_jacobian as xj
+
+    return xj.ch7_unet_jacobians()["gen_median_erank"]
+
+
+@claim(
+    "jac.mem_top_sv_cosine",
+    "ch7",
+    "Memorizing two-layer DAE (chapter 2 setting: p = n = 6 separable digits) at noisy training digits: "
+    "median |cosine| between the top singular vector of J = W2 D(y) W1^T and the stored digit (the "
+    "memorizing UNet's value, which is small, is reported in chapter 7)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    from . import experiments_jacobian as xj
+
+    return xj.ch7_dae_jacobians()["mem_median_cos"]
+
+
+@claim(
+    "jac.randomized_sv_rel_err",
+    "ch7",
+    "Randomized top-8 SVD from VJPs vs the full Jacobian of the generalizing UNet on a 32x32 input "
+    "(d = 1024): max relative error of the top 8 singular values",
+    "<= 0.05",
+)
+def _(quick: bool) -> float:
+    from . import experiments_jacobian as xj
+
+    return xj.ch7_randomized()["max_rel_err"]
+
+
 # ---------------------------------------------------------------- evaluation and command line
 
 

@@ -1,0 +1,251 @@
+"""Chapter 7 experiment drivers: real (UNet) denoisers and their Jacobians.
+
+Configuration dicts first, then cached drivers the chapter and the scorecard both call.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from .unet import TrainConfig, UNetConfig
+
+#: The digits split: a fixed seeded permutation of the 1797 scikit-learn digits; the last
+#: ``N_HELD_OUT`` are never used for training.
+SPLIT_SEED = 7
+N_HELD_OUT = 200
+N_MEMORIZED = 32
+
+_CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
+                     sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0")
+
+#: The two shipped models (data/unets/<name>.safetensors).
+UNET_RUNS = {
+    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)},
+    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0)},
+}
+
+
+@functools.lru_cache(maxsize=None)
+def digit_split() -> tuple:
+    """``(x_all, train_index, held_out_index)``: all 1797 digits in [-1, 1] (8x8, flattened) and
+    the index arrays of the training pool and of the held-out digits."""
+    from .data import load_digits
+
+    x = load_digits().x
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))
+    return x, perm[:-N_HELD_OUT].sort().values, perm[-N_HELD_OUT:].sort().values
+
+
+def training_images(name: str) -> tuple:
+    """``(x, index)``: the training images of model ``name`` and their indices in the digits set.
+    The memorizing model sees the first ``N_MEMORIZED`` of the training pool, the generalizing
+    one the whole pool."""
+    x, train, _ = digit_split()
+    index = train[:N_MEMORIZED] if name == "memorizing" else train
+    return x[index], index
+
+
+#: The Jacobian analysis: noise levels, how many inputs, seeds.
+JAC = {
+    "sigma": 0.2,  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
+    "sigmas": (0.1, 0.2, 0.3, 0.5, 1.0, 2.0),  # the noise-level sweep (the trained range)
+    "n_inputs": 32,  # memorized inputs: all 32 training images; generalized: 32 held-out digits
+    "n_sweep": 8,  # inputs per noise level in the sweep
+    "k_show": 4,  # singular vectors shown as images
+    "noise_seed": 0,
+    "dae_sigma": None,  # the chapter 3 DAEs are evaluated at their training noise (CH3["digits_sigma"])
+    "bench_size": 32,  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
+    "bench_k": 8,
+    "bench_oversample": 16,
+    "bench_power_iters": 4,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def load_models() -> dict:
+    """The two shipped UNet denoisers (checksums verified), by name."""
+    from .unet import load_denoiser
+
+    return {name: load_denoiser(name) for name in UNET_RUNS}
+
+
+def held_out_images() -> torch.Tensor:
+    """The first ``JAC["n_inputs"]`` held-out digits (never seen by either model)."""
+    x, _, held = digit_split()
+    return x[held[: JAC["n_inputs"]]]
+
+
+def noisy(X: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
+    """``X + sigma eps`` with seeded Gaussian noise."""
+    g = torch.Generator().manual_seed(seed)
+    return X + sigma * torch.randn(X.shape, generator=g)
+
+
+def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tensor, k: int) -> dict:
+    """Full Jacobians of ``fn`` at the rows of ``Y`` (clean images ``X``): singular values, the top
+    ``k`` left singular vectors (sign chosen to correlate positively with the clean image), the
+    effective rank (singular values >= 1/2), the entropy rank, the cosine of the top singular
+    vector with the clean image and with the closest *other* image of ``stored``, and the cosine of
+    the output with the clean image."""
+    from .jacobian import abs_cosine, batched_jacobians, effective_rank, entropy_rank
+
+    S, U, erank, hrank, cos_own, cos_other, out = [], [], [], [], [], [], []
+    Js = batched_jacobians(fn, Y)
+    for x, y, J in zip(X, Y, Js):
+        u, s, _ = torch.linalg.svd(J.double())
+        u = u[:, :k] * torch.sign(u[:, :k].T @ x.double())[None]
+        S.append(s.float()), U.append(u.float().T), erank.append(effective_rank(s)), hrank.append(entropy_rank(s))
+        cos_own.append(abs_cosine(u[:, 0], x))
+        others = [abs_cosine(u[:, 0], z) for z in stored if not torch.equal(z, x)]
+        cos_other.append(max(others))
+        with torch.no_grad():
+            out.append(fn(y[None])[0])
+    out = torch.stack(out)
+    cos_out = np.array([abs_cosine(o - x.mean(), x - x.mean()) for o, x in zip(out, X)])
+    return {"S": torch.stack(S), "U": torch.stack(U), "erank": np.array(erank), "hrank": np.array(hrank),
+            "cos_own": np.array(cos_own), "cos_other": np.array(cos_other), "out": out, "cos_out": cos_out,
+            "X": X, "Y": Y}
+
+
+@functools.lru_cache(maxsize=None)
+def ch7_unet_jacobians() -> dict:
+    """Jacobians of the memorizing UNet at noisy copies of its training images and of the
+    generalizing UNet at noisy held-out digits, at ``JAC["sigma"]``."""
+    c, models = JAC, load_models()
+    sigma, k = c["sigma"], c["k_show"]
+    X_mem, _ = training_images("memorizing")
+    X_new = held_out_images()
+    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, noisy(X_mem, sigma, c["noise_seed"]),
+                             X_mem, k)
+    gen = spectrum_at_inputs(lambda v: models["generalizing"](v, sigma), X_new,
+                             noisy(X_new, sigma, c["noise_seed"] + 1), X_mem, k)
+    # the memorizing model at novel digits: it answers with a stored digit
+    cross = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_new,
+                               noisy(X_new, sigma, c["noise_seed"] + 1), X_mem, k)
+    return {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross,
+            "mem_median_erank": float(np.median(mem["erank"])),
+            "gen_median_erank": float(np.median(gen["erank"])),
+            "mem_median_hrank": float(np.median(mem["hrank"])),
+            "gen_median_hrank": float(np.median(gen["hrank"])),
+            "mem_median_s1": float(mem["S"][:, 0].median()),
+            "gen_median_s1": float(gen["S"][:, 0].median()),
+            "mem_median_cos": float(np.median(mem["cos_own"])),
+            "mem_median_cos_other": float(np.median(mem["cos_other"])),
+            "gen_median_cos": float(np.median(gen["cos_own"])),
+            "image_shape": (8, 8)}
+
+
+@functools.lru_cache(maxsize=None)
+def ch7_noise_sweep() -> dict:
+    """Median effective rank of both UNets' Jacobians over a range of noise levels."""
+    from .jacobian import batched_jacobians, effective_rank
+
+    c, models = JAC, load_models()
+    X_mem = training_images("memorizing")[0][: c["n_sweep"]]
+    X_new = held_out_images()[: c["n_sweep"]]
+    out = {"sigmas": c["sigmas"], "mem": [], "gen": [], "mem_S": [], "gen_S": []}
+    for i, sigma in enumerate(c["sigmas"]):
+        for key, name, X in (("mem", "memorizing", X_mem), ("gen", "generalizing", X_new)):
+            Y = noisy(X, sigma, 100 + i)
+            S = torch.linalg.svdvals(batched_jacobians(lambda v: models[name](v, sigma), Y).double())
+            out[key].append(float(np.median([effective_rank(s) for s in S])))
+            out[key + "_S"].append(S.median(0).values.float())
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def memorizing_dae() -> tuple:
+    """``(model, X)``: chapter 2's memorizing DAE, p = n = 6 separable centred digits, sigma = 0.2,
+    lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2 seeds)."""
+    from . import experiments as ex
+    from .fit import fit_dae
+    from .memorization import separable_subset
+
+    c = ex.CH2
+    Xall, _ = ex.centred_digits()
+    X = Xall[separable_subset(Xall, c["n"], max_cosine=c["max_cosine"], seed=c["subset_seed"])]
+    fit = fit_dae(X, c["p_exact"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=list(c["seeds"][:2]))
+    return ex.best_of(fit), X
+
+
+@functools.lru_cache(maxsize=None)
+def ch7_dae_jacobians() -> dict:
+    """Two-layer DAEs on centred digits, J = W2 D(y) W1^T in closed form: chapter 2's memorizing
+    DAE (p = n = 6) at noisy copies of its training digits (its sigma), and chapter 3's generalizing
+    DAE (p = 16, n = 1000) at noisy held-out digits (its sigma)."""
+    from . import experiments as ex
+    from .jacobian import abs_cosine, effective_rank, entropy_rank
+
+    r = ex.ch3_digits()
+    mem, Xm = memorizing_dae()
+    g = torch.Generator().manual_seed(JAC["noise_seed"] + 5)
+    Xt = r["Xt"][: JAC["n_inputs"]]
+    s_mem, s_gen = ex.CH2["sigma"], ex.CH3["digits_sigma"]
+    Ym = Xm + s_mem * torch.randn(Xm.shape, generator=g)
+    Yt = Xt + s_gen * torch.randn(Xt.shape, generator=g)
+    out = {"sigma_mem": s_mem, "sigma": s_gen, "p_mem": int(mem.p), "n_mem": len(Xm), "p": int(r["gen"].p),
+           "n_gen": len(r["X"])}
+    for key, model, X, Y in (("mem", mem, Xm, Ym), ("gen", r["gen"], Xt, Yt)):
+        with torch.no_grad():
+            J = model.jacobian(Y)
+        u, s, _ = torch.linalg.svd(J.double())
+        out[key + "_S"] = s.float()
+        out[key + "_erank"] = np.array([effective_rank(si) for si in s])
+        out[key + "_hrank"] = np.array([entropy_rank(si) for si in s])
+        out[key + "_cos"] = np.array([abs_cosine(u[i, :, 0], X[i]) for i in range(len(X))])
+        out[key + "_top"] = (u[:, :, 0] * torch.sign((u[:, :, 0] * X.double()).sum(1, keepdim=True))).float()
+        out[key + "_X"] = X
+    out["mem_median_erank"] = float(np.median(out["mem_erank"]))
+    out["gen_median_erank"] = float(np.median(out["gen_erank"]))
+    out["mem_median_cos"] = float(np.median(out["mem_cos"]))
+    out["gen_median_cos"] = float(np.median(out["gen_cos"]))
+    out["mem_median_hrank"] = float(np.median(out["mem_hrank"]))
+    out["gen_median_hrank"] = float(np.median(out["gen_hrank"]))
+    return out
+
+
+def _bench_input(size: int) -> torch.Tensor:
+    """A held-out digit upsampled to ``size x size``, plus noise at JAC["sigma"] (flattened)."""
+    from .unet import upsample_digits
+
+    x = upsample_digits(held_out_images()[:1], size)
+    return noisy(x, JAC["sigma"], 7)
+
+
+def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, power_iters=None, repeats: int = 1) -> dict:
+    """The randomized top-k SVD against the full Jacobian + SVD on the same model and input: the
+    generalizing UNet (fully convolutional, so it runs on ``size x size`` inputs), in one process.
+    Returns both sets of top-k singular values, their relative errors, and both times (best of
+    ``repeats``)."""
+    import time
+
+    from .jacobian import full_jacobian, randomized_svd
+
+    c = JAC
+    size = size or c["bench_size"]
+    k, oversample = k or c["bench_k"], oversample if oversample is not None else c["bench_oversample"]
+    power_iters = c["bench_power_iters"] if power_iters is None else power_iters
+    model = load_models()["generalizing"]
+    y = _bench_input(size).reshape(1, 1, size, size)
+    fn = lambda v: model(v, c["sigma"])  # noqa: E731
+    t_full, t_rand = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        s_full = torch.linalg.svdvals(full_jacobian(fn, y, chunk_size=256).double())
+        t_full.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        S, _, _ = randomized_svd(fn, y, k, oversample=oversample, power_iters=power_iters, seed=0)
+        t_rand.append(time.perf_counter() - t0)
+    rel = (S.double() - s_full[:k]).abs() / s_full[:k]
+    return {"d": size * size, "k": k, "s_full": s_full[:k].float(), "s_rand": S.float(), "rel_err": rel.float(),
+            "max_rel_err": float(rel.max()), "t_full": min(t_full), "t_rand": min(t_rand),
+            "speedup": min(t_full) / min(t_rand)}
+
+
+@functools.lru_cache(maxsize=None)
+def ch7_randomized() -> dict:
+    """The chapter's run of :func:`randomized_vs_full` (cached for the scorecard)."""
+    return randomized_vs_full()

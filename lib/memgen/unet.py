@@ -1,0 +1,296 @@
+"""Small convolutional denoisers: a diffusers ``UNet2DModel`` with EDM preconditioning.
+
+The book's real denoisers (chapter 7) are tiny ``UNet2DModel`` networks (no attention) trained on
+the offline digits, upsampled to 16x16. The network ``F`` is wrapped as an x0-predictor with the
+preconditioning of Karras et al. (2022, "EDM"):
+
+    D(y, sigma) = c_skip(sigma) y + c_out(sigma) F(c_in(sigma) y, c_noise(sigma)),
+    c_skip = s^2 / (sigma^2 + s^2),  c_out = sigma s / sqrt(sigma^2 + s^2),
+    c_in = 1 / sqrt(sigma^2 + s^2),  c_noise = 250 ln(sigma)   (s = sigma_data),
+
+trained with the loss  E || D(x + sigma eps, sigma) - x ||^2 / c_out^2  (EDM's weighting) and
+sigma drawn log-uniformly in ``[sigma_min, sigma_max]``. ``c_noise`` is EDM's ``ln(sigma)/4``
+scaled by 1000 so that diffusers' sinusoidal timestep embedding (built for integer steps
+0..1000) resolves it.
+
+Checkpoints are ``safetensors`` files with a JSON config next to them and a ``SHA256SUMS``
+manifest; :func:`load_denoiser` verifies the sha256 of both files before it reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_float, check_int, make_generator
+
+#: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "unets"
+
+
+@dataclass
+class UNetConfig:
+    """Everything needed to rebuild and retrain one small denoiser."""
+
+    image_size: int = 16
+    block_out_channels: tuple = (32, 64)
+    layers_per_block: int = 1
+    norm_num_groups: int = 8
+    sigma_data: float = 0.5
+    sigma_min: float = 0.02
+    sigma_max: float = 5.0
+    parameterisation: str = "x0"  # "x0" (direct), "edm" (x0 with EDM's skip) or "eps"
+
+    def unet_kwargs(self) -> dict:
+        n = len(self.block_out_channels)
+        return dict(
+            sample_size=self.image_size,
+            in_channels=1,
+            out_channels=1,
+            down_block_types=("DownBlock2D",) * n,
+            up_block_types=("UpBlock2D",) * n,
+            block_out_channels=tuple(self.block_out_channels),
+            layers_per_block=self.layers_per_block,
+            norm_num_groups=self.norm_num_groups,
+            add_attention=False,
+        )
+
+
+def build_unet(config: UNetConfig):
+    """A freshly initialised (torch global seed dependent) attention-free ``UNet2DModel``."""
+    from diffusers import UNet2DModel
+
+    check_int("config.image_size", config.image_size, 4)
+    check_choice("config.parameterisation", config.parameterisation, ("x0", "edm", "eps"))
+    return UNet2DModel(**config.unet_kwargs())
+
+
+class Denoiser(nn.Module):
+    """``D(y, sigma)``: the posterior-mean (x0) estimate of a clean image from ``y = x + sigma eps``.
+
+    ``y`` has shape (B, 1, H, W) or (B, H*W) (flattened; returned flattened too). ``sigma`` is a
+    float or a (B,) tensor. With ``parameterisation="eps"`` the network predicts the noise and
+    ``D = y - sigma F(y, c_noise)`` (no input scaling, for comparison).
+    """
+
+    def __init__(self, unet, config: UNetConfig):
+        super().__init__()
+        self.unet = unet
+        self.config = config
+
+    @property
+    def image_shape(self) -> tuple:
+        return (self.config.image_size, self.config.image_size)
+
+    def coefficients(self, sigma: torch.Tensor) -> tuple:
+        s = self.config.sigma_data
+        if self.config.parameterisation == "eps":
+            one = torch.ones_like(sigma)
+            return one, -sigma, one, 250.0 * torch.log(sigma)
+        root = torch.sqrt(sigma**2 + s**2)
+        if self.config.parameterisation == "x0":
+            return torch.zeros_like(sigma), torch.ones_like(sigma), 1.0 / root, 250.0 * torch.log(sigma)
+        return s**2 / root**2, sigma * s / root, 1.0 / root, 250.0 * torch.log(sigma)
+
+    def forward(self, y: torch.Tensor, sigma) -> torch.Tensor:
+        flat = y.ndim == 2
+        h = self.config.image_size
+        if flat:
+            y = y.reshape(-1, 1, h, h)
+        B = y.shape[0]
+        sigma = torch.as_tensor(sigma, dtype=y.dtype, device=y.device)
+        sigma = sigma.expand(B) if sigma.ndim == 0 else sigma
+        c_skip, c_out, c_in, c_noise = self.coefficients(sigma)
+        b = (-1, 1, 1, 1)
+        F = self.unet(c_in.reshape(b) * y, c_noise).sample
+        out = c_skip.reshape(b) * y + c_out.reshape(b) * F
+        return out.reshape(B, -1) if flat else out
+
+
+def upsample_digits(x: torch.Tensor, size: int = 16) -> torch.Tensor:
+    """Flattened 8x8 digits (n, 64) to flattened ``size x size`` images by bilinear upsampling."""
+    size = check_int("size", size, 8)
+    imgs = x.reshape(-1, 1, 8, 8)
+    up = torch.nn.functional.interpolate(imgs, size=(size, size), mode="bilinear", align_corners=False)
+    return up.reshape(len(x), -1)
+
+
+@dataclass
+class TrainConfig:
+    """Training settings: Adam, EDM loss, sigma log-uniform, fresh noise every step."""
+
+    steps: int = 6000
+    batch_size: int = 64
+    lr: float = 2e-3
+    seed: int = 0
+    log_every: int = 500
+    extra: dict = field(default_factory=dict)
+
+
+def sample_sigma(B: int, config: UNetConfig, g: torch.Generator) -> torch.Tensor:
+    """``B`` noise levels drawn log-uniformly in ``[sigma_min, sigma_max]``."""
+    lo, hi = math.log(config.sigma_min), math.log(config.sigma_max)
+    return torch.exp(lo + (hi - lo) * torch.rand(B, generator=g))
+
+
+def loss_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
+    """EDM's weighting ``(sigma^2 + s^2) / (sigma s)^2`` (= 1 / c_out^2 of the EDM preconditioning),
+    used for every parameterisation: it makes the expected loss of a good denoiser of order one at
+    every noise level, so small noise levels are learned as carefully as large ones."""
+    s = sigma_data
+    return (sigma**2 + s**2) / (sigma * s) ** 2
+
+
+def edm_loss(model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """Mean of ``loss_weight(sigma) || D(x + sigma eps) - x ||^2`` over the batch (pixels averaged)."""
+    out = model(x + sigma[:, None] * eps, sigma)
+    return (((out - x) ** 2).mean(1) * loss_weight(sigma, model.config.sigma_data)).mean()
+
+
+def train_denoiser(
+    x: torch.Tensor,
+    config: UNetConfig,
+    train: TrainConfig,
+    *,
+    device: str = "cpu",
+    log=print,
+    progress: bool = False,
+) -> tuple:
+    """Train a :class:`Denoiser` on flattened images ``x`` (n, image_size**2), seeded.
+
+    Returns ``(model, history)`` with ``history`` a dict of logged steps, losses and seconds.
+    The model (on CPU, eval mode) and its training are reproducible for a fixed seed, device
+    and torch version.
+    """
+    from tqdm.auto import tqdm
+
+    d = config.image_size**2
+    if x.ndim != 2 or x.shape[1] != d:
+        raise ValueError(f"x must have shape (n, {d}), got {tuple(x.shape)}")
+    check_int("train.steps", train.steps, 1)
+    check_int("train.batch_size", train.batch_size, 1)
+    check_float("train.lr", train.lr, 0.0, min_exclusive=True)
+    torch.manual_seed(train.seed)
+    unet = build_unet(config)
+    model = Denoiser(unet, config).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=train.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: min(1.0, (k + 1) / 200) * 0.5 * (1 + math.cos(math.pi * k / train.steps)))
+    g = make_generator(train.seed + 1)
+    xs = x.to(device)
+    n = len(xs)
+    hist = {"step": [], "loss": [], "seconds": []}
+    t0, running = time.perf_counter(), 0.0
+    for k in tqdm(range(train.steps), disable=not progress):
+        idx = torch.randint(n, (train.batch_size,), generator=g)
+        sigma = sample_sigma(train.batch_size, config, g)
+        eps = torch.randn(train.batch_size, d, generator=g)
+        loss = edm_loss(model, xs[idx.to(device)], sigma.to(device), eps.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        running += loss.item()
+        if (k + 1) % train.log_every == 0 or k + 1 == train.steps:
+            m = (k + 1) % train.log_every or train.log_every
+            hist["step"].append(k + 1)
+            hist["loss"].append(running / m)
+            hist["seconds"].append(time.perf_counter() - t0)
+            if log:
+                log(f"step {k + 1:6d}  loss {running / m:.4f}  {time.perf_counter() - t0:7.1f} s")
+            running = 0.0
+    return model.cpu().eval(), hist
+
+
+# ------------------------------------------------------------------------------ checkpoints
+
+
+def sha256_file(path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ChecksumError(RuntimeError):
+    """A shipped checkpoint does not match its recorded sha256 (corrupted or replaced file)."""
+
+
+def save_denoiser(model: Denoiser, name: str, folder=DATA_DIR, *, meta: dict | None = None) -> dict:
+    """Write ``<name>.safetensors`` and ``<name>.json`` into ``folder`` and record their sha256
+    in ``folder/SHA256SUMS`` (one ``<hex>  <file>`` line per file, like ``sha256sum``)."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{name}.safetensors"
+    cfg = folder / f"{name}.json"
+    state = {k: v.detach().contiguous().cpu() for k, v in model.unet.state_dict().items()}
+    save_file(state, str(weights))
+    cfg.write_text(json.dumps({"config": asdict(model.config), "meta": meta or {}}, indent=1, sort_keys=True) + "\n")
+    sums = read_manifest(folder) if (folder / "SHA256SUMS").exists() else {}
+    sums[weights.name] = sha256_file(weights)
+    sums[cfg.name] = sha256_file(cfg)
+    (folder / "SHA256SUMS").write_text("".join(f"{v}  {k}\n" for k, v in sorted(sums.items())))
+    return sums
+
+
+def read_manifest(folder=DATA_DIR) -> dict:
+    """``{file name: sha256}`` from ``folder/SHA256SUMS``."""
+    path = Path(folder) / "SHA256SUMS"
+    if not path.exists():
+        raise FileNotFoundError(f"no checksum manifest {path}; rerun data/unets/train_unets.py")
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            digest, fname = line.split(maxsplit=1)
+            out[fname.strip()] = digest
+    return out
+
+
+def verify_file(path, folder=None) -> None:
+    """Raise :class:`ChecksumError` unless ``path``'s sha256 equals the manifest's entry."""
+    path = Path(path)
+    sums = read_manifest(folder or path.parent)
+    if path.name not in sums:
+        raise ChecksumError(f"{path.name} is not listed in {path.parent / 'SHA256SUMS'}")
+    actual = sha256_file(path)
+    if actual != sums[path.name]:
+        raise ChecksumError(
+            f"checksum mismatch for {path}: expected sha256 {sums[path.name]}, got {actual}. "
+            "The file is corrupted or was replaced; restore it from git (git checkout -- data/unets) "
+            "or regenerate it with `python data/unets/train_unets.py`."
+        )
+
+
+def load_denoiser(name: str, folder=DATA_DIR, *, verify: bool = True) -> Denoiser:
+    """Load a checkpoint written by :func:`save_denoiser` (checksums verified first), in eval mode."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    weights, cfg = folder / f"{name}.safetensors", folder / f"{name}.json"
+    for p in (weights, cfg):
+        if not p.exists():
+            raise FileNotFoundError(f"checkpoint file {p} is missing; run `python data/unets/train_unets.py`")
+        if verify:
+            verify_file(p, folder)
+    raw = json.loads(cfg.read_text())["config"]
+    raw["block_out_channels"] = tuple(raw["block_out_channels"])
+    config = UNetConfig(**raw)
+    unet = build_unet(config)
+    unet.load_state_dict(load_file(str(weights)))
+    return Denoiser(unet, config).eval()
+
+
+def checkpoint_meta(name: str, folder=DATA_DIR) -> dict:
+    """The ``meta`` dict stored with a checkpoint (training set, seconds, device, ...)."""
+    return json.loads((Path(folder) / f"{name}.json").read_text())["meta"]
