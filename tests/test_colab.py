@@ -179,7 +179,28 @@ def test_notebook_runs_in_a_colab_like_environment(colab_session, source: Path, 
     assert Path(probe["memgen"]).resolve().is_relative_to(venv.resolve()), (
         f"memgen was imported from {probe['memgen']}, not from the wheel the install cell installed")
     assert probe["present"] == [], f"book-build tools importable in the Colab-like kernel: {probe['present']}"
+    assert Path(probe["data"]).resolve().is_relative_to(venv.resolve()), (
+        f"the shipped data were read from {probe['data']}, not from the installed memgen_data package")
     times = ROOT / "_build" / "colab-times.json"
     record = json.loads(times.read_text()) if times.is_file() else {}
     record[source.stem] = {"seconds": result["seconds"], "slowest_cell_seconds": max(result["cell_seconds"])}
     times.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def test_shipped_data_are_package_data():
+    """Every file a loader checks against a data/<folder>/SHA256SUMS is installed with the package
+    (memgen_data.<folder> in pyproject.toml), so Colab readers load the checkpoints the book used."""
+    import fnmatch
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setup["package-dir"].get("memgen_data") == "data"
+    manifests = sorted((ROOT / "data").glob("*/SHA256SUMS"))
+    assert manifests, "no data/*/SHA256SUMS found"
+    for manifest in manifests:
+        package = f"memgen_data.{manifest.parent.name}"
+        assert package in setup["packages"], f"{package} is not listed in pyproject.toml's packages"
+        patterns = setup["package-data"][package]
+        names = ["SHA256SUMS"] + [line.split()[-1] for line in manifest.read_text().splitlines() if line.strip()]
+        missing = [n for n in names if not any(fnmatch.fnmatch(n, pat) for pat in patterns)]
+        assert not missing, f"{package}: {missing} would not be installed (package-data {patterns})"

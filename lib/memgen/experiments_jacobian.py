@@ -5,11 +5,11 @@ Configuration dicts first, then cached drivers the chapter and the scorecard bot
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import torch
 
+from .cache import experiment
 from .unet import TrainConfig, UNetConfig
 
 #: The digits split: a fixed seeded permutation of the 1797 scikit-learn digits; the last
@@ -28,7 +28,7 @@ UNET_RUNS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def digit_split() -> tuple:
     """``(x_all, train_index, held_out_index)``: all 1797 digits in [-1, 1] (8x8, flattened) and
     the index arrays of the training pool and of the held-out digits."""
@@ -64,7 +64,7 @@ JAC = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def load_models() -> dict:
     """The two shipped UNet denoisers (checksums verified), by name."""
     from .unet import load_denoiser
@@ -110,7 +110,7 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
             "X": X, "Y": Y}
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def ch7_unet_jacobians() -> dict:
     """Jacobians of the memorizing UNet at noisy copies of its training images and of the
     generalizing UNet at noisy held-out digits, at ``JAC["sigma"]``."""
@@ -138,7 +138,7 @@ def ch7_unet_jacobians() -> dict:
             "image_shape": (8, 8)}
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def ch7_noise_sweep() -> dict:
     """Median effective rank of both UNets' Jacobians over a range of noise levels."""
     from .jacobian import batched_jacobians, effective_rank
@@ -156,7 +156,7 @@ def ch7_noise_sweep() -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def memorizing_dae() -> tuple:
     """``(model, X)``: chapter 2's memorizing DAE, p = n = 6 separable centred digits, sigma = 0.2,
     lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2 seeds)."""
@@ -171,7 +171,7 @@ def memorizing_dae() -> tuple:
     return ex.best_of(fit), X
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def ch7_dae_jacobians() -> dict:
     """Two-layer DAEs on centred digits, J = W2 D(y) W1^T in closed form: chapter 2's memorizing
     DAE (p = n = 6) at noisy copies of its training digits (its sigma), and chapter 3's generalizing
@@ -245,7 +245,7 @@ def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, powe
             "speedup": min(t_full) / min(t_rand)}
 
 
-@functools.lru_cache(maxsize=None)
+@experiment
 def ch7_randomized() -> dict:
     """The chapter's run of :func:`randomized_vs_full` (cached for the scorecard)."""
     return randomized_vs_full()

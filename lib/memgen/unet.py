@@ -30,9 +30,10 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, make_generator
+from .assets import data_path
 
 #: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "unets"
+DATA_DIR = data_path("unets")  # the repository's data/unets or the installed memgen_data.unets
 
 
 @dataclass
