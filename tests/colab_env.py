@@ -78,6 +78,8 @@ def build_wheel(venv: Path, out_dir: Path) -> Path:
         src.mkdir(exist_ok=True)
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "lib", src / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    # the shipped checkpoints (data/) go into the wheel as the package memgen_data
+    shutil.copytree(ROOT / "data", src / "data", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run(
         [str(_python(venv)), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--wheel-dir", str(out_dir), str(src)],
