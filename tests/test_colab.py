@@ -179,7 +179,7 @@ def test_notebook_runs_in_a_colab_like_environment(colab_session, source: Path, 
     assert Path(probe["memgen"]).resolve().is_relative_to(venv.resolve()), (
         f"memgen was imported from {probe['memgen']}, not from the wheel the install cell installed")
     assert probe["present"] == [], f"book-build tools importable in the Colab-like kernel: {probe['present']}"
-    assert Path(probe["data"]).resolve().is_relative_to(venv.resolve()), (
+    assert Path(probe["data"]).name == "memgen_data" and Path(probe["data"]).resolve().is_relative_to(venv.resolve()), (
         f"the shipped data were read from {probe['data']}, not from the installed memgen_data package")
     times = ROOT / "_build" / "colab-times.json"
     record = json.loads(times.read_text()) if times.is_file() else {}

@@ -9,7 +9,7 @@ loaders that read them.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
@@ -21,11 +21,12 @@ def data_dir() -> Path:
     there, so callers can test ``is_file()`` and explain what is missing."""
     if REPO_DATA.is_dir():
         return REPO_DATA
-    try:
-        installed = Path(str(importlib.resources.files("memgen_data")))
-    except ModuleNotFoundError:
-        return REPO_DATA
-    return installed if installed.is_dir() else REPO_DATA
+    # memgen_data is a namespace package (data/ has no __init__.py): ask for its search locations
+    spec = importlib.util.find_spec("memgen_data")
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if Path(location).is_dir():
+            return Path(location)
+    return REPO_DATA
 
 
 def data_path(*parts: str) -> Path:
