@@ -9,6 +9,7 @@ loaders that read them.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -35,3 +36,29 @@ def data_path(*parts: str) -> Path:
         if not isinstance(part, str) or not part or part.startswith("/") or ".." in Path(part).parts:
             raise ValueError(f"parts must be relative path names inside data/, got {part!r}")
     return data_dir().joinpath(*parts)
+
+
+class ChecksumError(ValueError):
+    """A shipped file's sha256 differs from the one recorded for it (a corrupt or replaced file)."""
+
+
+def sha256_file(path) -> str:
+    """The hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_checksums(folder) -> dict:
+    """``{file name: sha256}`` from ``folder/SHA256SUMS`` (the format ``sha256sum`` writes)."""
+    path = Path(folder) / "SHA256SUMS"
+    if not path.is_file():
+        raise FileNotFoundError(f"no checksum manifest {path}: the shipped data are missing (see data/ in the README)")
+    sums = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[name.strip()] = digest
+    return sums

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
+from .assets import ChecksumError, sha256_file  # noqa: F401 (re-exported: the chapter's loaders use them)
 from .sampling import sample_probability_flow, sample_ve_ancestral
 from .stats import top1_share, unit_std
 
@@ -294,21 +295,6 @@ def copy_fraction(samples, X, *, max_ratio=1.0 / 3.0) -> float:
 
 
 # ---------------------------------------------------------------- checkpoints with checksums
-
-
-class ChecksumError(ValueError):
-    """A checkpoint file's sha256 differs from the expected one (a corrupt or different file)."""
-
-
-def sha256_file(path) -> str:
-    """The hex sha256 of a file's bytes."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def save_checkpoint(model, path) -> str:

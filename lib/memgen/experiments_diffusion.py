@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import assets
 from .assets import data_path
 from .cache import experiment
 from .diffusion import (ToyDiffusionDenoiser, copy_statistics, load_checkpoint, record_trajectory,
@@ -97,12 +98,7 @@ def write_checkpoints(models: dict, folder=CHECKPOINT_DIR) -> dict:
 
 def read_checksums(folder=CHECKPOINT_DIR) -> dict:
     """``{file name: sha256}`` from ``folder/SHA256SUMS`` (the format of ``sha256sum``)."""
-    sums = {}
-    for line in (Path(folder) / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            h, name = line.split()
-            sums[name] = h
-    return sums
+    return assets.read_checksums(folder)
 
 
 def load_models(folder=CHECKPOINT_DIR) -> dict:

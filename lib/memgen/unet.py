@@ -19,7 +19,6 @@ manifest; :func:`load_denoiser` verifies the sha256 of both files before it read
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -30,7 +29,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, make_generator
-from .assets import data_path
+from .assets import ChecksumError, data_path, read_checksums, sha256_file
 
 #: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
 DATA_DIR = data_path("unets")  # the repository's data/unets or the installed memgen_data.unets
@@ -213,19 +212,6 @@ def train_denoiser(
 # ------------------------------------------------------------------------------ checkpoints
 
 
-def sha256_file(path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class ChecksumError(RuntimeError):
-    """A shipped checkpoint does not match its recorded sha256 (corrupted or replaced file)."""
-
-
 def save_denoiser(model: Denoiser, name: str, folder=DATA_DIR, *, meta: dict | None = None) -> dict:
     """Write ``<name>.safetensors`` and ``<name>.json`` into ``folder`` and record their sha256
     in ``folder/SHA256SUMS`` (one ``<hex>  <file>`` line per file, like ``sha256sum``)."""
@@ -247,15 +233,7 @@ def save_denoiser(model: Denoiser, name: str, folder=DATA_DIR, *, meta: dict | N
 
 def read_manifest(folder=DATA_DIR) -> dict:
     """``{file name: sha256}`` from ``folder/SHA256SUMS``."""
-    path = Path(folder) / "SHA256SUMS"
-    if not path.exists():
-        raise FileNotFoundError(f"no checksum manifest {path}; rerun data/unets/train_unets.py")
-    out = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            digest, fname = line.split(maxsplit=1)
-            out[fname.strip()] = digest
-    return out
+    return read_checksums(folder)
 
 
 def verify_file(path, folder=None) -> None:

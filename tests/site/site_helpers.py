@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
+from memgen import colab
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML_DIR = ROOT / "_build" / "html"
@@ -28,23 +28,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
     """Every page listed in ``_toc.yml`` (the root first), as Sphinx docnames without suffix."""
-    toc = yaml.safe_load(toc_path.read_text())
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    names.append(str(Path(node[key]).with_suffix("")))
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return list(dict.fromkeys(names))
+    return colab.toc_docnames(Path(toc_path).parent)
 
 
 PAGES = toc_docnames()
