@@ -145,6 +145,11 @@ def _as_numpy(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=float)
 
 
+def as_numpy(a) -> np.ndarray:
+    """A torch tensor (detached, on the CPU) or any array-like as a numpy array, for plotting."""
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+
+
 def image_grid(
     images: Any,
     image_shape: Sequence[int],

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import slider_figure
+from .figures import as_numpy as _np, slider_figure
 
 GRAY = "Greys_r"
 
@@ -109,10 +109,6 @@ def dae_first_look_figure(res: dict, index: int = 0) -> go.Figure:
 
 
 # ---------------------------------------------------------------- chapters 2 and 3
-
-
-def _np(a) -> np.ndarray:
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def _image_traces(images, image_shape, row: int, fig_cols: int, *, symmetric=True) -> list:

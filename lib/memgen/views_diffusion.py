@@ -10,14 +10,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import slider_figure
+from .figures import as_numpy as _np, slider_figure
 
 NAMES = {"mem": "memorizing", "gen": "generalizing"}
 COLORS = {"mem": "#d62728", "gen": "#4455aa"}
-
-
-def _np(a) -> np.ndarray:
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def _axis(i: int) -> str:

@@ -6,13 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import slider_figure
+from .figures import as_numpy as _np, slider_figure
 
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
-
-
-def _np(a) -> np.ndarray:
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def _median(S) -> np.ndarray:

@@ -10,11 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import slider_figure
-
-
-def _np(a) -> np.ndarray:
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+from .figures import as_numpy as _np, slider_figure
 
 
 def multiplicity_figure(sw: dict) -> go.Figure:
