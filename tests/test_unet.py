@@ -151,3 +151,54 @@ def test_edm_loss_is_zero_for_a_perfect_denoiser():
     model = Oracle(build_unet(CFG), CFG)
     sigma = torch.tensor([0.1, 0.2, 0.5, 1.0])
     assert edm_loss(model, x, sigma, torch.randn(4, 64)).item() == 0.0
+
+
+# ---------------------------------------------------------------- class-conditional denoisers
+
+CFG_COND = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4, num_classes=3)
+
+
+def test_conditional_labels_default_to_null_and_are_checked():
+    model = _tiny(cfg=CFG_COND)
+    y = torch.randn(2, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        null = model(y, 0.5)
+        assert torch.equal(null, model(y, 0.5, CFG_COND.null_label))
+        a, b = model(y, 0.5, 0), model(y, 0.5, torch.tensor([0, 1]))
+    assert torch.equal(a[0], b[0]) and not torch.allclose(a[1], b[1])
+    assert not torch.allclose(a, null)
+    for bad in (4, -1, torch.tensor([0, 1, 2])):
+        with pytest.raises(ValueError, match="class_labels"):
+            model(y, 0.5, bad)
+    with pytest.raises(ValueError, match="unconditional"):
+        _tiny()(y, 0.5, 0)
+
+
+def test_conditional_training_learns_the_label():
+    # two images, one per label: after training, each label's denoiser returns its own image from noise
+    x = torch.stack([torch.linspace(-1, 1, 64), -torch.linspace(-1, 1, 64)])
+    train = TrainConfig(steps=300, batch_size=16, lr=3e-3, seed=0, log_every=300, cond_dropout=0.2)
+    with pytest.raises(ValueError, match="labels are required"):
+        train_denoiser(x, CFG_COND, train, log=None)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        train_denoiser(x, CFG_COND, train, log=None, labels=torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match="unconditional"):
+        train_denoiser(x, CFG, train, log=None, labels=torch.tensor([0, 1]))
+    model, _ = train_denoiser(x, CFG_COND, train, log=None, labels=torch.tensor([0, 1]))
+    y = 1.5 * torch.randn(1, 64, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        d0, d1, dn = model(y, 1.5, 0), model(y, 1.5, 1), model(y, 1.5)
+    assert (d0 - x[0]).norm() < 0.7 * (d0 - x[1]).norm()
+    assert (d1 - x[1]).norm() < 0.7 * (d1 - x[0]).norm()
+    # the unconditional (null-label) prediction sits between the two images
+    assert (dn - x.mean(0)).norm() < (dn - x[0]).norm() and (dn - x.mean(0)).norm() < (dn - x[1]).norm()
+
+
+def test_conditional_checkpoint_roundtrip(tmp_path):
+    model = _tiny(cfg=CFG_COND)
+    save_denoiser(model, "cond", tmp_path)
+    back = load_denoiser("cond", tmp_path)
+    assert back.config.num_classes == 3
+    y = torch.randn(2, 64)
+    with torch.no_grad():
+        assert torch.equal(model(y, 0.3, 1), back(y, 0.3, 1))

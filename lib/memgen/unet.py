@@ -47,9 +47,18 @@ class UNetConfig:
     sigma_min: float = 0.02
     sigma_max: float = 5.0
     parameterisation: str = "x0"  # "x0" (direct), "edm" (x0 with EDM's skip) or "eps"
+    #: 0: unconditional. K > 0: class-conditional with labels 0..K-1 and the extra label K meaning
+    #: "no condition" (the empty prompt), learned by condition dropout during training.
+    num_classes: int = 0
+
+    @property
+    def null_label(self) -> int:
+        """The label of the unconditional model (``num_classes``); only for conditional models."""
+        return self.num_classes
 
     def unet_kwargs(self) -> dict:
         n = len(self.block_out_channels)
+        extra = {"num_class_embeds": self.num_classes + 1} if self.num_classes else {}
         return dict(
             sample_size=self.image_size,
             in_channels=1,
@@ -60,6 +69,7 @@ class UNetConfig:
             layers_per_block=self.layers_per_block,
             norm_num_groups=self.norm_num_groups,
             add_attention=False,
+            **extra,
         )
 
 
@@ -68,6 +78,7 @@ def build_unet(config: UNetConfig):
     from diffusers import UNet2DModel
 
     check_int("config.image_size", config.image_size, 4)
+    check_int("config.num_classes", config.num_classes, 0)
     check_choice("config.parameterisation", config.parameterisation, ("x0", "edm", "eps"))
     return UNet2DModel(**config.unet_kwargs())
 
@@ -76,7 +87,8 @@ class Denoiser(nn.Module):
     """``D(y, sigma)``: the posterior-mean (x0) estimate of a clean image from ``y = x + sigma eps``.
 
     ``y`` has shape (B, 1, H, W) or (B, H*W) (flattened; returned flattened too). ``sigma`` is a
-    float or a (B,) tensor. With ``parameterisation="eps"`` the network predicts the noise and
+    float or a (B,) tensor. A class-conditional model (``config.num_classes > 0``) also takes
+    ``class_labels`` (an int or a (B,) tensor; ``None`` means the unconditional label). With ``parameterisation="eps"`` the network predicts the noise and
     ``D = y - sigma F(y, c_noise)`` (no input scaling, for comparison).
     """
 
@@ -99,7 +111,26 @@ class Denoiser(nn.Module):
             return torch.zeros_like(sigma), torch.ones_like(sigma), 1.0 / root, 250.0 * torch.log(sigma)
         return s**2 / root**2, sigma * s / root, 1.0 / root, 250.0 * torch.log(sigma)
 
-    def forward(self, y: torch.Tensor, sigma) -> torch.Tensor:
+    def labels(self, class_labels, B: int, device=None):
+        """``class_labels`` as a (B,) long tensor (``None``: the null label), checked; ``None`` for an
+        unconditional model (which accepts only ``class_labels=None``)."""
+        K = self.config.num_classes
+        if K == 0:
+            if class_labels is not None:
+                raise ValueError("class_labels given, but this denoiser is unconditional (config.num_classes = 0)")
+            return None
+        if class_labels is None:
+            class_labels = K
+        c = torch.as_tensor(class_labels, dtype=torch.long, device=device)
+        c = c.expand(B) if c.ndim == 0 else c
+        if c.shape != (B,):
+            raise ValueError(f"class_labels must be an int or have shape ({B},), got {tuple(c.shape)}")
+        if len(c) and (int(c.min()) < 0 or int(c.max()) > K):
+            raise ValueError(f"class_labels must lie in [0, {K}] ({K} = no condition), got "
+                             f"[{int(c.min())}, {int(c.max())}]")
+        return c
+
+    def forward(self, y: torch.Tensor, sigma, class_labels=None) -> torch.Tensor:
         flat = y.ndim == 2
         h = self.config.image_size
         if flat:
@@ -109,7 +140,8 @@ class Denoiser(nn.Module):
         sigma = sigma.expand(B) if sigma.ndim == 0 else sigma
         c_skip, c_out, c_in, c_noise = self.coefficients(sigma)
         b = (-1, 1, 1, 1)
-        F = self.unet(c_in.reshape(b) * y, c_noise).sample
+        labels = self.labels(class_labels, B, y.device)
+        F = self.unet(c_in.reshape(b) * y, c_noise, class_labels=labels).sample
         out = c_skip.reshape(b) * y + c_out.reshape(b) * F
         return out.reshape(B, -1) if flat else out
 
@@ -131,6 +163,9 @@ class TrainConfig:
     lr: float = 2e-3
     seed: int = 0
     log_every: int = 500
+    #: Conditional models only: the probability that a training label is replaced by the null label
+    #: (classifier-free guidance's condition dropout).
+    cond_dropout: float = 0.1
     extra: dict = field(default_factory=dict)
 
 
@@ -148,9 +183,11 @@ def loss_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
     return (sigma**2 + s**2) / (sigma * s) ** 2
 
 
-def edm_loss(model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+def edm_loss(model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
+             class_labels=None) -> torch.Tensor:
     """Mean of ``loss_weight(sigma) || D(x + sigma eps) - x ||^2`` over the batch (pixels averaged)."""
-    out = model(x + sigma[:, None] * eps, sigma)
+    y = x + sigma[:, None] * eps
+    out = model(y, sigma) if class_labels is None else model(y, sigma, class_labels)
     return (((out - x) ** 2).mean(1) * loss_weight(sigma, model.config.sigma_data)).mean()
 
 
@@ -162,8 +199,13 @@ def train_denoiser(
     device: str = "cpu",
     log=print,
     progress: bool = False,
+    labels: torch.Tensor | None = None,
 ) -> tuple:
     """Train a :class:`Denoiser` on flattened images ``x`` (n, image_size**2), seeded.
+
+    A class-conditional config (``config.num_classes > 0``) needs ``labels`` (n,) in
+    ``[0, num_classes)``; each drawn label is replaced by the null label with probability
+    ``train.cond_dropout``.
 
     Returns ``(model, history)`` with ``history`` a dict of logged steps, losses and seconds.
     The model (on CPU, eval mode) and its training are reproducible for a fixed seed, device
@@ -177,6 +219,16 @@ def train_denoiser(
     check_int("train.steps", train.steps, 1)
     check_int("train.batch_size", train.batch_size, 1)
     check_float("train.lr", train.lr, 0.0, min_exclusive=True)
+    K = config.num_classes
+    if K:
+        if labels is None:
+            raise ValueError(f"labels are required: config.num_classes = {K} (a class-conditional model)")
+        labels = torch.as_tensor(labels, dtype=torch.long)
+        if labels.shape != (len(x),) or int(labels.min()) < 0 or int(labels.max()) >= K:
+            raise ValueError(f"labels must have shape ({len(x)},) and values in [0, {K - 1}]")
+        check_float("train.cond_dropout", train.cond_dropout, 0.0, 1.0)
+    elif labels is not None:
+        raise ValueError("labels given, but config.num_classes = 0 (an unconditional model)")
     torch.manual_seed(train.seed)
     unet = build_unet(config)
     model = Denoiser(unet, config).to(device)
@@ -192,7 +244,11 @@ def train_denoiser(
         idx = torch.randint(n, (train.batch_size,), generator=g)
         sigma = sample_sigma(train.batch_size, config, g)
         eps = torch.randn(train.batch_size, d, generator=g)
-        loss = edm_loss(model, xs[idx.to(device)], sigma.to(device), eps.to(device))
+        c = None
+        if K:  # condition dropout: the null label K with probability cond_dropout
+            c = torch.where(torch.rand(train.batch_size, generator=g) < train.cond_dropout, K, labels[idx])
+            c = c.to(device)
+        loss = edm_loss(model, xs[idx.to(device)], sigma.to(device), eps.to(device), c)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
