@@ -31,3 +31,18 @@ def test_installed_namespace_package(tmp_path, monkeypatch):
 def test_bad_parts_are_rejected(bad):
     with pytest.raises(ValueError, match="parts"):
         assets.data_path(bad)
+
+
+def test_every_shipped_folder_is_packaged_and_verifies():
+    # each data/ folder with a SHA256SUMS must be a memgen_data package with its files as package
+    # data (so that the Colab install carries it), and every listed file must match its checksum
+    import tomllib
+
+    cfg = tomllib.loads((assets.REPO_DATA.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = sorted(p.parent.name for p in assets.REPO_DATA.glob("*/SHA256SUMS"))
+    assert folders, "no shipped data found"
+    for name in folders:
+        assert f"memgen_data.{name}" in cfg["packages"], name
+        assert "SHA256SUMS" in cfg["package-data"][f"memgen_data.{name}"], name
+        for file, digest in assets.read_checksums(assets.data_path(name)).items():
+            assert assets.sha256_file(assets.data_path(name, file)) == digest, (name, file)

@@ -34,6 +34,10 @@ One module per concept:
 - :mod:`memgen.hub`         pretrained Hub models (DDPM, DiT, Stable Diffusion) as denoisers, with offline fallbacks
 - :mod:`memgen.experiments_jacobian` chapter 7's experiments (UNet and DAE Jacobians)
 - :mod:`memgen.views_jacobian`       chapter 7's figures
+- :mod:`memgen.detection`   memorization detection (spikiness score, Wen and LID baselines) and steering hooks
+- :mod:`memgen.hub_detection` the Stable Diffusion v1.4 detection and steering recipe (Colab)
+- :mod:`memgen.experiments_detection` chapter 8's benchmark model, detection table, sweep and steering
+- :mod:`memgen.views_detection` chapter 8's figures
 """
 
 __version__ = "0.1.0"

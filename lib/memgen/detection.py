@@ -146,17 +146,14 @@ def wen_score(model, x_T: torch.Tensor, class_labels, sigma_max: float) -> torch
 
 def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0) -> torch.Tensor:
     """Local intrinsic dimension estimate per image: ``tr dD/dy`` at ``y = x + sigma eps``
-    (unconditional), from the full Jacobian by reverse mode (d vector-Jacobian products per image)."""
-    from .jacobian import full_jacobian
+    (unconditional), from full Jacobians by reverse mode (d vector-Jacobian products per image,
+    vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`)."""
+    from .jacobian import batched_jacobians
 
     x = check_tensor("x", x, ndim=2, dtype=None)
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
-    y = renoise(x, sigma, seed)
-    out = []
-    for row in y:
-        J = full_jacobian(lambda v: model(v[None], sigma)[0], row)
-        out.append(torch.diagonal(J).sum())
-    return torch.stack(out)
+    J = batched_jacobians(lambda v: model(v, sigma), renoise(x, sigma, seed))
+    return torch.diagonal(J, dim1=1, dim2=2).sum(1)
 
 
 def lid_score(model, x: torch.Tensor, **kwargs) -> torch.Tensor:
@@ -164,14 +161,26 @@ def lid_score(model, x: torch.Tensor, **kwargs) -> torch.Tensor:
     return -lid_estimate(model, x, **kwargs)
 
 
-def time_per_sample(fn: Callable[[], object], n: int, *, repeats: int = 3) -> float:
-    """Best-of-``repeats`` wall time of ``fn()`` divided by the ``n`` samples it scores (seconds)."""
+def time_per_sample(fn: Callable[[], object], n: int, *, repeats: int = 3, threads: int | None = 1) -> float:
+    """Best-of-``repeats`` wall time of ``fn()`` divided by the ``n`` samples it scores (seconds).
+
+    ``threads``: torch's intra-op thread count during the timing (restored afterwards; ``None``
+    leaves it alone). One thread by default: on a shared CPU, several threads make small models'
+    timings depend on whatever else runs (threads wait for each other), and every method is then
+    timed alike."""
     n = check_int("n", n, 1)
-    best = float("inf")
-    for _ in range(check_int("repeats", repeats, 1)):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
+    repeats = check_int("repeats", repeats, 1)
+    old = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(check_int("threads", threads, 1))
+    try:
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(old)
     return best / n
 
 
@@ -224,23 +233,22 @@ def steering_direction(model, X_target: torch.Tensor, X_rest: torch.Tensor, *, l
     return a - b
 
 
-def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, direction: torch.Tensor, alpha: float,
-          layers: Sequence[str], window: tuple = (0.0, 1.0), guidance: float = 1.0,
-          callback: Callable | None = None) -> torch.Tensor:
+def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, directions: dict, alpha: float,
+          window: tuple = (0.0, 1.0), guidance: float = 1.0, callback: Callable | None = None) -> torch.Tensor:
     """Sample with the probability-flow ODE (Euler, deterministic) from ``x_T`` while adding
-    ``alpha * direction`` to the outputs of ``layers`` during the steps whose index ``i`` satisfies
-    ``window[0] <= i / n_steps < window[1]``. ``alpha = 0`` is plain sampling from the same noise."""
+    ``alpha * directions[layer]`` to the output of each ``layer`` during the steps whose index ``i``
+    satisfies ``window[0] <= i / n_steps < window[1]``. ``alpha = 0`` is plain sampling from the
+    same noise."""
     from .sampling import sample_probability_flow
 
     alpha = check_float("alpha", alpha)
     lo, hi = (check_float("window[0]", window[0], 0.0, 1.0), check_float("window[1]", window[1], 0.0, 1.0))
     if lo > hi:
         raise ValueError(f"window must satisfy window[0] <= window[1], got {window}")
+    if not isinstance(directions, dict) or not directions:
+        raise ValueError("directions must be a non-empty dict {layer name: (C,) tensor}")
     n_steps = len(sigmas) - 1
     state = {"i": 0}
-
-    def den(x, sigma):
-        return guided(model, class_labels, guidance)(x, sigma)
 
     def cb(info):
         state["i"] = info["i"] + 1  # the next denoiser call belongs to the next step
@@ -250,5 +258,8 @@ def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, direc
     def active():
         return lo <= state["i"] / n_steps < hi
 
-    with add_to_outputs(model, layers, alpha * direction, active):
-        return sample_probability_flow(den, x_T, sigmas, callback=cb, solver="euler")
+    with contextlib.ExitStack() as stack:
+        for layer, d in directions.items():
+            stack.enter_context(add_to_outputs(model, [layer], alpha * d, active))
+        return sample_probability_flow(guided(model, class_labels, guidance), x_T, sigmas, callback=cb,
+                                       solver="euler")

@@ -60,7 +60,7 @@ MODEL_ID = "CompVis/stable-diffusion-v1-4"
 
 OFFLINE_POINTER = (
     "The offline results of this analysis are in chapter 8 (the book's own class-conditional digit "
-    "model, chapter 8, memgen.experiments_detection)."
+    "model, memgen.experiments_detection)."
 )
 
 #: The detector's layer: SiLU after the second group norm of the last resnet of the lowest-resolution

@@ -410,6 +410,63 @@ def _(quick: bool) -> float:
     return xj.ch7_randomized()["max_rel_err"]
 
 
+# ---------------------------------------------------------------- chapter 8: detection and steering (ids detect.*, steer.*)
+
+
+@claim(
+    "detect.auroc",
+    "ch8",
+    "Class-conditional digit UNet with 16 images duplicated 40 times under prompts of their own: AUROC of "
+    "the prompt-free spikiness score (std of the max-pooled last up-block-0 SiLU activation, sigma = 0.2) "
+    "separating generated copies of training images from novel samples",
+    ">= 0.95",
+)
+def _(quick: bool) -> float:
+    from . import experiments_detection as xd
+
+    return xd.detection_table()["rows"][0]["auroc"]
+
+
+@claim(
+    "detect.tpr_at_1fpr",
+    "ch8",
+    "Same benchmark: true positive rate of the spikiness score at 1% false positive rate (threshold = 99th "
+    "percentile of the novel samples' scores)",
+    ">= 0.5",
+)
+def _(quick: bool) -> float:
+    from . import experiments_detection as xd
+
+    return xd.detection_table()["rows"][0]["tpr"]
+
+
+@claim(
+    "detect.speedup_vs_slowest_baseline",
+    "ch8",
+    "Same benchmark: time per sample of the slowest baseline (local intrinsic dimension from the full "
+    "Jacobian) over that of the spikiness score, measured in one run",
+    ">= 5",
+)
+def _(quick: bool) -> float:
+    from . import experiments_detection as xd
+
+    return xd.detection_table()["speedup_vs_slowest"]
+
+
+@claim(
+    "steer.gen_over_mem_response",
+    "ch8",
+    "Steering towards 'bold' (mean pooled-representation difference of bold and thin digits, alpha = 2, "
+    "added to three decoder blocks mid-sampling): mean change of a bold-vs-thin classifier's logit for "
+    "generalized samples over that for memorized samples",
+    ">= 3",
+)
+def _(quick: bool) -> float:
+    from . import experiments_detection as xd
+
+    return xd.steering()["ratio"]
+
+
 # ---------------------------------------------------------------- evaluation and command line
 
 

@@ -1,0 +1,267 @@
+"""Chapter 8 experiment drivers: memorization detection from representation spikiness, and steering.
+
+The benchmark model is a class-conditional ``UNet2DModel`` (memgen.unet) trained on the digits of
+chapter 7's training pool, each under its digit class (the "ordinary prompts" 0..9), plus
+``N_DUPLICATED`` digits of the pool that are also duplicated ``COPIES`` times, each copy under a
+label of its own (the "memorized prompts" 10..25, like LAION captions whose images were duplicated).
+Labels are dropped to the null label with probability 0.1 during training, so the unconditional
+model (the empty prompt) exists too. The checkpoint ships in ``data/detect``.
+
+Configuration first, then cached drivers that the chapter and the scorecard both call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .assets import data_path
+from .cache import experiment
+from .unet import TrainConfig, UNetConfig
+
+N_DUPLICATED = 16  # memorized prompts: digits of the pool duplicated under a label of their own
+COPIES = 40  # copies of each in the training set
+DUP_SEED = 3  # which pool digits are duplicated (a seeded permutation of the pool)
+NAME = "conditional"  # data/detect/conditional.safetensors
+CHECKPOINT_DIR = data_path("detect")  # the repository's data/detect or the installed memgen_data.detect
+
+CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, norm_num_groups=8,
+                    sigma_data=0.5, sigma_min=0.05, sigma_max=2.0, parameterisation="x0",
+                    num_classes=10 + N_DUPLICATED)
+TRAIN = TrainConfig(steps=4000, batch_size=64, lr=2e-3, seed=0, log_every=400, cond_dropout=0.1)
+
+#: The detection benchmark and the detector's settings. The layer is the analogue of the paper's
+#: hook in Stable Diffusion (the SiLU of the last resnet of the lowest-resolution decoder block,
+#: ``up_blocks.0.resnets.2`` there; our up block 0 has two resnets). The SiLU runs twice per block;
+#: the hook keeps the second call (after the block's second normalisation).
+DETECT = {
+    "per_class": 40,  # samples per ordinary prompt (digit class)
+    "per_memorized": 8,  # samples per memorized prompt
+    "steps": 30,  # sampler steps (Heun, geometric sigmas from sigma_max to sigma_min, then 0)
+    "guidance": 1.0,
+    "sample_seed": 0,
+    "copy_ratio": 1.0 / 3.0,  # a sample is a copy when d1 / d2 < 1/3 (Carlini et al. 2023)
+    "layer": "up_blocks.0.resnets.1.nonlinearity",
+    "sigma": 0.2,
+    "pool": "max",
+    "lid_sigma": 0.2,
+    "timing_n": 64,  # samples timed per method (best of 3)
+    "sweep_layers": ("down_blocks.1.resnets.0", "mid_block.resnets.1", "up_blocks.0.resnets.0.nonlinearity",
+                     "up_blocks.0.resnets.1.nonlinearity", "up_blocks.1.resnets.1.nonlinearity"),
+    "sweep_sigmas": (0.05, 0.1, 0.2, 0.5, 1.0),
+    "sweep_pools": ("max", "mean"),
+}
+
+#: Steering: the attribute "bold" (the quarter of the pool with the most ink) against "thin" (the
+#: quarter with the least), added to the decoder's resnet outputs in the middle of sampling.
+STEER = {
+    "layers": ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.1.resnets.0"),
+    "window": (0.3, 0.9),  # steps i with 0.3 <= i / steps < 0.9 (the paper: DDIM steps 20-37 of 40)
+    "steps": 30,  # Euler steps of the probability-flow ODE (deterministic: same noise for every alpha)
+    "sigma": 0.2,  # the reference pass's noise level
+    "pool": "mean",
+    "alphas": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
+    "alpha_fixed": 2.0,  # the scorecard's alpha
+    "per_class": 6,
+    "per_memorized": 4,
+    "seed": 5,
+    "quantile": 0.25,
+}
+
+#: The paper's Table (Stable Diffusion v1.4, LAION memorized prompts), quoted, not recomputed.
+PAPER_TABLE = [
+    {"method": "Carlini et al.", "auc": 0.498, "tpr": 0.020, "time": 3.724},
+    {"method": "Wen et al.", "auc": 0.986, "tpr": 0.961, "time": 0.134},
+    {"method": "Hintersdorf et al.", "auc": 0.957, "tpr": 0.500, "time": 0.009},
+    {"method": "Ross et al.", "auc": 0.956, "tpr": 0.915, "time": 0.545},
+    {"method": "representation std (paper)", "auc": 0.987, "tpr": 0.961, "time": 0.067},
+]
+
+
+@experiment
+def training_set() -> dict:
+    """The benchmark model's training set: ``x`` (rows), ``labels``, the digit indices of the
+    duplicated images ``dup_index`` and of the pool ``pool``, the digit class of each memorized
+    prompt ``dup_class``, and the distinct training images ``distinct`` (the pool)."""
+    from .data import load_digits
+    from .experiments_jacobian import digit_split
+
+    x, pool, held = digit_split()
+    y = load_digits().labels
+    g = torch.Generator().manual_seed(DUP_SEED)
+    dup = pool[torch.randperm(len(pool), generator=g)[:N_DUPLICATED]]
+    X = torch.cat([x[pool], x[dup].repeat(COPIES, 1)])
+    L = torch.cat([y[pool], (10 + torch.arange(N_DUPLICATED)).repeat(COPIES)])
+    return {"x": X, "labels": L, "dup_index": dup, "dup_class": y[dup], "pool": pool, "held": held,
+            "distinct": x[pool], "digit_labels": y[pool]}
+
+
+def train_model(device: str = "cpu", progress: bool = False, log=print):
+    """Train the benchmark model from scratch (``data/detect/train_detector.py`` calls this)."""
+    from .unet import train_denoiser
+
+    ts = training_set()
+    return train_denoiser(ts["x"], CONFIG, TRAIN, device=device, labels=ts["labels"], progress=progress, log=log)
+
+
+@experiment
+def load_model():
+    """The shipped benchmark model (checksums verified)."""
+    from .unet import load_denoiser
+
+    return load_denoiser(NAME, CHECKPOINT_DIR)
+
+
+def prompt_labels(per_class: int, per_memorized: int, exclude_class: int | None = None) -> torch.Tensor:
+    """Class labels of the samples: ``per_class`` of each digit class, then ``per_memorized`` of
+    each memorized prompt (optionally leaving out one digit class and the memorized prompts whose
+    image is of that class)."""
+    ts = training_set()
+    ordinary = [c for c in range(10) if c != exclude_class]
+    memorized = [10 + k for k in range(N_DUPLICATED) if int(ts["dup_class"][k]) != exclude_class]
+    return torch.cat([torch.tensor(ordinary).repeat_interleave(per_class),
+                      torch.tensor(memorized).repeat_interleave(per_memorized)])
+
+
+@experiment
+def benchmark_samples() -> dict:
+    """Generated samples of every prompt, labelled memorized when they copy a training image.
+
+    Returns ``samples`` (m, 64), ``labels`` (the prompt of each), ``x_T`` (the initial noise),
+    ``memorized_prompt`` (bool), ``copy`` (bool: nearest-neighbour ratio below ``copy_ratio``),
+    ``ratio`` and ``nearest`` (the nearest distinct training image of each sample)."""
+    from .detection import guided, nearest_training_ratio
+    from .sampling import sample_probability_flow, sigma_schedule
+
+    c, model, ts = DETECT, load_model(), training_set()
+    labels = prompt_labels(c["per_class"], c["per_memorized"])
+    g = torch.Generator().manual_seed(c["sample_seed"])
+    x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
+    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
+    with torch.no_grad():
+        S = sample_probability_flow(guided(model, labels, c["guidance"]), x_T, sigmas, solver="heun")
+    nn = nearest_training_ratio(S, ts["distinct"])
+    return {"samples": S, "labels": labels, "x_T": x_T, "memorized_prompt": labels >= 10,
+            "copy": nn["ratio"] < c["copy_ratio"], "ratio": nn["ratio"], "nearest": nn["unique"][nn["index"]]}
+
+
+def _metrics(score: torch.Tensor, positive: torch.Tensor) -> dict:
+    from .mixed import auroc, tpr_at_fpr
+
+    return {"auroc": auroc(score[positive], score[~positive]), "tpr": tpr_at_fpr(score[positive], score[~positive])}
+
+
+@experiment
+def detection_table() -> dict:
+    """The spikiness score and the two baselines on the same samples, from one run: AUROC, TPR at
+    1% FPR and time per sample (best of 3 over ``timing_n`` samples), plus the scores themselves."""
+    from .detection import lid_score, spikiness_score, time_per_sample, wen_score
+
+    c, model, b = DETECT, load_model(), benchmark_samples()
+    S, pos, labels, x_T = b["samples"], b["copy"], b["labels"], b["x_T"]
+    kw = {"sigma": c["sigma"], "layer": c["layer"], "pool": c["pool"]}
+    methods = {
+        "representation std (this book)": lambda i: spikiness_score(model, S[i], **kw),
+        "Wen et al. (prompt needed)": lambda i: wen_score(model, x_T[i], labels[i], CONFIG.sigma_max),
+        "LID, tr of Jacobian (Ross et al.-style)": lambda i: lid_score(model, S[i], sigma=c["lid_sigma"]),
+    }
+    everything = torch.arange(len(S))
+    timed = everything[: c["timing_n"]]
+    rows, scores = [], {}
+    for name, fn in methods.items():
+        score = fn(everything).detach()
+        seconds = time_per_sample(lambda: fn(timed), len(timed))
+        scores[name] = score
+        rows.append({"method": name, **_metrics(score, pos), "time": seconds})
+    spiky = rows[0]["time"]
+    slowest = max(r["time"] for r in rows[1:])
+    return {"rows": rows, "scores": scores, "positive": pos, "n_pos": int(pos.sum()), "n_neg": int((~pos).sum()),
+            "speedup_vs_slowest": slowest / spiky, "paper": PAPER_TABLE}
+
+
+@experiment
+def detection_sweep() -> dict:
+    """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the sweep."""
+    from .detection import spikiness_score
+
+    c, model, b = DETECT, load_model(), benchmark_samples()
+    rows = []
+    for layer in c["sweep_layers"]:
+        for sigma in c["sweep_sigmas"]:
+            for pool in c["sweep_pools"]:
+                score = spikiness_score(model, b["samples"], sigma=sigma, layer=layer, pool=pool)
+                rows.append({"layer": layer, "sigma": sigma, "pool": pool, **_metrics(score, b["copy"])})
+    return {"rows": rows}
+
+
+@experiment
+def guidance_check(guidance: float) -> dict:
+    """The benchmark regenerated with classifier-free guidance ``guidance`` (same prompts and noise):
+    copy fractions per prompt type and the spikiness score's AUROC and TPR at 1% FPR."""
+    from .detection import guided, nearest_training_ratio, spikiness_score
+    from .sampling import sample_probability_flow, sigma_schedule
+
+    c, model, b = DETECT, load_model(), benchmark_samples()
+    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
+    with torch.no_grad():
+        S = sample_probability_flow(guided(model, b["labels"], guidance), b["x_T"], sigmas, solver="heun")
+    copy = nearest_training_ratio(S, training_set()["distinct"])["ratio"] < c["copy_ratio"]
+    mp = b["memorized_prompt"]
+    score = spikiness_score(model, S, sigma=c["sigma"], layer=c["layer"], pool=c["pool"])
+    return {"guidance": guidance, "copy_mem": float(copy[mp].float().mean()),
+            "copy_gen": float(copy[~mp].float().mean()), **_metrics(score, copy)}
+
+
+@experiment
+def attribute_classifier() -> dict:
+    """A logistic-regression "bold vs thin" classifier trained on the two reference sets (the
+    quarters of the pool with the most and the least ink), and a digit classifier on the pool."""
+    from sklearn.linear_model import LogisticRegression
+
+    ts = training_set()
+    X, y = ts["distinct"], ts["digit_labels"]
+    ink = X.mean(1)
+    lo, hi = ink.quantile(STEER["quantile"]), ink.quantile(1 - STEER["quantile"])
+    bold, thin = X[ink >= hi], X[ink <= lo]
+    Xa = torch.cat([bold, thin]).numpy()
+    ya = np.r_[np.ones(len(bold)), np.zeros(len(thin))]
+    attr = LogisticRegression(max_iter=5000, C=1.0).fit(Xa, ya)
+    digit = LogisticRegression(max_iter=5000).fit(X.numpy(), y.numpy())
+    return {"attr": attr, "digit": digit, "bold": bold, "thin": thin, "train_acc": attr.score(Xa, ya)}
+
+
+def boldness(S: torch.Tensor) -> np.ndarray:
+    """The attribute: the bold-vs-thin classifier's logit of each image (rows of ``S``)."""
+    return attribute_classifier()["attr"].decision_function(np.asarray(S, dtype=np.float64))
+
+
+@experiment
+def steering() -> dict:
+    """Steer generalized (digit-class prompts) and memorized (memorized prompts) samples towards
+    "bold" for every alpha, from the same initial noise; the change of the attribute per sample."""
+    from .detection import steer, steering_direction
+    from .sampling import sigma_schedule
+
+    c, model, ac = STEER, load_model(), attribute_classifier()
+    labels = prompt_labels(c["per_class"], c["per_memorized"])
+    gen = labels < 10
+    g = torch.Generator().manual_seed(c["seed"])
+    x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
+    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
+    direction = {layer: steering_direction(model, ac["bold"], ac["thin"], layer=layer, sigma=c["sigma"],
+                                           pool=c["pool"]) for layer in c["layers"]}
+    samples = []
+    for alpha in c["alphas"]:
+        samples.append(steer(model, x_T, sigmas, labels, directions=direction, alpha=alpha, window=c["window"]))
+    samples = torch.stack(samples)  # (n_alpha, m, 64)
+    attr = np.stack([boldness(S) for S in samples])
+    change = attr - attr[0]
+    digit0 = ac["digit"].predict(samples[0].numpy())
+    kept = np.stack([ac["digit"].predict(S.numpy()) == digit0 for S in samples])
+    moved = (samples - samples[0]).norm(dim=2).numpy()
+    k = list(c["alphas"]).index(c["alpha_fixed"])
+    g_mean, m_mean = float(change[k, gen].mean()), float(change[k, ~gen].mean())
+    return {"alphas": c["alphas"], "labels": labels, "generalized": gen, "samples": samples, "attr": attr,
+            "change": change, "kept": kept, "moved": moved, "alpha_fixed": c["alpha_fixed"],
+            "gen_change": g_mean, "mem_change": m_mean, "ratio": g_mean / max(abs(m_mean), 1e-12),
+            "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()}}
