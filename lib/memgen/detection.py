@@ -27,6 +27,7 @@ window of sampling steps.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from typing import Callable, Sequence
 
@@ -49,8 +50,16 @@ def _module(model, layer: str):
     try:
         return unet.get_submodule(layer)
     except AttributeError:
-        names = [n for n, _ in unet.named_modules() if n.count(".") <= 3 and "resnets." in n]
+        names = [n for n, _ in unet.named_modules() if re.search(r"resnets\.\d+$", n)]
         raise ValueError(f"layer {layer!r} is not a module of this UNet; resnet blocks are: {', '.join(names)}") from None
+
+
+def _tensor_output(layer: str, out):
+    """A hooked module's output, which must be one tensor (not a block's tuple of skip connections)."""
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(f"layer {layer!r} returns a {type(out).__name__}, not a feature map; hook one of its "
+                         "resnet blocks instead (e.g. 'down_blocks.0.resnets.0')")
+    return out
 
 
 @contextlib.contextmanager
@@ -60,7 +69,11 @@ def capture(model, layer: str):
     Yields a dict whose ``"out"`` entry is the last recorded output (B, C, h, w).
     """
     box: dict = {}
-    handle = _module(model, layer).register_forward_hook(lambda m, i, o: box.__setitem__("out", o.detach()))
+
+    def hook(m, i, o):
+        box["out"] = _tensor_output(layer, o).detach()
+
+    handle = _module(model, layer).register_forward_hook(hook)
     try:
         yield box
     finally:
@@ -76,11 +89,13 @@ def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Ca
     def hook(m, i, o):
         if not active():
             return o
-        return o + delta.to(o.dtype).reshape(1, -1, 1, 1)
+        return _tensor_output(layer_of[m], o) + delta.to(o.dtype).reshape(1, -1, 1, 1)
 
+    layer_of = {}
     try:
         for layer in layers:
             mod = _module(model, layer)
+            layer_of[mod] = layer
             handles.append(mod.register_forward_hook(hook))
         yield
     finally:
