@@ -259,9 +259,14 @@ def steering() -> dict:
     digit0 = ac["digit"].predict(samples[0].numpy())
     kept = np.stack([ac["digit"].predict(S.numpy()) == digit0 for S in samples])
     moved = (samples - samples[0]).norm(dim=2).numpy()
+    # still a copy of a training image (the benchmark's criterion), per alpha and sample
+    from .detection import nearest_training_ratio
+
+    distinct = training_set()["distinct"]
+    copy = np.stack([(nearest_training_ratio(S, distinct)["ratio"] < DETECT["copy_ratio"]).numpy() for S in samples])
     k = list(c["alphas"]).index(c["alpha_fixed"])
     g_mean, m_mean = float(change[k, gen].mean()), float(change[k, ~gen].mean())
     return {"alphas": c["alphas"], "labels": labels, "generalized": gen, "samples": samples, "attr": attr,
-            "change": change, "kept": kept, "moved": moved, "alpha_fixed": c["alpha_fixed"],
+            "change": change, "kept": kept, "moved": moved, "copy": copy, "alpha_fixed": c["alpha_fixed"],
             "gen_change": g_mean, "mem_change": m_mean, "ratio": g_mean / max(abs(m_mean), 1e-12),
             "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()}}

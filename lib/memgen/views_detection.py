@@ -134,20 +134,24 @@ def steering_slider(st: dict, n_each: int = 3) -> go.Figure:
 
 
 def steering_response_figure(st: dict) -> go.Figure:
-    """Mean change of the "bold" logit against alpha (left) and the fraction of samples whose digit
-    class is unchanged (right), generalized against memorized samples."""
+    """Mean change of the "bold" logit against alpha (left), the fraction of samples whose digit class
+    is unchanged (middle) and the fraction that are copies of a training digit (right), generalized
+    against memorized samples."""
     gen = as_numpy(st["generalized"]).astype(bool)
     alphas = np.asarray(st["alphas"], dtype=float)
-    change, kept = as_numpy(st["change"]), as_numpy(st["kept"])
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["change of the bold-vs-thin logit", "digit class unchanged"])
+    change, kept, copy = as_numpy(st["change"]), as_numpy(st["kept"]), as_numpy(st["copy"])
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["change of the bold-vs-thin logit", "digit class unchanged",
+                                                        "copy of a training digit"])
     for mask, name, color in ((gen, "generalized samples", GEN_COLOR), (~gen, "memorized samples", MEM_COLOR)):
         c = change[:, mask]
         fig.add_trace(go.Scatter(x=alphas, y=c.mean(1), mode="lines+markers", name=name, line={"color": color},
                                  error_y={"type": "data", "array": c.std(1), "visible": True}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=alphas, y=kept[:, mask].mean(1), mode="lines+markers", name=name,
-                                 line={"color": color}, showlegend=False), row=1, col=2)
+        for col, frac in ((2, kept), (3, copy)):
+            fig.add_trace(go.Scatter(x=alphas, y=frac[:, mask].mean(1), mode="lines+markers", name=name,
+                                     line={"color": color}, showlegend=False), row=1, col=col)
     fig.add_vline(x=st["alpha_fixed"], line={"dash": "dash", "color": "#888"}, row=1, col=1)
     fig.update_xaxes(title_text="alpha")
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=3)
     fig.update_layout(height=360, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return fig
