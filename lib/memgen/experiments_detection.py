@@ -32,8 +32,8 @@ TRAIN = TrainConfig(steps=4000, batch_size=64, lr=2e-3, seed=0, log_every=400, c
 
 #: The detection benchmark and the detector's settings. The layer is the analogue of the paper's
 #: hook in Stable Diffusion (the SiLU of the last resnet of the lowest-resolution decoder block,
-#: ``up_blocks.0.resnets.2`` there; our up block 0 has two resnets). The SiLU runs twice per block;
-#: the hook keeps the second call (after the block's second normalisation).
+#: ``up_blocks.0.resnets.2`` there; our up block 0 has two resnets). The SiLU module is called three
+#: times per resnet (after norm1, on the time embedding, after norm2); the hook keeps the last call.
 DETECT = {
     "per_class": 40,  # samples per ordinary prompt (digit class)
     "per_memorized": 8,  # samples per memorized prompt

@@ -15,19 +15,18 @@ from .figures import as_numpy, image_grid, slider_figure
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
 
 
-def copies_figure(b: dict, n_each: int = 6) -> go.Figure:
-    """Generated samples (top row of each pair) above their nearest training image: ``n_each`` from
-    memorized prompts, then ``n_each`` from ordinary (digit-class) prompts."""
-    mem = np.flatnonzero(as_numpy(b["memorized_prompt"]))[:: max(1, int(b["memorized_prompt"].sum()) // n_each)][:n_each]
-    gen = np.flatnonzero(~as_numpy(b["memorized_prompt"]).astype(bool))[::40][:n_each]
+def copies_figure(b: dict, n_each: int = 4) -> go.Figure:
+    """Generated samples (top row) above their nearest training image (bottom row, titled with the
+    distance ratio d1/d2): ``n_each`` from memorized prompts, then ``n_each`` from digit classes."""
+    is_mem = as_numpy(b["memorized_prompt"]).astype(bool)
+    mem = np.flatnonzero(is_mem)[:: max(1, int(is_mem.sum()) // n_each)][:n_each]
+    gen = np.flatnonzero(~is_mem)[:: max(1, int((~is_mem).sum()) // n_each)][:n_each]
     idx = np.r_[mem, gen]
-    ratio = as_numpy(b["ratio"])
-    labels = as_numpy(b["labels"])
+    ratio, labels = as_numpy(b["ratio"]), as_numpy(b["labels"])
     imgs = np.concatenate([as_numpy(b["samples"])[idx], as_numpy(b["nearest"])[idx]])
-    titles = ([f"prompt {int(labels[i])}: d1/d2={ratio[i]:.2f}" for i in idx]
-              + ["nearest training image"] * len(idx))
+    titles = [f"prompt {int(labels[i])}" for i in idx] + [f"d1/d2 = {ratio[i]:.2f}" for i in idx]
     return image_grid(imgs, (8, 8), titles=titles, cols=len(idx), zmin=-1, zmax=1, tile_px=95,
-                      title="generated (top) and nearest training image (bottom): memorized prompts left, digit classes right")
+                      title="generated (top), nearest training digit (bottom); memorized prompts on the left")
 
 
 def pooled_bars_figure(v_mem, v_gen) -> go.Figure:
@@ -92,14 +91,16 @@ def sweep_figure(sweep: dict) -> go.Figure:
     fig = make_subplots(rows=1, cols=len(pools), subplot_titles=[f"{p} pooling" for p in pools],
                         horizontal_spacing=0.04, shared_yaxes=True)
     for j, pool in enumerate(pools):
-        z = np.array([[next(r["auroc"] for r in rows if r["layer"] == L and r["sigma"] == s and r["pool"] == pool)
-                       for s in sigmas] for L in layers])
+        cell = {(r["layer"], r["sigma"]): r for r in rows if r["pool"] == pool}
+        z = np.array([[cell[L, s]["auroc"] for s in sigmas] for L in layers])
+        tpr = np.array([[cell[L, s]["tpr"] for s in sigmas] for L in layers])
         fig.add_trace(go.Heatmap(z=z, x=[str(s) for s in sigmas], y=layers, zmin=0, zmax=1, colorscale="RdBu",
                                  text=np.round(z, 2), texttemplate="%{text}", showscale=j == len(pools) - 1,
-                                 colorbar={"title": "AUROC"},
-                                 hovertemplate="%{y}<br>sigma %{x}: AUROC %{z:.3f}<extra></extra>"),
+                                 colorbar={"title": "AUROC"}, customdata=tpr,
+                                 hovertemplate="%{y}<br>sigma %{x}: AUROC %{z:.3f}, TPR@1%FPR %{customdata:.2f}"
+                                               "<extra></extra>"),
                       row=1, col=j + 1)
-    fig.update_xaxes(title_text="noise level sigma of the detection pass", type="category")
+    fig.update_xaxes(title_text="sigma of the detection pass", type="category")
     fig.update_layout(height=360, margin={"t": 40, "b": 50, "l": 10})
     return fig
 
