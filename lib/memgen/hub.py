@@ -59,20 +59,21 @@ def hub_offline() -> bool:
 
 
 @contextlib.contextmanager
-def _hub_errors(model: str):
-    """Turn any download/load failure into a :class:`HubUnavailable` naming the model."""
+def _hub_errors(model: str, pointer: str = OFFLINE_POINTER):
+    """Turn any download/load failure into a :class:`HubUnavailable` naming the model and ending
+    with ``pointer`` (where the book's offline results are)."""
     if hub_offline():
         raise HubUnavailable(
             f"{model}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so the model cannot "
-            f"be downloaded. {OFFLINE_POINTER}")
+            f"be downloaded. {pointer}")
     try:
         yield
     except HubUnavailable:
         raise
-    except Exception as err:  # network errors, missing files, missing packages all look different
+    except Exception as err:  # network errors, missing files, missing packages, out of memory
         raise HubUnavailable(
             f"{model}: could not load from the Hugging Face Hub ({type(err).__name__}: {err}). "
-            f"{OFFLINE_POINTER}") from err
+            f"{pointer}") from err
 
 
 @dataclass

@@ -53,7 +53,8 @@ import torch
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
 from .detection import add_to_outputs, capture, pool_features, representation_std
-from .hub import HubUnavailable, hub_offline
+from . import hub
+from .hub import HubUnavailable, _device
 from .mixed import auroc, tpr_at_fpr
 
 MODEL_ID = "CompVis/stable-diffusion-v1-4"
@@ -116,27 +117,9 @@ class SDParts:
         return int(self.scheduler.config.num_train_timesteps)
 
 
-def _device(device):
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-@contextlib.contextmanager
 def _hub_errors(model: str):
-    """Like :func:`memgen.hub._hub_errors`, pointing to chapter 8's offline results."""
-    if hub_offline():
-        raise HubUnavailable(
-            f"{model}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so the model cannot "
-            f"be downloaded. {OFFLINE_POINTER}")
-    try:
-        yield
-    except HubUnavailable:
-        raise
-    except Exception as err:  # network errors, missing files, out of memory all look different
-        raise HubUnavailable(
-            f"{model}: could not load from the Hugging Face Hub ({type(err).__name__}: {err}). "
-            f"{OFFLINE_POINTER}") from err
+    """:func:`memgen.hub._hub_errors`, pointing to chapter 8's offline results."""
+    return hub._hub_errors(model, OFFLINE_POINTER)
 
 
 def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
