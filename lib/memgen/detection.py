@@ -103,6 +103,15 @@ def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Ca
             h.remove()
 
 
+@contextlib.contextmanager
+def add_per_layer(model, deltas: dict, active: Callable[[], bool] = lambda: True):
+    """:func:`add_to_outputs` with a vector of its own for each layer: ``deltas = {layer: (C,)}``."""
+    with contextlib.ExitStack() as stack:
+        for layer, delta in deltas.items():
+            stack.enter_context(add_to_outputs(model, [layer], delta, active))
+        yield
+
+
 def pool_features(feat: torch.Tensor, how: str = "max") -> torch.Tensor:
     """Pool a feature map (B, C, h, w) over space into (B, C): ``"max"`` (the paper) or ``"mean"``."""
     feat = check_tensor("feat", feat, ndim=4, dtype=None)
@@ -273,8 +282,6 @@ def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, direc
     def active():
         return lo <= state["i"] / n_steps < hi
 
-    with contextlib.ExitStack() as stack:
-        for layer, d in directions.items():
-            stack.enter_context(add_to_outputs(model, [layer], alpha * d, active))
+    with add_per_layer(model, {layer: alpha * d for layer, d in directions.items()}, active):
         return sample_probability_flow(guided(model, class_labels, guidance), x_T, sigmas, callback=cb,
                                        solver="euler")

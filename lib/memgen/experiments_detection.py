@@ -124,8 +124,9 @@ def prompt_labels(per_class: int, per_memorized: int, exclude_class: int | None 
 
 
 @experiment
-def benchmark_samples() -> dict:
+def benchmark_samples(guidance: float = DETECT["guidance"]) -> dict:
     """Generated samples of every prompt, labelled memorized when they copy a training image.
+    ``guidance``: the classifier-free guidance weight of the sampler (same prompts and noise for all).
 
     Returns ``samples`` (m, 64), ``labels`` (the prompt of each), ``x_T`` (the initial noise),
     ``memorized_prompt`` (bool), ``copy`` (bool: nearest-neighbour ratio below ``copy_ratio``),
@@ -139,7 +140,7 @@ def benchmark_samples() -> dict:
     x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
     sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
     with torch.no_grad():
-        S = sample_probability_flow(guided(model, labels, c["guidance"]), x_T, sigmas, solver="heun")
+        S = sample_probability_flow(guided(model, labels, guidance), x_T, sigmas, solver="heun")
     nn = nearest_training_ratio(S, ts["distinct"])
     return {"samples": S, "labels": labels, "x_T": x_T, "memorized_prompt": labels >= 10,
             "copy": nn["ratio"] < c["copy_ratio"], "ratio": nn["ratio"], "nearest": nn["unique"][nn["index"]]}
@@ -198,16 +199,11 @@ def detection_sweep() -> dict:
 def guidance_check(guidance: float) -> dict:
     """The benchmark regenerated with classifier-free guidance ``guidance`` (same prompts and noise):
     copy fractions per prompt type and the spikiness score's AUROC and TPR at 1% FPR."""
-    from .detection import guided, nearest_training_ratio, spikiness_score
-    from .sampling import sample_probability_flow, sigma_schedule
+    from .detection import spikiness_score
 
-    c, model, b = DETECT, load_model(), benchmark_samples()
-    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
-    with torch.no_grad():
-        S = sample_probability_flow(guided(model, b["labels"], guidance), b["x_T"], sigmas, solver="heun")
-    copy = nearest_training_ratio(S, training_set()["distinct"])["ratio"] < c["copy_ratio"]
-    mp = b["memorized_prompt"]
-    score = spikiness_score(model, S, sigma=c["sigma"], layer=c["layer"], pool=c["pool"])
+    c, b = DETECT, benchmark_samples(guidance)
+    copy, mp = b["copy"], b["memorized_prompt"]
+    score = spikiness_score(load_model(), b["samples"], sigma=c["sigma"], layer=c["layer"], pool=c["pool"])
     return {"guidance": guidance, "copy_mem": float(copy[mp].float().mean()),
             "copy_gen": float(copy[~mp].float().mean()), **_metrics(score, copy)}
 

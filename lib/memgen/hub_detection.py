@@ -52,7 +52,7 @@ from typing import Callable, Sequence
 import torch
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
-from .detection import add_to_outputs, capture, pool_features, representation_std
+from .detection import add_per_layer, capture, pool_features, representation_std
 from . import hub
 from .hub import HubUnavailable, _device
 from .mixed import auroc, tpr_at_fpr
@@ -488,9 +488,7 @@ def steered_generate(parts: SDParts, prompts, directions: dict, alpha: float, *,
             callback(info)
         state["i"] = info["i"] + 1  # the next UNet calls belong to the next step
 
-    with contextlib.ExitStack() as stack:
-        for layer, delta in deltas.items():
-            stack.enter_context(add_to_outputs(parts, [layer], delta, active))
+    with add_per_layer(parts, deltas, active):
         return generate(parts, prompts, steps=steps, guidance=guidance, seed=seed, height=height, width=width,
                         callback=cb)
 
