@@ -1,13 +1,16 @@
-"""Retrain the two small UNet denoisers of chapter 7 and rewrite their checkpoints and SHA256SUMS.
+"""Retrain the small UNet denoisers of chapter 7 and rewrite their checkpoints and SHA256SUMS.
+
+Four models: a memorizing and a generalizing diffusers ``UNet2DModel``, and the same pair as bias-free
+UNets (``memgen.bfunet``).
 
     python data/unets/train_unets.py                 # CPU (one thread, as shipped)
     python data/unets/train_unets.py --device cuda   # a GPU, if there is one
-    python data/unets/train_unets.py --only memorizing
+    python data/unets/train_unets.py --only memorizing --only bias_free_memorizing
 
-Both models use the same seed as the shipped files. On the same machine type, torch version and
+All models use the same seed as the shipped files. On the same machine type, torch version and
 thread count (CPU, 1 thread) the rewritten weights are bit-identical to the shipped ones (checked:
-the memorizing model's .safetensors had the same sha256); the .json differs only in its recorded
-training time ("seconds"), so SHA256SUMS is rewritten too. Elsewhere (another torch, a GPU) the
+the memorizing model's and the bias-free memorizing model's .safetensors had the same sha256); the
+.json differs only in its recorded training time ("seconds"), so SHA256SUMS is rewritten too. Elsewhere (another torch, a GPU) the
 weights differ in the last bits and the chapter's numbers by little.
 The settings live in ``memgen.experiments_jacobian.UNET_RUNS``.
 """

@@ -30,6 +30,7 @@ One module per concept:
 - :mod:`memgen.course`      chapter facts (titles, times, exercises) for the course guide
 - :mod:`memgen.student`     the student build's configuration (make student)
 - :mod:`memgen.unet`        small diffusers UNet2DModel denoisers: config, training, checksummed checkpoints
+- :mod:`memgen.bfunet`      a bias-free (positively homogeneous) UNet, for chapter 7's intervention
 - :mod:`memgen.jacobian`    denoiser Jacobians: full (reverse mode), randomized top-k SVD from VJPs, effective rank
 - :mod:`memgen.hub`         pretrained Hub models (DDPM, DiT, Stable Diffusion) as denoisers, with offline fallbacks
 - :mod:`memgen.experiments_jacobian` chapter 7's experiments (UNet and DAE Jacobians)

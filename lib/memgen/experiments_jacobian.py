@@ -21,10 +21,23 @@ N_MEMORIZED = 32
 _CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
                      sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0")
 
-#: The two shipped models (data/unets/<name>.safetensors).
+#: The bias-free UNet (:mod:`memgen.bfunet`): same data, noise range, parameterisation and loss;
+#: no additive constants anywhere, so D(t y, sigma) = t D(y, sigma) for t > 0.
+_BF_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, sigma_data=0.5,
+                        sigma_min=0.1, sigma_max=2.0, parameterisation="x0", architecture="bias_free")
+
+#: The shipped models (data/unets/<name>.safetensors); "data" names the training set
+#: (:func:`training_images`).
 UNET_RUNS = {
-    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)},
-    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0)},
+    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+                   "data": "memorizing"},
+    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0),
+                     "data": "generalizing"},
+    "bias_free_memorizing": {"config": _BF_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+                             "data": "memorizing"},
+    "bias_free_generalizing": {"config": _BF_CONFIG,
+                               "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+                               "data": "generalizing"},
 }
 
 
@@ -40,11 +53,14 @@ def digit_split() -> tuple:
 
 
 def training_images(name: str) -> tuple:
-    """``(x, index)``: the training images of model ``name`` and their indices in the digits set.
-    The memorizing model sees the first ``N_MEMORIZED`` of the training pool, the generalizing
-    one the whole pool."""
+    """``(x, index)``: the training images of model ``name`` (a key of :data:`UNET_RUNS`) and their
+    indices in the digits set. The memorizing models see the first ``N_MEMORIZED`` of the training
+    pool, the generalizing ones the whole pool."""
+    from ._checks import check_choice
+
+    check_choice("name", name, tuple(UNET_RUNS))
     x, train, _ = digit_split()
-    index = train[:N_MEMORIZED] if name == "memorizing" else train
+    index = train[:N_MEMORIZED] if UNET_RUNS[name]["data"] == "memorizing" else train
     return x[index], index
 
 
@@ -136,6 +152,48 @@ def ch7_unet_jacobians() -> dict:
             "mem_median_cos_other": float(np.median(mem["cos_other"])),
             "gen_median_cos": float(np.median(gen["cos_own"])),
             "image_shape": (8, 8)}
+
+
+def euler_rel_err(fn, Y: torch.Tensor) -> np.ndarray:
+    """``||J(y) y - D(y)|| / ||D(y)||`` at each row of ``Y`` (zero for a positively homogeneous ``fn``,
+    by Euler's theorem)."""
+    from .jacobian import batched_jacobians
+
+    JY = torch.einsum("bij,bj->bi", batched_jacobians(fn, Y), Y)
+    with torch.no_grad():
+        D = fn(Y)
+    return ((JY - D).norm(dim=1) / D.norm(dim=1)).numpy()
+
+
+@experiment
+def ch7_bias_free_jacobians() -> dict:
+    """The same analysis as :func:`ch7_unet_jacobians` (same inputs, same noise draws) for the two
+    bias-free UNets, plus Euler's identity ``J(y) y = D(y)`` as a check of homogeneity: its largest
+    relative error over all inputs of both bias-free models, and for contrast its median for the
+    memorizing ``UNet2DModel`` at the same inputs."""
+    c, models = JAC, load_models()
+    sigma, k = c["sigma"], c["k_show"]
+    X_mem, _ = training_images("bias_free_memorizing")
+    X_new = held_out_images()
+    out = {"sigma": sigma, "image_shape": (8, 8)}
+    euler = []
+    for key, name, X, seed in (("mem", "bias_free_memorizing", X_mem, c["noise_seed"]),
+                               ("gen", "bias_free_generalizing", X_new, c["noise_seed"] + 1)):
+        fn = lambda v, m=models[name]: m(v, sigma)  # noqa: E731
+        Y = noisy(X, sigma, seed)
+        out[key] = r = spectrum_at_inputs(fn, X, Y, X_mem, k)
+        euler.append(euler_rel_err(fn, Y).max())
+        out[key + "_median_erank"] = float(np.median(r["erank"]))
+        out[key + "_median_hrank"] = float(np.median(r["hrank"]))
+        out[key + "_median_s1"] = float(r["S"][:, 0].median())
+        out[key + "_median_s2"] = float(r["S"][:, 1].median())
+        out[key + "_median_cos"] = float(np.median(r["cos_own"]))
+    out["mem_median_cos_other"] = float(np.median(out["mem"]["cos_other"]))
+    out["mem_own_beats_other"] = float(np.mean(out["mem"]["cos_own"] > out["mem"]["cos_other"]))
+    out["euler_max_rel_err"] = float(max(euler))
+    out["unet2d_euler_median_rel_err"] = float(np.median(euler_rel_err(
+        lambda v: models["memorizing"](v, sigma), noisy(X_mem, sigma, c["noise_seed"]))))
+    return out
 
 
 @experiment

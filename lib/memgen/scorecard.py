@@ -374,7 +374,8 @@ def _(quick: bool) -> float:
     "Memorizing UNet at noisy copies of its training digits (sigma = 0.2): median |cosine| between the top "
     "singular vector of its Jacobian and the stored digit. The paper's contrast predicts >= 0.9; the book "
     "measures that it does NOT hold for a denoiser with biases, whose Jacobian at a memorized point is "
-    "nearly zero in every direction (chapter 7 derives why)",
+    "nearly zero in every direction (chapter 7 derives why; the same UNet without biases, "
+    "jac.bf_mem_top_sv_cosine, has the predicted rank-one Jacobian)",
     ">= 0.9",
 )
 def _(quick: bool) -> float:
@@ -395,6 +396,66 @@ def _(quick: bool) -> float:
     from . import experiments_jacobian as xj
 
     return xj.ch7_dae_jacobians()["mem_median_cos"]
+
+
+def _bf(key: str) -> float:
+    from . import experiments_jacobian as xj
+
+    return xj.ch7_bias_free_jacobians()[key]
+
+
+@claim(
+    "jac.bf_mem_top_sv_cosine",
+    "ch7",
+    "Bias-free UNet (no additive constants, so D(ty) = t D(y)) trained on the same 32 digits, at the same "
+    "noisy copies (sigma = 0.2): median |cosine| between the top singular vector of its Jacobian and the "
+    "stored digit (it stores rays, like the DAE)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return _bf("mem_median_cos")
+
+
+@claim(
+    "jac.bf_mem_top_sv",
+    "ch7",
+    "The same bias-free memorizing UNet passes the stored direction: median largest singular value of its "
+    "Jacobian at the noisy copies (the UNet with biases: near zero)",
+    ">= 0.5",
+)
+def _(quick: bool) -> float:
+    return _bf("mem_median_s1")
+
+
+@claim(
+    "jac.bf_mem_eff_rank",
+    "ch7",
+    "Bias-free memorizing UNet at the noisy copies: median effective rank (singular values >= 1/2)",
+    "<= 3",
+)
+def _(quick: bool) -> float:
+    return _bf("mem_median_erank")
+
+
+@claim(
+    "jac.bf_gen_eff_rank",
+    "ch7",
+    "Bias-free UNet trained on the 1597 digits, at the same noisy held-out digits: median effective rank",
+    ">= 10",
+)
+def _(quick: bool) -> float:
+    return _bf("gen_median_erank")
+
+
+@claim(
+    "jac.bf_euler_rel_err",
+    "ch7",
+    "Euler's identity for the bias-free UNets: max over all inputs of both models of "
+    "||J(y) y - D(y)|| / ||D(y)||",
+    "<= 1e-4",
+)
+def _(quick: bool) -> float:
+    return _bf("euler_max_rel_err")
 
 
 @claim(

@@ -50,6 +50,10 @@ class UNetConfig:
     #: 0: unconditional. K > 0: class-conditional with labels 0..K-1 and the extra label K meaning
     #: "no condition" (the empty prompt), learned by condition dropout during training.
     num_classes: int = 0
+    #: "unet2d": diffusers' UNet2DModel. "bias_free": :class:`memgen.bfunet.BiasFreeUNet`, positively
+    #: homogeneous in the image (no biases, no normalisation, noise level as multiplicative gains;
+    #: ``norm_num_groups`` is unused, and it is unconditional).
+    architecture: str = "unet2d"
 
     @property
     def null_label(self) -> int:
@@ -74,12 +78,21 @@ class UNetConfig:
 
 
 def build_unet(config: UNetConfig):
-    """A freshly initialised (torch global seed dependent) attention-free ``UNet2DModel``."""
-    from diffusers import UNet2DModel
-
+    """A freshly initialised (torch global seed dependent) network ``F``: an attention-free
+    ``UNet2DModel``, or a :class:`memgen.bfunet.BiasFreeUNet` for ``architecture="bias_free"``."""
     check_int("config.image_size", config.image_size, 4)
     check_int("config.num_classes", config.num_classes, 0)
     check_choice("config.parameterisation", config.parameterisation, ("x0", "edm", "eps"))
+    check_choice("config.architecture", config.architecture, ("unet2d", "bias_free"))
+    if config.architecture == "bias_free":
+        from .bfunet import BiasFreeUNet
+
+        if config.num_classes:
+            raise ValueError("config.num_classes must be 0 for architecture='bias_free' (an added class "
+                             f"embedding is a bias), got {config.num_classes}")
+        return BiasFreeUNet(config.image_size, config.block_out_channels, config.layers_per_block)
+    from diffusers import UNet2DModel
+
     return UNet2DModel(**config.unet_kwargs())
 
 

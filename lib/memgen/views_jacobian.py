@@ -24,13 +24,16 @@ def _half_line(fig, n_show, **where):
                              legendgroup="half"), **where)
 
 
-def spectra_figure(unet: dict, dae: dict, n_show: int = 40) -> go.Figure:
+def spectra_figure(unet: dict, dae: dict, n_show: int = 40, *, bias_free: dict | None = None) -> go.Figure:
     """Median singular values of the Jacobian (log scale), memorized vs generalized inputs, for the
-    UNets (left) and the two-layer DAEs (right), with the effective-rank threshold 1/2 dashed."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["UNet denoisers", "two-layer ReLU DAEs (chapters 2, 3)"],
-                        horizontal_spacing=0.1)
-    pairs = [((unet["mem"]["S"], unet["gen"]["S"]), 1), ((dae["mem_S"], dae["gen_S"]), 2)]
-    for (S_mem, S_gen), col in pairs:
+    UNets (left), the bias-free UNets (middle, when ``bias_free`` is given) and the two-layer DAEs
+    (right), with the effective-rank threshold 1/2 dashed."""
+    panels = [("UNet2DModel denoisers", unet["mem"]["S"], unet["gen"]["S"])]
+    if bias_free is not None:
+        panels.append(("bias-free UNets", bias_free["mem"]["S"], bias_free["gen"]["S"]))
+    panels.append(("two-layer ReLU DAEs (chapters 2, 3)", dae["mem_S"], dae["gen_S"]))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.07)
+    for col, (_, S_mem, S_gen) in enumerate(panels, start=1):
         for S, name, color in ((S_mem, "memorized inputs", MEM_COLOR), (S_gen, "generalized inputs", GEN_COLOR)):
             m = _median(S)[:n_show]
             fig.add_trace(go.Scatter(x=np.arange(1, len(m) + 1), y=np.maximum(m, 1e-4), mode="lines+markers",
@@ -116,22 +119,36 @@ def noise_sweep_figure(sweep: dict, n_show: int = 40) -> go.Figure:
         "margin": {"t": 90}})
 
 
-def dae_vectors_figure(dae: dict, n: int = 6) -> go.Figure:
-    """Top singular vector of the DAE Jacobian next to the clean image, memorized and generalized."""
-    fig = make_subplots(rows=4, cols=n, vertical_spacing=0.04, horizontal_spacing=0.01)
-    rows = [(dae["mem_X"], 1, "Greys_r"), (dae["mem_top"], 2, "RdBu_r"), (dae["gen_X"], 3, "Greys_r"),
-            (dae["gen_top"], 4, "RdBu_r")]
-    for imgs, r, cs in rows:
-        for j in range(n):
+def top_vectors_figure(rows: list, n: int = 6) -> go.Figure:
+    """Rows of 8x8 images: ``rows`` is a list of ``(label, images, kind)`` with ``kind`` "image"
+    (grey) or "vector" (red positive, blue negative, symmetric range); ``n`` images per row."""
+    fig = make_subplots(rows=len(rows), cols=n, vertical_spacing=0.04, horizontal_spacing=0.01)
+    for r, (_, imgs, kind) in enumerate(rows, start=1):
+        for j in range(min(n, len(imgs))):
             z = _np(imgs[j]).reshape(8, 8)
             lim = float(np.abs(z).max()) or 1.0
-            fig.add_trace(go.Heatmap(z=z, colorscale=cs, zmin=-lim, zmax=lim, showscale=False,
-                                     hovertemplate="%{z:.3f}<extra></extra>"), row=r, col=j + 1)
+            fig.add_trace(go.Heatmap(z=z, colorscale="Greys_r" if kind == "image" else "RdBu_r", zmin=-lim,
+                                     zmax=lim, showscale=False, hovertemplate="%{z:.3f}<extra></extra>"),
+                          row=r, col=j + 1)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    labels = ["memorized: clean", "its top u1", "held out: clean", "its top u1"]
-    for r, lab in enumerate(labels, start=1):
-        fig.update_yaxes(title={"text": lab, "font": {"size": 11}}, visible=True, showticklabels=False,
+    for r, (label, _, _) in enumerate(rows, start=1):
+        fig.update_yaxes(title={"text": label, "font": {"size": 11}}, visible=True, showticklabels=False,
                          showgrid=False, zeroline=False, row=r, col=1)
-    fig.update_layout(height=460, margin={"t": 20, "b": 10, "l": 110, "r": 10})
+    fig.update_layout(height=115 * len(rows) + 30, margin={"t": 20, "b": 10, "l": 110, "r": 10})
     return fig
+
+
+def dae_vectors_figure(dae: dict, n: int = 6) -> go.Figure:
+    """Top singular vector of the DAE Jacobian next to the clean image, memorized and generalized."""
+    return top_vectors_figure([("memorized: clean", dae["mem_X"], "image"), ("its top u1", dae["mem_top"], "vector"),
+                               ("held out: clean", dae["gen_X"], "image"), ("its top u1", dae["gen_top"], "vector")], n)
+
+
+def unet_vectors_figure(result: dict, n: int = 6) -> go.Figure:
+    """The same for a UNet analysis (:func:`memgen.experiments_jacobian.ch7_unet_jacobians` or
+    ``ch7_bias_free_jacobians``): clean images and the top left singular vector u1 of the Jacobian."""
+    return top_vectors_figure([("memorized: clean", result["mem"]["X"], "image"),
+                               ("its top u1", result["mem"]["U"][:, 0], "vector"),
+                               ("held out: clean", result["gen"]["X"], "image"),
+                               ("its top u1", result["gen"]["U"][:, 0], "vector")], n)
