@@ -21,7 +21,7 @@ def test_spectra_figure_has_a_panel_per_model_family():
     three = vj.spectra_figure(unet, dae, bias_free={"mem": _result(seed=2), "gen": _result(seed=3)})
     assert len(two.data) == 6 and len(three.data) == 9  # memorized, generalized, threshold per panel
     titles = [a.text for a in three.layout.annotations]
-    assert titles == ["UNet2DModel denoisers", "bias-free UNets", "two-layer ReLU DAEs (chapters 2, 3)"]
+    assert titles == ["UNet2DModel denoisers", "bias-free UNets", "two-layer DAEs (ch. 2, 3)"]
     # the middle panel draws the bias-free medians
     bf_mem = three.data[3]
     mid = np.median(_result(seed=2)["S"].numpy(), axis=0)[:40]

@@ -31,7 +31,7 @@ def spectra_figure(unet: dict, dae: dict, n_show: int = 40, *, bias_free: dict |
     panels = [("UNet2DModel denoisers", unet["mem"]["S"], unet["gen"]["S"])]
     if bias_free is not None:
         panels.append(("bias-free UNets", bias_free["mem"]["S"], bias_free["gen"]["S"]))
-    panels.append(("two-layer ReLU DAEs (chapters 2, 3)", dae["mem_S"], dae["gen_S"]))
+    panels.append(("two-layer DAEs (ch. 2, 3)", dae["mem_S"], dae["gen_S"]))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.07)
     for col, (_, S_mem, S_gen) in enumerate(panels, start=1):
         for S, name, color in ((S_mem, "memorized inputs", MEM_COLOR), (S_gen, "generalized inputs", GEN_COLOR)):
