@@ -197,6 +197,37 @@ def ch7_bias_free_jacobians() -> dict:
 
 
 @experiment
+def ch7_bias_free_sweep() -> dict:
+    """The bias-free UNets over the noise levels of ``JAC["sigmas"]`` (all 32 memorized and 32
+    held-out inputs, fresh noise per level): median effective rank of both; for the memorizing model
+    the median cosine of its top singular vector u1 with the stored digit, its largest singular
+    value, the (centred) cosine of its output with the stored digit, and the fraction of u1's norm
+    in the span of the differences ``x_j - x_i`` to the other stored digits (the directions in which
+    the posterior-covariance term of the empirical denoiser lives)."""
+    c, models = JAC, load_models()
+    X_mem, _ = training_images("bias_free_memorizing")
+    X_new = held_out_images()
+    # an orthonormal basis of span{x_j - x_i : j != i} for each stored digit i
+    bases = [torch.linalg.qr(torch.cat([X_mem[:i], X_mem[i + 1:]]).T - X_mem[i][:, None])[0]
+             for i in range(len(X_mem))]
+    out = {"sigmas": c["sigmas"], "mem_erank": [], "gen_erank": [], "mem_cos": [], "mem_s1": [],
+           "mem_cos_out": [], "mem_u1_in_differences": []}
+    for i, sigma in enumerate(c["sigmas"]):
+        mem = spectrum_at_inputs(lambda v: models["bias_free_memorizing"](v, sigma), X_mem,
+                                 noisy(X_mem, sigma, 200 + i), X_mem, 1)
+        gen = spectrum_at_inputs(lambda v: models["bias_free_generalizing"](v, sigma), X_new,
+                                 noisy(X_new, sigma, 300 + i), X_mem, 1)
+        out["mem_erank"].append(float(np.median(mem["erank"])))
+        out["gen_erank"].append(float(np.median(gen["erank"])))
+        out["mem_cos"].append(float(np.median(mem["cos_own"])))
+        out["mem_s1"].append(float(mem["S"][:, 0].median()))
+        out["mem_cos_out"].append(float(np.median(mem["cos_out"])))
+        out["mem_u1_in_differences"].append(float(np.median([float((Q.T @ u).norm() / u.norm())
+                                                            for Q, u in zip(bases, mem["U"][:, 0])])))
+    return out
+
+
+@experiment
 def ch7_noise_sweep() -> dict:
     """Median effective rank of both UNets' Jacobians over a range of noise levels."""
     from .jacobian import batched_jacobians, effective_rank
