@@ -208,3 +208,20 @@ def test_validation():
         copy_fraction(torch.ones(1, 3), torch.eye(3), max_ratio=0)
     with pytest.raises(ValueError, match="model must be a ToyDiffusionDenoiser"):
         x0_loss(ReLUDAE(3, 2), torch.zeros(1, 3), torch.ones(1), torch.zeros(1, 3))
+
+
+def test_std_diagnosis_against_homogeneity():
+    # h(x / ||x||) = h(x) / ||x|| for this bias-free model: recompute the unit-norm std that way, and
+    # the raw std ratio from the sampler's own record
+    from memgen import experiments_diffusion as ed
+    from memgen.stats import unit_std
+
+    r, samp, models = ed.ch6_std_diagnosis(), ed.ch6_sampling(), ed.ch6_models()
+    for kind in ("mem", "gen"):
+        x = samp[kind]["traj"]["final"]
+        with torch.no_grad():
+            h = models[kind]["model"].representation(x, r["sigma"])
+        assert abs(float((unit_std(h) / x.norm(dim=1)).mean()) - r[kind]["std_unit"]) < 1e-5
+        assert r[kind]["cv"] > 0 and r[kind]["std"] > 0
+    assert abs(r["std_ratio"] - samp["std_ratio"]) < 0.05  # the final iterate vs the final sample
+    assert r["std_unit_ratio"] > r["std_ratio"] and r["cv_ratio"] > 2

@@ -173,6 +173,30 @@ def ch6_sampling() -> dict:
 
 
 @experiment
+def ch6_std_diagnosis() -> dict:
+    """Why the std of h does not separate the two toy models: h at each model's final samples and at
+    the smallest noise level, as sampled and rescaled to unit norm (h is positively homogeneous in x,
+    so this removes the input's scale and nothing else). Mean std, mean ||h|| and mean coefficient of
+    variation std/mean (scale-free) of h per model, and the memorizing-over-generalizing ratios."""
+    from .stats import unit_std
+
+    samp, models = ch6_sampling(), ch6_models()
+    sigma = float(samp["sigmas"][-2])  # the last nonzero noise level of the sampler
+    out = {"sigma": sigma}
+    for kind, m in models.items():
+        x = samp[kind]["traj"]["final"]
+        with torch.no_grad():
+            h = m["model"].representation(x, sigma)
+            h_unit = m["model"].representation(x / x.norm(dim=1, keepdim=True), sigma)
+        out[kind] = {"std": float(unit_std(h).mean()), "std_unit": float(unit_std(h_unit).mean()),
+                     "h_norm": float(h.norm(dim=1).mean()), "x_norm": float(x.norm(dim=1).mean()),
+                     "cv": float((unit_std(h) / h.mean(dim=1)).mean())}
+    for key in ("std", "std_unit", "h_norm", "x_norm", "cv"):
+        out[key + "_ratio"] = out["mem"][key] / out["gen"][key]
+    return out
+
+
+@experiment
 def ch6_calibration() -> dict:
     """The copy criterion on real digits that are copies of nothing: held-out digits against each
     training set (the false-positive rate of each criterion)."""

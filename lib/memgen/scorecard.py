@@ -337,6 +337,17 @@ def _(quick: bool) -> float:
     return ed.ch6_sampling()["top1_ratio"]
 
 
+@claim(
+    "diff.mem_vs_gen_cv_ratio",
+    "ch6",
+    "Spikier when memorizing, by a scale-free spread statistic: mean coefficient of variation std(h)/mean(h) "
+    "at the final samples (smallest noise level), memorizing model over generalizing model",
+    ">= 2",
+)
+def _(quick: bool) -> float:
+    return ed.ch6_std_diagnosis()["cv_ratio"]
+
+
 # ---------------------------------------------------------------- chapter 7: Jacobians of real denoisers (ids jac.*)
 
 # (chapter 7 claims go here)
@@ -456,6 +467,36 @@ def _(quick: bool) -> float:
 )
 def _(quick: bool) -> float:
     return _bf("euler_max_rel_err")
+
+
+def _bf_sweep(key: str, sigma: float) -> float:
+    from . import experiments_jacobian as xj
+
+    r = xj.ch7_bias_free_sweep()
+    return r[key][r["sigmas"].index(sigma)]
+
+
+@claim(
+    "jac.bf_mem_top_sv_cosine_sigma05",
+    "ch7",
+    "Bias-free memorizing UNet at noisy copies of its digits at sigma = 0.5 (fresh noise): the top singular "
+    "vector is still the stored digit, median |cosine|",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return _bf_sweep("mem_cos", 0.5)
+
+
+@claim(
+    "jac.bf_mem_u1_in_differences_sigma1",
+    "ch7",
+    "The same model at sigma = 1: median fraction of the top singular vector's norm in the span of the "
+    "differences x_j - x_i to the other stored digits (the posterior-covariance directions; a random "
+    "direction: about 0.7)",
+    ">= 0.9",
+)
+def _(quick: bool) -> float:
+    return _bf_sweep("mem_u1_in_differences", 1.0)
 
 
 @claim(
