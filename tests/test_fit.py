@@ -73,7 +73,7 @@ def test_estimator_is_unbiased_for_the_true_loss():
     # and with no noise at all (sigma = 0) the closed form is the whole loss
     est0, _, _ = loss_and_grads(m.W1.detach().numpy()[None], m.W2.detach().numpy()[None], X.numpy(),
                                 X.numpy()[None], np.array([0.0]), np.array([lam]))
-    assert est0[0] == pytest.approx(float(dae_loss(m, X, 0.0, lam)), rel=1e-5)
+    assert est0[0] == pytest.approx(float(dae_loss(m, X, 0.0, lam).detach()), rel=1e-5)
 
 
 def test_memorization_closed_form_reached():
