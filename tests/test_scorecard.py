@@ -55,7 +55,7 @@ def test_json_cli_chapter1(capsys):
 def test_html_table_marks_failures():
     rows = [{"id": "x.a", "claim": "c", "value": 0.5, "target": ">= 0.9", "holds": False}]
     html = scorecard.to_html(rows)
-    assert "x.a" in html and "NO" in html
+    assert "x.<wbr>a" in html and "NO" in html
 
 
 def test_html_table_escapes_claim_text():
@@ -63,3 +63,10 @@ def test_html_table_escapes_claim_text():
     html = scorecard.to_html(rows)
     assert "gap &lt;&lt; 1 &amp; &lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
     assert "&lt;= 0.9" in html
+
+
+def test_html_table_fits_the_page_and_ids_break_at_separators():
+    rows = [{"id": "jac.bf_mem_top_sv_cosine", "claim": "c", "value": 1.0, "target": ">= 0.9", "holds": True}]
+    html = scorecard.to_html(rows)
+    assert "table-layout: fixed" in html and html.count("<col ") == 5
+    assert "jac.<wbr>bf_<wbr>mem_<wbr>top_<wbr>sv_<wbr>cosine" in html

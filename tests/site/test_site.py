@@ -44,6 +44,24 @@ def test_screenshot_saved(visit, docname):
     assert v.screenshot is not None and v.screenshot.stat().st_size > 10_000, v.screenshot
 
 
+# --- tables -----------------------------------------------------------------------------------
+
+JS_WIDE_TABLES = """() => {
+  const article = document.querySelector('article') || document.body;
+  const right = article.getBoundingClientRect().right;
+  return [...article.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right + 2)
+    .map(t => (t.className || 'table') + ': ' + Math.round(t.getBoundingClientRect().right - right) + ' px too wide');
+}"""
+
+
+def test_tables_fit_the_page(visit, docname):
+    # a table wider than the text column scrolls sideways, and a reader misses its last columns (the
+    # scorecard's "holds" did)
+    v = visit(docname)
+    wide = v.page.evaluate(JS_WIDE_TABLES)
+    assert not wide, f"{v.url}: " + "; ".join(wide)
+
+
 # --- plotly -----------------------------------------------------------------------------------
 
 JS_FIGURES = """() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => ({
