@@ -180,7 +180,7 @@ def test_padded_models_reach_their_own_memorization_solution():
         b = 2 * k + int(np.argmin(tail[2 * k: 2 * k + 2]))
         m = res.models[b]
         if p < 8:
-            assert float(m.W1[:, p:].abs().max()) == 0.0 and float(m.W2[:, p:].abs().max()) == 0.0
+            assert float(m.W1[:, p:].detach().abs().max()) == 0.0 and float(m.W2[:, p:].detach().abs().max()) == 0.0
         Xn = X[:n]
         U = Xn / Xn.norm(dim=1, keepdim=True)
         active = (Xn @ m.W1 > 0).detach()
