@@ -104,11 +104,12 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
     """Full Jacobians of ``fn`` at the rows of ``Y`` (clean images ``X``): singular values, the top
     ``k`` left singular vectors (sign chosen to correlate positively with the clean image), the
     effective rank (singular values >= 1/2), the entropy rank, the cosine of the top singular
-    vector with the clean image and with the closest *other* image of ``stored``, and the cosine of
-    the output with the clean image."""
+    vector with the clean image and with the closest *other* image of ``stored``, the cosine of
+    the output with the clean image, and Euler's residual ``||J(y) y - D(y)|| / ||D(y)||`` (zero
+    for a positively homogeneous ``fn``)."""
     from .jacobian import abs_cosine, batched_jacobians, effective_rank, entropy_rank
 
-    S, U, erank, hrank, cos_own, cos_other, out = [], [], [], [], [], [], []
+    S, U, erank, hrank, cos_own, cos_other, out, euler = [], [], [], [], [], [], [], []
     Js = batched_jacobians(fn, Y)
     for x, y, J in zip(X, Y, Js):
         u, s, _ = torch.linalg.svd(J.double())
@@ -119,11 +120,12 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
         cos_other.append(max(others))
         with torch.no_grad():
             out.append(fn(y[None])[0])
+        euler.append(float((J @ y - out[-1]).norm() / out[-1].norm()))
     out = torch.stack(out)
     cos_out = np.array([abs_cosine(o - x.mean(), x - x.mean()) for o, x in zip(out, X)])
     return {"S": torch.stack(S), "U": torch.stack(U), "erank": np.array(erank), "hrank": np.array(hrank),
             "cos_own": np.array(cos_own), "cos_other": np.array(cos_other), "out": out, "cos_out": cos_out,
-            "X": X, "Y": Y}
+            "euler": np.array(euler), "X": X, "Y": Y}
 
 
 @experiment
@@ -154,35 +156,22 @@ def ch7_unet_jacobians() -> dict:
             "image_shape": (8, 8)}
 
 
-def euler_rel_err(fn, Y: torch.Tensor) -> np.ndarray:
-    """``||J(y) y - D(y)|| / ||D(y)||`` at each row of ``Y`` (zero for a positively homogeneous ``fn``,
-    by Euler's theorem)."""
-    from .jacobian import batched_jacobians
-
-    JY = torch.einsum("bij,bj->bi", batched_jacobians(fn, Y), Y)
-    with torch.no_grad():
-        D = fn(Y)
-    return ((JY - D).norm(dim=1) / D.norm(dim=1)).numpy()
-
-
 @experiment
 def ch7_bias_free_jacobians() -> dict:
     """The same analysis as :func:`ch7_unet_jacobians` (same inputs, same noise draws) for the two
     bias-free UNets, plus Euler's identity ``J(y) y = D(y)`` as a check of homogeneity: its largest
     relative error over all inputs of both bias-free models, and for contrast its median for the
-    memorizing ``UNet2DModel`` at the same inputs."""
+    memorizing ``UNet2DModel`` at the same inputs (from :func:`ch7_unet_jacobians`)."""
     c, models = JAC, load_models()
     sigma, k = c["sigma"], c["k_show"]
     X_mem, _ = training_images("bias_free_memorizing")
     X_new = held_out_images()
     out = {"sigma": sigma, "image_shape": (8, 8)}
-    euler = []
     for key, name, X, seed in (("mem", "bias_free_memorizing", X_mem, c["noise_seed"]),
                                ("gen", "bias_free_generalizing", X_new, c["noise_seed"] + 1)):
         fn = lambda v, m=models[name]: m(v, sigma)  # noqa: E731
         Y = noisy(X, sigma, seed)
         out[key] = r = spectrum_at_inputs(fn, X, Y, X_mem, k)
-        euler.append(euler_rel_err(fn, Y).max())
         out[key + "_median_erank"] = float(np.median(r["erank"]))
         out[key + "_median_hrank"] = float(np.median(r["hrank"]))
         out[key + "_median_s1"] = float(r["S"][:, 0].median())
@@ -190,9 +179,8 @@ def ch7_bias_free_jacobians() -> dict:
         out[key + "_median_cos"] = float(np.median(r["cos_own"]))
     out["mem_median_cos_other"] = float(np.median(out["mem"]["cos_other"]))
     out["mem_own_beats_other"] = float(np.mean(out["mem"]["cos_own"] > out["mem"]["cos_other"]))
-    out["euler_max_rel_err"] = float(max(euler))
-    out["unet2d_euler_median_rel_err"] = float(np.median(euler_rel_err(
-        lambda v: models["memorizing"](v, sigma), noisy(X_mem, sigma, c["noise_seed"]))))
+    out["euler_max_rel_err"] = float(max(out["mem"]["euler"].max(), out["gen"]["euler"].max()))
+    out["unet2d_euler_median_rel_err"] = float(np.median(ch7_unet_jacobians()["mem"]["euler"]))
     return out
 
 
