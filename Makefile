@@ -24,7 +24,10 @@ NPM_STAMP := node_modules/.memgen-installed
 # The book's tools (jupyter-book, the kernels it starts, pytest) all come from .venv.
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# Experiments are cached on disk during the build (memgen.cache), keyed by the library's and data's
+# The book's tooling (lib/memgen_book: Sphinx extension, asset staging, Colab and student builds) is
+# not part of the installed memgen wheel; the build and the tests import it from lib/.
+export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
+# Experiments are cached on disk during the build (memgen.experiments.cache), keyed by the library's and data's
 # hash: the scorecard page and the tests reuse what the chapters computed instead of rerunning it.
 export MEMGEN_CACHE_DIR := $(CURDIR)/_build/.memgen_cache
 
@@ -63,7 +66,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 # Stage plotly.min.js (from the installed plotly) and the npm assets into _vendor/ (idempotent).
 assets: env
-	$(BIN)/python -m memgen.book_assets
+	$(BIN)/python -m memgen_book.book_assets
 
 # --- the book ----------------------------------------------------------------------------------
 
@@ -90,15 +93,15 @@ book: assets $(LIB_STAMP) notebooks-check
 # Colab notebooks: chapters/<stem>.ipynb from chapters/<stem>.md (no outputs), and every chapter's
 # install cell from repository.url / repository.branch in _config.yml. Commit the result.
 notebooks: env
-	$(BIN)/python -m memgen.colab
+	$(BIN)/python -m memgen_book.colab
 
 notebooks-check: env
-	@$(BIN)/python -m memgen.colab --check
+	@$(BIN)/python -m memgen_book.colab --check
 
 # The student edition: the same book with the exercises' solutions removed. It reuses the full
 # build's execution cache (no chapter runs twice) and has its own Sphinx environment.
 student: assets $(LIB_STAMP) notebooks-check
-	@cfg=$$($(BIN)/python -m memgen.student .); \
+	@cfg=$$($(BIN)/python -m memgen_book.student .); \
 	$(JB_BUILD) --config "$$cfg" --path-output _build/student || \
 	  { rm -rf _build/student/_build/.doctrees; echo "make student: the build failed (warnings are errors)" >&2; exit 1; }
 

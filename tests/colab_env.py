@@ -133,9 +133,9 @@ print(json.dumps({"cell_seconds": times}))
 PROBE_CELL = """\
 # appended by tests/colab_env.py: where did the chapter's imports come from?
 import importlib.util, json, sys
-import memgen, memgen.assets
+import memgen, memgen.shipped_data
 print("COLAB-PROBE " + json.dumps({"prefix": sys.prefix, "memgen": memgen.__file__,
-      "data": str(memgen.assets.data_dir()),
+      "data": str(memgen.shipped_data.data_dir()),
       "present": [m for m in %r if importlib.util.find_spec(m) is not None]}))
 """ % (NOT_IN_COLAB,)
 

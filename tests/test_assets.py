@@ -1,10 +1,10 @@
-"""memgen.assets: the shipped data are found in the checkout, or in an installed memgen_data package."""
+"""memgen.shipped_data: the shipped data are found in the checkout, or in an installed memgen_data package."""
 
 import sys
 
 import pytest
 
-from memgen import assets
+from memgen import shipped_data as assets
 
 
 def test_checkout_data_first():

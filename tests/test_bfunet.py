@@ -123,7 +123,7 @@ def test_old_configs_without_architecture_load_as_unet2d():
 
 def test_shipped_bias_free_checkpoints(tmp_path):
     sums = read_manifest(DATA_DIR)
-    from memgen import experiments_jacobian as xj
+    from memgen.experiments import ch07_jacobians as xj
 
     for name in ("bias_free_memorizing", "bias_free_generalizing"):
         assert f"{name}.safetensors" in sums and f"{name}.json" in sums
@@ -149,7 +149,7 @@ def test_shipped_bias_free_checkpoints(tmp_path):
 
 def test_chapter7_bias_free_analysis_against_autograd():
     # the chapter's numbers: recompute one memorized input's Jacobian with autograd as the oracle
-    from memgen import experiments_jacobian as xj
+    from memgen.experiments import ch07_jacobians as xj
 
     r = xj.ch7_bias_free_jacobians()
     assert r["mem"]["S"].shape == (32, 64) and r["gen"]["S"].shape == (32, 64)
@@ -169,7 +169,7 @@ def test_chapter7_bias_free_analysis_against_autograd():
 
 def test_bias_free_noise_sweep_against_direct_computation():
     # one entry of the sweep recomputed by hand: the subspace fraction with an explicit projector
-    from memgen import experiments_jacobian as xj
+    from memgen.experiments import ch07_jacobians as xj
 
     r = xj.ch7_bias_free_sweep()
     assert r["sigmas"] == xj.JAC["sigmas"] and len(r["mem_cos"]) == len(r["sigmas"])

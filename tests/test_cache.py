@@ -1,10 +1,10 @@
-"""memgen.cache: results read back from disk equal the computed ones; keys separate arguments."""
+"""memgen.experiments.cache: results read back from disk equal the computed ones; keys separate arguments."""
 
 import pickle
 
 import torch
 
-from memgen import cache
+from memgen.experiments import cache
 
 
 def _counted(calls):

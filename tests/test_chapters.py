@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from memgen import colab, course
+from memgen_book import colab
+from memgen_book import course
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = colab.toc_docnames(ROOT)
@@ -61,7 +62,8 @@ def test_install_cell_first(path: Path):
     assert "remove-cell" in code[0]["options"].get("tags", ""), f"{path.name}: the install cell must be tagged remove-cell"
     assert colab.install_cell_source(colab.repository(ROOT)) in code[0]["body"], (
         f"{path.name}: the first code cell is not the configured Colab install cell (run `make notebooks`)")
-    assert "import memgen.figures" in code[1]["body"], f"{path.name}: the imports cell must import memgen.figures"
+    assert "render.setup()" in code[1]["body"], (
+        f"{path.name}: the imports cell must set up the renderer (render.setup())")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)

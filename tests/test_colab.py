@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from memgen import colab
+from memgen_book import colab
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = colab.repository(ROOT)
@@ -149,7 +149,7 @@ def test_images_are_made_by_code_or_absolute(source: Path):
 
 
 def test_everything_in_sync():
-    # what `python -m memgen.colab --check` (run by `make book`) reports
+    # what `python -m memgen_book.colab --check` (run by `make book`) reports
     assert colab.problems(ROOT) == []
 
 

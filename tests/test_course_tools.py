@@ -1,4 +1,4 @@
-"""The course tooling of the Sphinx extension and memgen.student (no Sphinx build needed)."""
+"""The course tooling of the Sphinx extension and memgen_book.student (no Sphinx build needed)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import yaml
 from docutils import nodes
 from sphinx import addnodes
 
-from memgen import course, sphinxext, student
+from memgen_book import course
+from memgen_book import sphinxext
+from memgen_book import student
 
 ROOT = Path(__file__).resolve().parents[1]
 

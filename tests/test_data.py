@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from memgen import data
+from memgen.hub import HubUnavailable
+from memgen.hub import datasets as hubdata
 
 
 def test_digits_all_in_order_and_rescaled():
@@ -94,10 +96,10 @@ def test_gaussian_mixture_seeded_and_errors():
 
 
 def test_load_dispatch_and_unknown_name():
-    assert data.load("digits", n=5).x.shape == (5, 64)
-    assert data.load("gmm", n=4, d=3).x.shape == (4, 3)
+    assert hubdata.load("digits", n=5).x.shape == (5, 64)
+    assert hubdata.load("gmm", n=4, d=3).x.shape == (4, 3)
     with pytest.raises(ValueError) as err:
-        data.load("foo")
+        hubdata.load("foo")
     assert str(err.value) == "unknown dataset 'foo'; choose one of: digits, faces, gmm, celeba, cifar10, mnist"
 
 
@@ -123,36 +125,36 @@ def test_hf_loader_reads_a_local_image_folder_offline(tmp_path, hub_offline):
         sub.mkdir(parents=True, exist_ok=True)
         value = 255 if i == 0 else 40 * i
         Image.fromarray(np.full((12, 10, 3), value, dtype=np.uint8)).save(sub / f"img{i}.png")
-    D = data.load_hf_images("celeba", local_dir=folder, size=8, cache_dir=tmp_path / "cache")
+    D = hubdata.load_hf_images("celeba", local_dir=folder, size=8, cache_dir=tmp_path / "cache")
     assert D.x.shape == (6, 64) and D.x.dtype == torch.float32 and D.image_shape == (8, 8)
     assert D.images().shape == (6, 8, 8)
     assert sorted(D.labels.tolist()) == [0, 0, 0, 1, 1, 1]
     assert float(D.x.min()) >= -1.0 and float(D.x.max()) == 1.0  # the white image maps to hi
-    rgb = data.load_hf_images("mine", local_dir=folder, n=4, size=5, grayscale=False, value_range=(0, 1),
+    rgb = hubdata.load_hf_images("mine", local_dir=folder, n=4, size=5, grayscale=False, value_range=(0, 1),
                               cache_dir=tmp_path / "cache")
     assert rgb.x.shape == (4, 75) and rgb.image_shape == (5, 5, 3) and rgb.images().shape == (4, 5, 5, 3)
     assert float(rgb.x.min()) >= 0.0
 
 
 def test_hf_loader_offline_hub_name_raises_with_alternatives(tmp_path, hub_offline):
-    with pytest.raises(data.HubUnavailableError) as err:
-        data.load_hf_images("celeba", cache_dir=tmp_path / "cache")
+    with pytest.raises(HubUnavailable) as err:
+        hubdata.load_hf_images("celeba", cache_dir=tmp_path / "cache")
     msg = str(err.value)
     assert "could not be reached" in msg
     for alt in ("memgen.data.load_digits", "memgen.data.load_faces", "gaussian_mixture", "local_dir="):
         assert alt in msg
     assert isinstance(err.value, RuntimeError)
-    with pytest.raises(data.HubUnavailableError):
-        data.load("mnist", cache_dir=tmp_path / "cache")
+    with pytest.raises(HubUnavailable):
+        hubdata.load("mnist", cache_dir=tmp_path / "cache")
 
 
 def test_hf_loader_argument_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
-        data.load_hf_images("imagenet")
+        hubdata.load_hf_images("imagenet")
     with pytest.raises(ValueError, match="size must be an integer >= 1"):
-        data.load_hf_images("celeba", size=0)
+        hubdata.load_hf_images("celeba", size=0)
     with pytest.raises(ValueError, match="local_dir must be an existing folder"):
-        data.load_hf_images("celeba", local_dir=tmp_path / "missing")
+        hubdata.load_hf_images("celeba", local_dir=tmp_path / "missing")
 
 
 def test_gaussian_mixture_simplex_means():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from memgen import data
-from memgen.denoisers import (
+from memgen.empirical import (
     EmpiricalDenoiser,
     empirical_denoiser,
     empirical_sampling_memorization,

@@ -170,7 +170,7 @@ def test_checkpoint_roundtrip_and_checksum(tmp_path):
 
 
 def test_shipped_checkpoints_match_their_checksums():
-    from memgen import experiments_diffusion as ed
+    from memgen.experiments import ch06_diffusion as ed
 
     if not (ed.CHECKPOINT_DIR / "SHA256SUMS").is_file():
         pytest.skip("no shipped checkpoints")
@@ -213,7 +213,7 @@ def test_validation():
 def test_std_diagnosis_against_homogeneity():
     # h(x / ||x||) = h(x) / ||x|| for this bias-free model: recompute the unit-norm std that way, and
     # the raw std ratio from the sampler's own record
-    from memgen import experiments_diffusion as ed
+    from memgen.experiments import ch06_diffusion as ed
     from memgen.stats import unit_std
 
     r, samp, models = ed.ch6_std_diagnosis(), ed.ch6_sampling(), ed.ch6_models()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from memgen import experiments_detection as xd
+from memgen.experiments import ch08_applications as xd
 from memgen.unet import checkpoint_meta
 
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from memgen.explorers import dae_explorer, dae_explorer_state, draw_dae_state  # noqa: E402
+from memgen.views.explorers import dae_explorer, dae_explorer_state, draw_dae_state  # noqa: E402
 from memgen.linear import memorization_gain  # noqa: E402
 
 STATE_KEYS = {

@@ -7,9 +7,9 @@ import torch
 
 from memgen import data as mdata
 from memgen.dae import ReLUDAE
-from memgen.fit import fit_dae, loss_and_grads
+from memgen.fit_fast import fit_dae, loss_and_grads
 from memgen.linear import memorization_gain, optimal_linear_denoiser
-from memgen.train import dae_loss
+from memgen.train_mc import dae_loss
 
 
 def _cv_loss_torch(W1, W2, X, Y, sigma, lam):

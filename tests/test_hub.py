@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from memgen import hub
+from memgen.hub import models as hub
 from memgen.jacobian import full_jacobian, singular_values
 
 
@@ -132,7 +132,7 @@ def test_edm_is_named_as_not_loadable(monkeypatch):
 def test_hub_errors_wrap_any_failure(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE")
     with pytest.raises(hub.HubUnavailable, match="some/model.*OSError.*no network"):
-        with hub._hub_errors("some/model"):
+        with hub.hub_errors("some/model"):
             raise OSError("no network")
 
 

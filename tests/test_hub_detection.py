@@ -9,7 +9,9 @@ import sys
 import pytest
 import torch
 
-from memgen import hub, hub_detection as hd, mixed
+from memgen.hub import models as hub
+from memgen.hub import stable_diffusion as hd
+from memgen import metrics
 
 STEPS = 4
 
@@ -241,8 +243,8 @@ def test_benchmark_metrics_are_those_of_memgen_mixed(parts):
         r = res[m]
         assert r["memorized"].shape == (3,) and r["ordinary"].shape == (3,)
         assert 0.0 <= r["auroc"] <= 1.0 and r["seconds_per_sample"] > 0
-        assert r["auroc"] == pytest.approx(mixed.auroc(r["memorized"], r["ordinary"]))
-        assert r["tpr_at_1fpr"] == pytest.approx(mixed.tpr_at_fpr(r["memorized"], r["ordinary"], 0.01))
+        assert r["auroc"] == pytest.approx(metrics.auroc(r["memorized"], r["ordinary"]))
+        assert r["tpr_at_1fpr"] == pytest.approx(metrics.tpr_at_fpr(r["memorized"], r["ordinary"], 0.01))
     # the second memorized batch (one prompt, seed 1) scores as the pipeline does on its own
     img = hd.decode(parts, hd.generate(parts, ["mem three"], steps=2, seed=1))
     assert torch.allclose(res["std"]["memorized"][2:], hd.detection_scores(parts, img, seed=1), atol=1e-5)
@@ -314,7 +316,7 @@ def test_loader_offline_names_the_model_and_points_to_chapter_8():
         hd.load_sd_parts()
     msg = str(err.value)
     assert hd.MODEL_ID in msg and "HF_HUB_OFFLINE" in msg
-    assert "chapter 8" in msg and "memgen.experiments_detection" in msg
+    assert "chapter 8" in msg and "memgen.experiments.ch08_applications" in msg
     parts, msg2 = hd.try_load_sd_parts(model_id="someone/tiny-sd")
     assert parts is None and "someone/tiny-sd" in msg2 and "chapter 8" in msg2
 

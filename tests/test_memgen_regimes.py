@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
-from memgen.generalization import block_prediction, psnr
+from memgen.generalization import block_prediction
+from memgen.metrics import psnr
 from memgen.linear import memorization_gain, optimal_linear_denoiser
 from memgen.memorization import (gains_along_samples, grouped_representation, separable_subset, storing_units,
                                  unit_owners)

@@ -9,10 +9,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from memgen.dae import ReLUDAE
-from memgen.fit import fit_dae
+from memgen.fit_fast import fit_dae
 from memgen.memorization import gains_along_samples
-from memgen.mixed import (auroc, duplicate_gain, mixed_data, multiplicity_weights, predicted_stored, roc_curve,
-                          spikiness_scores, stored_cosine, threshold_multiplicity, tpr_at_fpr, unit_benefits)
+from memgen.metrics import auroc, roc_curve, tpr_at_fpr
+from memgen.mixed import (duplicate_gain, mixed_data, multiplicity_weights, predicted_stored,
+                          spikiness_scores, stored_cosine, threshold_multiplicity, unit_benefits)
 
 
 def _mann_whitney(pos, neg):

@@ -5,9 +5,9 @@ import builtins
 
 import numpy as np
 
-from memgen import experiments as ex
-from memgen import views
-from memgen.notebook import glue
+from memgen.experiments import ch01_denoising as ex1
+from memgen.views import ch01_denoising as vw1
+from memgen.views.notebook import glue
 
 
 def test_glue_prints_without_myst_nb(monkeypatch, capsys):
@@ -24,9 +24,9 @@ def test_glue_prints_without_myst_nb(monkeypatch, capsys):
 
 
 def test_toy_denoiser_figure_has_one_frame_per_sigma():
-    res = ex.ch1_toy_denoiser_frames()
-    fig = views.toy_denoiser_figure(res)
-    assert len(fig.frames) == len(ex.CH1["toy_sigmas"]) == len(fig.layout.sliders[0].steps)
+    res = ex1.ch1_toy_denoiser_frames()
+    fig = vw1.toy_denoiser_figure(res)
+    assert len(fig.frames) == len(ex1.CH1["toy_sigmas"]) == len(fig.layout.sliders[0].steps)
     # frames differ: small sigma lands on training points, large sigma near the mean
     small = np.asarray(fig.frames[0].data[1].x)
     large = np.asarray(fig.frames[-1].data[1].x)
@@ -41,6 +41,6 @@ def test_toy_denoiser_figure_has_one_frame_per_sigma():
 
 def test_image_pairs_figure_shapes():
     a = np.random.default_rng(0).normal(size=(3, 64))
-    fig = views.image_pairs_figure(a, a, (8, 8), top_label="t", bottom_label="b")
+    fig = vw1.image_pairs_figure(a, a, (8, 8), top_label="t", bottom_label="b")
     assert len(fig.data) == 6
     assert np.asarray(fig.data[0].z).shape == (8, 8)

@@ -4,7 +4,7 @@ denoiser gives training points; callbacks, determinism and validation."""
 import pytest
 import torch
 
-from memgen.denoisers import EmpiricalDenoiser
+from memgen.empirical import EmpiricalDenoiser
 from memgen.sampling import sample_probability_flow, sample_ve_ancestral, sigma_schedule
 from memgen.stats import nearest_neighbors, typical_spacing
 

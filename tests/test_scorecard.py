@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from memgen import scorecard
+from memgen.experiments import scorecard
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The block-structure theorem's pieces against independent oracles: hand-computed cosines, the normal
 tail against Monte Carlo flips, the closed-form per-cluster optimum against direct evaluation and a
-constructed block network, the exact loss against the plain Monte Carlo loss of memgen.train."""
+constructed block network, the exact loss against the plain Monte Carlo loss of memgen.train_mc."""
 
 import math
 
@@ -24,7 +24,7 @@ from memgen.theorem import (
     phi_bar,
     separability,
 )
-from memgen.train import dae_loss
+from memgen.train_mc import dae_loss
 
 
 def test_separability_by_hand():
@@ -174,7 +174,7 @@ def test_bad_input(call, match):
 
 
 def test_failure_figure_has_one_frame_per_setting():
-    from memgen.views_theorem import failure_figure
+    from memgen.views.ch05_theorem import failure_figure
 
     def row(v, units):
         return {"value": v, "alpha": 0.5, "beta": 0.2, "stability": 0.9, "purity": 1.0, "completeness": 0.8,

@@ -5,7 +5,7 @@ import torch
 
 from memgen.dae import ReLUDAE
 from memgen.linear import memorization_gain
-from memgen.train import TrainResult, dae_loss, lambda_from_torch_weight_decay, train_dae
+from memgen.train_mc import TrainResult, dae_loss, lambda_from_torch_weight_decay, train_dae
 
 
 def _data(n=5, d=8, seed=0):

@@ -127,7 +127,7 @@ def test_missing_checkpoint_message(tmp_path):
 def test_shipped_checkpoints_verify_and_are_small(tmp_path):
     sums = read_manifest(DATA_DIR)
     total = 0
-    from memgen.experiments_jacobian import UNET_RUNS
+    from memgen.experiments.ch07_jacobians import UNET_RUNS
 
     assert len(UNET_RUNS) == 4
     for name in UNET_RUNS:

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from memgen import views_detection as vd
+from memgen.views import ch08_applications as vd
 
 
 def _table():

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from memgen import views_jacobian as vj
+from memgen.views import ch07_jacobians as vj
 
 
 def _result(n=6, k=4, seed=0):

@@ -4,7 +4,7 @@
     python data/detect/train_detector.py --device cuda   # a GPU, if there is one
 
 The training set (the digits pool, plus 16 digits duplicated 40 times under labels of their own)
-and all settings live in ``memgen.experiments_detection`` (``training_set``, ``CONFIG``, ``TRAIN``).
+and all settings live in ``memgen.experiments.ch08_applications`` (``training_set``, ``CONFIG``, ``TRAIN``).
 Same seed as the shipped file: on the same torch version and thread count (CPU, 1 thread) the weights
 are reproduced; elsewhere they differ in the last bits and the chapter's numbers by little.
 """

@@ -2,7 +2,7 @@
 
     PYTHONPATH=lib python data/toy_diffusion/make_checkpoints.py [--out FOLDER]
 
-Trains both models with the settings of ``memgen.experiments_diffusion.CH6`` (seeded, one CPU
+Trains both models with the settings of ``memgen.experiments.ch06_diffusion.CH6`` (seeded, one CPU
 thread so that the arithmetic is deterministic; about 4 minutes on a 2-core machine), writes
 ``mem.pt`` and ``gen.pt`` (torch state dicts, 68 kB each), ``training.json`` (loss curves) and
 ``SHA256SUMS`` into this folder, or into FOLDER: to check that a rerun reproduces the shipped

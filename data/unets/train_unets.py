@@ -12,7 +12,7 @@ thread count (CPU, 1 thread) the rewritten weights are bit-identical to the ship
 the memorizing model's and the bias-free memorizing model's .safetensors had the same sha256); the
 .json differs only in its recorded training time ("seconds"), so SHA256SUMS is rewritten too. Elsewhere (another torch, a GPU) the
 weights differ in the last bits and the chapter's numbers by little.
-The settings live in ``memgen.experiments_jacobian.UNET_RUNS``.
+The settings live in ``memgen.experiments.ch07_jacobians.UNET_RUNS``.
 """
 
 from __future__ import annotations

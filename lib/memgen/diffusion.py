@@ -33,8 +33,8 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
-from .assets import ChecksumError, sha256_file  # noqa: F401 (re-exported: the chapter's loaders use them)
 from .sampling import sample_probability_flow, sample_ve_ancestral
+from .shipped_data import ChecksumError, sha256_file  # noqa: F401 (re-exported: the chapter's loaders use them)
 from .stats import top1_share, unit_std
 
 OPTIMIZERS = ("adam", "rmsprop")

@@ -36,15 +36,3 @@ def block_prediction(X, labels, sigma, lam, *, rank=None) -> dict:
         blocks.append(Mk)
         gains.append((s, ((s - lam_k) / (s + sigma**2)).clamp_min(0)))
     return {"M": sum(blocks), "blocks": blocks, "gains": gains}
-
-
-def psnr(estimate, clean, *, peak=2.0) -> torch.Tensor:
-    """Peak signal-to-noise ratio in dB per row, 10 log10(peak^2 / mean squared error); images in
-    [-1, 1] have ``peak`` 2."""
-    estimate = check_tensor("estimate", estimate)
-    clean = check_tensor("clean", clean)
-    if estimate.shape != clean.shape:
-        raise ValueError(f"estimate and clean must have the same shape, got {tuple(estimate.shape)} and "
-                         f"{tuple(clean.shape)}")
-    mse = (estimate - clean).pow(2).mean(dim=-1)
-    return 10 * torch.log10(peak**2 / mse)

@@ -1,7 +1,7 @@
 """The phase diagram (chapter 4): memorization against width p and sample count n, trained as one batch.
 
 A grid of DAEs, one per (n, p, seed), all trained on nested subsets of one dataset (model (n, p) sees
-its first n rows), as ONE call of :func:`memgen.fit.fit_dae`: every model is padded to the largest
+its first n rows), as ONE call of :func:`memgen.fit_fast.fit_dae`: every model is padded to the largest
 width and sample count; ``sample_weight`` gives model (n, p) weight 1/n on its first n rows and 0 on
 the others, ``units`` keeps its extra units at exactly zero, and the models share their noise draws
 (``shared_noise``: common random numbers, each model's loss estimate stays unbiased).
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ._checks import check_float, check_int, check_tensor, make_generator
-from .fit import fit_dae
+from .fit_fast import fit_dae
 from .mixed import stored_cosine
 from .stats import top1_share
 
@@ -38,7 +38,7 @@ def _grid(ns, ps, seeds, n_max):
 
 def train_grid(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2, progress=False) -> dict:
     """Train one DAE per (n, p, seed) on the first n rows of ``X`` (at least max(ns) rows), width p, in
-    one batched call of :func:`~memgen.fit.fit_dae`. Returns ``{"cells": [(n, p, seed)], "models":
+    one batched call of :func:`~memgen.fit_fast.fit_dae`. Returns ``{"cells": [(n, p, seed)], "models":
     [ReLUDAE of width max(ps), units p.. zero], "seconds", "ns", "ps", "seeds"}``."""
     X = check_tensor("X", X, ndim=2)
     ns, ps, seeds, cells = _grid(ns, ps, seeds, X.shape[0])
@@ -55,7 +55,7 @@ def train_grid(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2, progress=Fa
 
 
 def train_one_by_one(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2) -> dict:
-    """The same models as :func:`train_grid`, one :func:`~memgen.fit.fit_dae` call each (model (n, p,
+    """The same models as :func:`train_grid`, one :func:`~memgen.fit_fast.fit_dae` call each (model (n, p,
     seed) has width p and sees ``X[:n]``). Same return format (models have width p)."""
     X = check_tensor("X", X, ndim=2)
     ns, ps, seeds, cells = _grid(ns, ps, seeds, X.shape[0])

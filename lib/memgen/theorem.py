@@ -2,7 +2,7 @@
 
 Notation: data rows ``X`` (n, d) with cluster ``labels`` (n,) in 0..K-1, the DAE
 f(y) = W2 [W1^T y]_+ with columns w1_j, w2_j (unit j), noise y = x + sigma eps, eps ~ N(0, I_d),
-and the loss of :mod:`memgen.train`,
+and the loss of :mod:`memgen.train_mc`,
 
     L = (1/n) sum_i E ||f(x_i + sigma eps) - x_i||^2 + lam (||W1||_F^2 + ||W2||_F^2).
 

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, make_generator
-from .assets import ChecksumError, data_path, read_checksums, sha256_file
+from .shipped_data import ChecksumError, data_path, read_checksums, sha256_file
 
 #: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
 DATA_DIR = data_path("unets")  # the repository's data/unets or the installed memgen_data.unets

@@ -1,7 +1,7 @@
 """Benchmark: time per sample of the spikiness score against its two baselines, same model, same samples.
 
 The model is chapter 8's class-conditional benchmark UNet; the samples are its benchmark samples
-(``memgen.experiments_detection.benchmark_samples``). The baseline of the speed ratio is the slowest
+(``memgen.experiments.ch08_applications.benchmark_samples``). The baseline of the speed ratio is the slowest
 detector (the local intrinsic dimension from the full Jacobian, d = 64 VJPs per image, vectorised);
 Wen et al.'s score takes two forward passes. Reported per batch size and thread count: each method's
 time per sample (best of ``--repeats``, in this process) and its ratio to the spikiness score.
@@ -16,7 +16,7 @@ import argparse
 import json
 
 from memgen import detection
-from memgen import experiments_detection as xd
+from memgen.experiments import ch08_applications as xd
 
 
 def main(argv=None) -> None:

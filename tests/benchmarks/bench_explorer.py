@@ -3,8 +3,8 @@
 Replays a fixed sequence of slider moves around the explorer's defaults (digits, n = 8, p = 16,
 sigma = 0.2, lambda = 0.1, 800 steps), changing one control at a time (n, p, sigma, lambda, and a
 switch to the Gaussian mixture and back). Each move is timed end to end without a display:
-:func:`memgen.explorers.dae_explorer_state` (train + all numbers) and
-:func:`memgen.explorers.draw_dae_state` drawn to an Agg canvas (``fig.canvas.draw()``), then
+:func:`memgen.views.explorers.dae_explorer_state` (train + all numbers) and
+:func:`memgen.views.explorers.draw_dae_state` drawn to an Agg canvas (``fig.canvas.draw()``), then
 closed. One warm-up move (imports, dataset loading, first figure) is not counted. The target is a
 median of at most 1 s per move. Not collected by pytest:
 
@@ -23,7 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from memgen.explorers import dae_explorer_state, draw_dae_state  # noqa: E402
+from memgen.views.explorers import dae_explorer_state, draw_dae_state  # noqa: E402
 
 TARGET_S = 1.0
 DEFAULT = {"dataset": "digits", "n": 8, "p": 16, "sigma": 0.2, "lam": 0.1, "steps": 800, "seed": 0}

@@ -1,4 +1,4 @@
-"""Benchmark: the library's trainer (memgen.fit.fit_dae) against the naive loop (memgen.train.train_dae).
+"""Benchmark: the library's trainer (memgen.fit_fast.fit_dae) against the naive loop (memgen.train_mc.train_dae).
 
 Both train the same DAE (same data, width, sigma, lambda, initialisation) in the same process. The
 naive loop is the baseline of shared/toolchain-notes.md: full batch, Adam (lr 1e-2), 20 fresh noise
@@ -23,8 +23,8 @@ import torch
 
 from memgen import data as mdata
 from memgen.dae import ReLUDAE
-from memgen.fit import fit_dae
-from memgen.train import dae_loss, train_dae
+from memgen.fit_fast import fit_dae
+from memgen.train_mc import dae_loss, train_dae
 
 PROBLEM = {"n": 8, "p": 16, "sigma": 0.2, "lam": 0.1}
 NAIVE = {"optimizer": "adam", "lr": 1e-2, "steps": 2000, "noise_draws": 20}

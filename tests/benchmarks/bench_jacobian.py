@@ -19,7 +19,7 @@ import json
 
 import torch
 
-from memgen.experiments_jacobian import randomized_vs_full
+from memgen.experiments.ch07_jacobians import randomized_vs_full
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,6 @@
 """Benchmark: the phase diagram's grid trained as one batched computation against one model at a time.
 
-Both train the chapter 4 grid (memgen.experiments_mixed.PHASE: 8 x 8 values of (n, p), 3 seeds, 192
+Both train the chapter 4 grid (memgen.experiments.ch04_mixed.PHASE: 8 x 8 values of (n, p), 3 seeds, 192
 DAEs on nested subsets of 16 random unit vectors in R^32, 1500 Adam steps each) in the same process:
 ``memgen.phase.train_grid`` (one call of ``fit_dae``: models padded to the largest n and p, per-model
 sample weights and unit masks, one shared noise draw per row and step) and ``memgen.phase.train_one_by_one`` (one ``fit_dae`` call per
@@ -18,7 +18,7 @@ import statistics
 
 import numpy as np
 
-from memgen import experiments_mixed as em
+from memgen.experiments import ch04_mixed as em
 from memgen.phase import phase_maps, train_grid, train_one_by_one
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from memgen import colab
+from memgen_book import colab
 from site_helpers import HTML_DIR, PAGES, ROOT, STUDENT_HTML_DIR
 
 _LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src", "source": "src"}

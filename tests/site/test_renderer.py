@@ -1,7 +1,7 @@
-"""The book's plotly renderer (memgen.figures): what it emits, and when it is selected.
+"""The book's plotly renderer (memgen.views.render): what it emits, and when it is selected.
 
-The renderer is chosen when ``memgen.figures`` is imported, so each environment is checked in a
-fresh Python process.
+The renderer is chosen by ``render.setup()`` (importing the module changes nothing), so each
+environment is checked in a fresh Python process.
 """
 
 from __future__ import annotations
@@ -15,20 +15,23 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from memgen import figures
+from memgen.views import render as figures
 
 PROBE = """
 import json, sys
 {setup}
 import plotly.io as pio
 before = pio.renderers.default
-import memgen.figures
+from memgen.views import render
+imported = pio.renderers.default
+render.setup()
+assert imported == before, 'importing memgen.views.render changed the renderer'
 print(json.dumps([before, pio.renderers.default]))
 """
 
 
 def _renderers(setup: str = "", book_build: bool = False) -> list[str]:
-    """[plotly's default renderer, the default after importing memgen.figures], in a fresh process."""
+    """[plotly's default renderer, the default after render.setup()], in a fresh process."""
     env = {k: v for k, v in os.environ.items() if k != figures.BOOK_BUILD_ENV}
     if book_build:
         env[figures.BOOK_BUILD_ENV] = "1"

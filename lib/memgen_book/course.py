@@ -2,7 +2,7 @@
 
 :func:`chapters` lists the chapters of ``_toc.yml`` (pages whose file name starts with ``ch``) with
 their number, title, estimated time and exercises. The course guide's chapter table (the
-``{chapter-table}`` directive of :mod:`memgen.sphinxext`) and the convention tests use it, so both
+``{chapter-table}`` directive of :mod:`memgen_book.sphinxext`) and the convention tests use it, so both
 follow the table of contents: a chapter added there appears in the course guide by itself.
 """
 

@@ -13,14 +13,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import assets
-from .assets import data_path
+from .. import shipped_data
+from ..diffusion import (
+    ToyDiffusionDenoiser,
+    copy_statistics,
+    load_checkpoint,
+    record_trajectory,
+    save_checkpoint,
+    sha256_file,
+    train_diffusion,
+)
+from ..memorization import separable_subset
+from ..sampling import sigma_schedule
+from ..shipped_data import data_path
 from .cache import experiment
-from .diffusion import (ToyDiffusionDenoiser, copy_statistics, load_checkpoint, record_trajectory,
-                        save_checkpoint, sha256_file, train_diffusion)
-from .experiments import centred_digits
-from .memorization import separable_subset
-from .sampling import sigma_schedule
+from .ch02_memorization import centred_digits
 
 CH6 = {
     # the model of the paper's toy: p = 256 units, sigma log-uniform in [0.02, 2], x0 prediction
@@ -98,12 +105,12 @@ def write_checkpoints(models: dict, folder=CHECKPOINT_DIR) -> dict:
 
 def read_checksums(folder=CHECKPOINT_DIR) -> dict:
     """``{file name: sha256}`` from ``folder/SHA256SUMS`` (the format of ``sha256sum``)."""
-    return assets.read_checksums(folder)
+    return shipped_data.read_checksums(folder)
 
 
 def load_models(folder=CHECKPOINT_DIR) -> dict:
     """The shipped models, each file verified against ``SHA256SUMS`` (a mismatch raises ChecksumError)."""
-    from .diffusion import ChecksumError
+    from ..diffusion import ChecksumError
 
     folder = Path(folder)
     sums = read_checksums(folder)
@@ -178,7 +185,7 @@ def ch6_std_diagnosis() -> dict:
     the smallest noise level, as sampled and rescaled to unit norm (h is positively homogeneous in x,
     so this removes the input's scale and nothing else). Mean std and mean coefficient of variation
     std/mean (scale-free) of h per model, and the memorizing-over-generalizing ratios."""
-    from .stats import unit_std
+    from ..stats import unit_std
 
     samp, models = ch6_sampling(), ch6_models()
     sigma = float(samp["sigmas"][-2])  # the last nonzero noise level of the sampler

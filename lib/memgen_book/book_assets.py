@@ -15,8 +15,8 @@ The staging folder (``_vendor/`` at the book root, git-ignored) is listed in Sph
 
 The npm packages come from ``node_modules/`` (``npm ci``, versions locked in ``package-lock.json``).
 Staging is idempotent: a file is rewritten only when its content differs, and files that are no
-longer part of the assets are removed. Run ``python -m memgen.book_assets`` from the book root
-(``make book`` does), or let the Sphinx extension :mod:`memgen.sphinxext` do it at build start.
+longer part of the assets are removed. Run ``python -m memgen_book.book_assets`` from the book root
+(``make book`` does), or let the Sphinx extension :mod:`memgen_book.sphinxext` do it at build start.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 STAGE_DIR = "_vendor"
 
 #: Paths, relative to the staging folder, the built pages reference. The Sphinx config
-#: (``mathjax_path``, ``nb_ipywidgets_js``) and :mod:`memgen.sphinxext` use these.
+#: (``mathjax_path``, ``nb_ipywidgets_js``) and :mod:`memgen_book.sphinxext` use these.
 PLOTLY_JS = "plotly/plotly.min.js"
 MATHJAX_JS = "mathjax/tex-chtml.js"
 REQUIRE_JS = "requirejs/require.js"
@@ -131,7 +131,7 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
         raise AssetError(f"staging did not produce {missing} under {stage_dir}")
     if not quiet:
         print(
-            f"memgen.book_assets: {len(wanted)} files in {stage_dir} ({changed} updated, {removed} removed): "
+            f"memgen_book.book_assets: {len(wanted)} files in {stage_dir} ({changed} updated, {removed} removed): "
             + ", ".join(f"{k} {v}" for k, v in versions.items())
         )
     return versions

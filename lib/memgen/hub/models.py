@@ -25,20 +25,14 @@ The same wrappers are tested offline on tiny random-weight models of the same cl
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
-from ._checks import check_float, check_int, make_generator
-
-OFFLINE_POINTER = (
-    "The offline results of this analysis are in chapter 7 (the two small UNets shipped in "
-    "data/unets, loaded with memgen.unet.load_denoiser)."
-)
+from .._checks import check_float, check_int, make_generator
+from . import OFFLINE_POINTER, HubUnavailable, hub_errors, hub_offline  # noqa: F401
 
 #: The Hub ids this module knows.
 MODELS = {
@@ -47,33 +41,6 @@ MODELS = {
     "sd-v1-4": "CompVis/stable-diffusion-v1-4",
     "edm": None,
 }
-
-
-class HubUnavailable(RuntimeError):
-    """A Hub model could not be loaded (offline, missing package, or no loadable checkpoint)."""
-
-
-def hub_offline() -> bool:
-    """True when the Hugging Face Hub is switched off by the environment (``HF_HUB_OFFLINE``)."""
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
-
-
-@contextlib.contextmanager
-def _hub_errors(model: str, pointer: str = OFFLINE_POINTER):
-    """Turn any download/load failure into a :class:`HubUnavailable` naming the model and ending
-    with ``pointer`` (where the book's offline results are)."""
-    if hub_offline():
-        raise HubUnavailable(
-            f"{model}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so the model cannot "
-            f"be downloaded. {pointer}")
-    try:
-        yield
-    except HubUnavailable:
-        raise
-    except Exception as err:  # network errors, missing files, missing packages, out of memory
-        raise HubUnavailable(
-            f"{model}: could not load from the Hugging Face Hub ({type(err).__name__}: {err}). "
-            f"{pointer}") from err
 
 
 @dataclass
@@ -189,7 +156,7 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
     ``{"S", "U", "V", "method", "effective_rank"}`` (the number of singular values >= 1/2 among
     those found: for the randomized method, among the top k only, so a value of k means "k or more").
     """
-    from .jacobian import effective_rank, full_jacobian, randomized_svd
+    from ..jacobian import effective_rank, full_jacobian, randomized_svd
 
     k = check_int("k", k, 1, den.dim)
     with math_attention():
@@ -216,7 +183,7 @@ def _device(device):
 def load_ddpm_cifar10(t: int = 10, device=None) -> HubDenoiser:
     """``google/ddpm-cifar10-32`` (UNet2DModel, epsilon prediction, linear betas) at timestep t."""
     name = MODELS["ddpm-cifar10"]
-    with _hub_errors(name):
+    with hub_errors(name):
         from diffusers import UNet2DModel
 
         unet = UNet2DModel.from_pretrained(name).to(_device(device)).eval()
@@ -229,7 +196,7 @@ def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
     """``facebook/DiT-XL-2-256`` (DiTTransformer2DModel) at timestep t for one ImageNet class;
     ``encode``/``decode`` use the pipeline's VAE (latents scaled by 0.18215)."""
     name = MODELS["dit"]
-    with _hub_errors(name):
+    with hub_errors(name):
         from diffusers import AutoencoderKL, DiTTransformer2DModel
 
         dev = _device(device)
@@ -246,7 +213,7 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
     0.00085..0.012) with the CLIP embedding of ``prompt`` (default empty, as in the paper), and its
     VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it)."""
     name = MODELS["sd-v1-4"]
-    with _hub_errors(name):
+    with hub_errors(name):
         from diffusers import AutoencoderKL, UNet2DConditionModel
         from transformers import CLIPTextModel, CLIPTokenizer
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .assets import data_path
+from ..shipped_data import data_path
+from ..unet import TrainConfig, UNetConfig
 from .cache import experiment
-from .unet import TrainConfig, UNetConfig
 
 N_DUPLICATED = 16  # memorized prompts: digits of the pool duplicated under a label of their own
 COPIES = 40  # copies of each in the training set
@@ -83,8 +83,8 @@ def training_set() -> dict:
     """The benchmark model's training set: ``x`` (rows), ``labels``, the digit indices of the
     duplicated images ``dup_index`` and of the pool ``pool``, the digit class of each memorized
     prompt ``dup_class``, and the distinct training images ``distinct`` (the pool)."""
-    from .data import load_digits
-    from .experiments_jacobian import digit_split
+    from ..data import load_digits
+    from .ch07_jacobians import digit_split
 
     x, pool, held = digit_split()
     y = load_digits().labels
@@ -98,7 +98,7 @@ def training_set() -> dict:
 
 def train_model(device: str = "cpu", progress: bool = False, log=print):
     """Train the benchmark model from scratch (``data/detect/train_detector.py`` calls this)."""
-    from .unet import train_denoiser
+    from ..unet import train_denoiser
 
     ts = training_set()
     return train_denoiser(ts["x"], CONFIG, TRAIN, device=device, labels=ts["labels"], progress=progress, log=log)
@@ -107,7 +107,7 @@ def train_model(device: str = "cpu", progress: bool = False, log=print):
 @experiment
 def load_model():
     """The shipped benchmark model (checksums verified)."""
-    from .unet import load_denoiser
+    from ..unet import load_denoiser
 
     return load_denoiser(NAME, CHECKPOINT_DIR)
 
@@ -131,8 +131,8 @@ def benchmark_samples(guidance: float = DETECT["guidance"]) -> dict:
     Returns ``samples`` (m, 64), ``labels`` (the prompt of each), ``x_T`` (the initial noise),
     ``memorized_prompt`` (bool), ``copy`` (bool: nearest-neighbour ratio below ``copy_ratio``),
     ``ratio`` and ``nearest`` (the nearest distinct training image of each sample)."""
-    from .detection import guided, nearest_training_ratio
-    from .sampling import sample_probability_flow, sigma_schedule
+    from ..detection import guided, nearest_training_ratio
+    from ..sampling import sample_probability_flow, sigma_schedule
 
     c, model, ts = DETECT, load_model(), training_set()
     labels = prompt_labels(c["per_class"], c["per_memorized"])
@@ -147,7 +147,7 @@ def benchmark_samples(guidance: float = DETECT["guidance"]) -> dict:
 
 
 def _metrics(score: torch.Tensor, positive: torch.Tensor) -> dict:
-    from .mixed import auroc, tpr_at_fpr
+    from ..metrics import auroc, tpr_at_fpr
 
     return {"auroc": auroc(score[positive], score[~positive]), "tpr": tpr_at_fpr(score[positive], score[~positive])}
 
@@ -156,7 +156,7 @@ def _metrics(score: torch.Tensor, positive: torch.Tensor) -> dict:
 def detection_table() -> dict:
     """The spikiness score and the two baselines on the same samples, from one run: AUROC, TPR at
     1% FPR and time per sample (best of 3 over ``timing_n`` samples), plus the scores themselves."""
-    from .detection import lid_score, spikiness_score, time_per_sample, wen_score
+    from ..detection import lid_score, spikiness_score, time_per_sample, wen_score
 
     c, model, b = DETECT, load_model(), benchmark_samples()
     S, pos, labels, x_T = b["samples"], b["copy"], b["labels"], b["x_T"]
@@ -183,7 +183,7 @@ def detection_table() -> dict:
 @experiment
 def detection_sweep() -> dict:
     """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the sweep."""
-    from .detection import spikiness_score
+    from ..detection import spikiness_score
 
     c, model, b = DETECT, load_model(), benchmark_samples()
     rows = []
@@ -199,7 +199,7 @@ def detection_sweep() -> dict:
 def guidance_check(guidance: float) -> dict:
     """The benchmark regenerated with classifier-free guidance ``guidance`` (same prompts and noise):
     copy fractions per prompt type and the spikiness score's AUROC and TPR at 1% FPR."""
-    from .detection import spikiness_score
+    from ..detection import spikiness_score
 
     c, b = DETECT, benchmark_samples(guidance)
     copy, mp = b["copy"], b["memorized_prompt"]
@@ -235,8 +235,8 @@ def boldness(S: torch.Tensor) -> np.ndarray:
 def steering() -> dict:
     """Steer generalized (digit-class prompts) and memorized (memorized prompts) samples towards
     "bold" for every alpha, from the same initial noise; the change of the attribute per sample."""
-    from .detection import steer, steering_direction
-    from .sampling import sigma_schedule
+    from ..detection import steer, steering_direction
+    from ..sampling import sigma_schedule
 
     c, model, ac = STEER, load_model(), attribute_classifier()
     labels = prompt_labels(c["per_class"], c["per_memorized"])
@@ -256,7 +256,7 @@ def steering() -> dict:
     kept = np.stack([ac["digit"].predict(S.numpy()) == digit0 for S in samples])
     moved = (samples - samples[0]).norm(dim=2).numpy()
     # still a copy of a training image (the benchmark's criterion), per alpha and sample
-    from .detection import nearest_training_ratio
+    from ..detection import nearest_training_ratio
 
     distinct = training_set()["distinct"]
     copy = np.stack([(nearest_training_ratio(S, distinct)["ratio"] < DETECT["copy_ratio"]).numpy() for S in samples])

@@ -2,10 +2,10 @@
 
 It makes the built website work with no network and with no console errors:
 
-1. It sets the environment variable :data:`memgen.figures.BOOK_BUILD_ENV` to ``"1"`` in the Sphinx
+1. It sets the environment variable :data:`memgen.environment.BOOK_BUILD_ENV` to ``"1"`` in the Sphinx
    process. The Jupyter kernels that execute the chapters are started by this process and inherit
-   it, so ``import memgen.figures`` in a chapter selects the book's offline ``text/html`` renderer.
-2. It stages the local web assets (:func:`memgen.book_assets.stage`) when the build starts, so
+   it, so ``render.setup()`` in a chapter selects the book's offline ``text/html`` renderer.
+2. It stages the local web assets (:func:`memgen_book.book_assets.stage`) when the build starts, so
    ``_vendor/plotly/plotly.min.js`` always matches the installed plotly, and it fails early with a
    clear message if the npm assets are missing.
 3. It adds the one local ``plotly.min.js`` to exactly the pages that contain a plotly figure, with a
@@ -18,10 +18,10 @@ It makes the built website work with no network and with no console errors:
    MathJax 3 the ``MathJax.Hub.Queue`` entry point of MathJax 2 that the widgets call to typeset
    their labels (otherwise every widget raises ``Cannot read properties of undefined``).
 5. It points each page's Colab launch button at the page's Colab copy, ``<docname>.ipynb`` in the
-   repository (written by ``make notebooks``, :mod:`memgen.colab`), and removes the launch buttons
+   repository (written by ``make notebooks``, :mod:`memgen_book.colab`), and removes the launch buttons
    from notebook pages that have no Colab copy (the scorecard): Colab cannot open a MyST ``.md``.
 6. It provides the ``{chapter-table}`` directive (the course guide's table of chapters, estimated
-   times and exercises, read from the sources of the chapters in ``_toc.yml``, :mod:`memgen.course`),
+   times and exercises, read from the sources of the chapters in ``_toc.yml``, :mod:`memgen_book.course`),
    and lets ``{ref}`text <chN>``` to a chapter that is not in the table of contents yet render as
    its plain text (course pages name the planned chapters); a missing label of a chapter that IS in
    the table of contents still fails the build.
@@ -40,12 +40,12 @@ from typing import Any
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+from sphinx.util.docutils import SphinxDirective
 
 from . import book_assets
-from .figures import BOOK_BUILD_ENV
+from memgen.environment import BOOK_BUILD_ENV
 
 __version__ = "0.1.0"
 
@@ -55,7 +55,7 @@ PLOTLY_JS_PRIORITY = 200
 WIDGETS_SUPPORT_PRIORITY = 450
 
 WIDGETS_SUPPORT_JS = """\
-// memgen.sphinxext: ipywidgets on the offline site.
+// memgen_book.sphinxext: ipywidgets on the offline site.
 (function () {
   // (a) Before require.js loads, a global `require` object is its configuration. Map the widget
   // manager's AMD modules to the folder of the staged embed-amd.js: webpack derives the URL of the

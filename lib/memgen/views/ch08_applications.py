@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import as_numpy, image_grid, slider_figure
+from .render import as_numpy, image_grid, slider_figure
 
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
 
@@ -64,7 +64,7 @@ def scores_figure(table: dict) -> go.Figure:
 
 def roc_figure(table: dict) -> go.Figure:
     """ROC curves of every method on the same samples (log false-positive axis, 1% FPR dashed)."""
-    from .mixed import roc_curve
+    from ..metrics import roc_curve
 
     pos = as_numpy(table["positive"]).astype(bool)
     fig = go.Figure()

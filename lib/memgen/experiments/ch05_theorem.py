@@ -11,14 +11,12 @@ import time
 import numpy as np
 import torch
 
-from .cache import experiment
-from . import data as mdata
-from .dae import ReLUDAE
-from .experiments import CH2, CH3, best_of, centred_digits
-from .fit import fit_dae
-from .generalization import block_prediction
-from .memorization import separable_subset
-from .theorem import (
+from .. import data as mdata
+from ..dae import ReLUDAE
+from ..fit_fast import fit_dae
+from ..generalization import block_prediction
+from ..memorization import separable_subset
+from ..theorem import (
     alive_units,
     block_purity,
     cone_margin,
@@ -30,10 +28,13 @@ from .theorem import (
     phi_bar,
     separability,
 )
-from .train import OPTIMIZERS, train_dae
+from ..train_mc import OPTIMIZERS, train_dae
+from .cache import experiment
+from .ch02_memorization import CH2, best_of, centred_digits
+from .ch03_generalization import CH3
 
 CH5 = {
-    # the default setting: two antipodal low-rank clusters, p << n, trained with memgen.fit.fit_dae
+    # the default setting: two antipodal low-rank clusters, p << n, trained with memgen.fit_fast.fit_dae
     "n": 300,
     "K": 2,
     "d": 32,
@@ -47,7 +48,7 @@ CH5 = {
     "seeds": (0, 1, 2, 3),  # trained at once; the lowest loss is kept
     "draws": 200,  # noisy copies per point for mask stability and the Monte Carlo loss correction
     "cone_units": 2000,  # random units in the cone of a cluster, for the margin lemma
-    # robustness: sigma x optimizer with the torch trainer (memgen.train.train_dae)
+    # robustness: sigma x optimizer with the torch trainer (memgen.train_mc.train_dae)
     "rob_n": 100,
     "rob_d": 16,
     "rob_rank": 2,
@@ -186,7 +187,7 @@ def ch5_blocks() -> dict:
 def ch5_robustness() -> dict:
     """The same small mixture trained with train_dae for every sigma and optimizer (12 runs).
 
-    AdamW uses decoupled decay with torch weight_decay = 2 lam (see memgen.train.train_dae); the
+    AdamW uses decoupled decay with torch weight_decay = 2 lam (see memgen.train_mc.train_dae); the
     other optimizers differentiate the penalised loss. Returns ``{"rows": [...], "seconds"}``."""
     c = CH5
     data = mdata.gaussian_mixture(c["rob_n"], K=2, d=c["rob_d"], rank=c["rob_rank"], spread=c["rob_spread"],

@@ -1,4 +1,4 @@
-"""Chapter 4's figures, built from the results of :mod:`memgen.experiments_mixed`.
+"""Chapter 4's figures, built from the results of :mod:`memgen.experiments.ch04_mixed`.
 
 Every figure draws without a kernel: the multiplicity figure has a slider over precomputed frames,
 the phase diagram carries its numbers in hover text.
@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import as_numpy as _np, slider_figure
+from .render import as_numpy as _np
+from .render import slider_figure
 
 
 def multiplicity_figure(sw: dict) -> go.Figure:

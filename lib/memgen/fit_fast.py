@@ -1,6 +1,6 @@
 """A fast trainer for the DAE loss: the noise expectation in closed form where it is exact.
 
-The loss of :mod:`memgen.train` is, per sample, an expectation over the noise,
+The loss of :mod:`memgen.train_mc` is, per sample, an expectation over the noise,
 
     L_i = E ||W2 [W1^T y]_+ - x_i||^2,   y = x_i + sigma eps.
 
@@ -23,7 +23,7 @@ this estimator with hand-derived gradients (checked against torch autograd in th
 numpy, and can train many models at once (a leading batch axis: several seeds, noise levels or
 weight decays on the same data) as one batched computation.
 
-The naive loop :func:`memgen.train.train_dae` stays the reference: it minimises the same loss with
+The naive loop :func:`memgen.train_mc.train_dae` stays the reference: it minimises the same loss with
 plain Monte Carlo and autograd. ``tests/benchmarks/bench_fit.py`` times both to the same loss.
 """
 
@@ -170,7 +170,7 @@ def fit_dae(
 ) -> FitResult:
     """Train ReLU DAEs of width ``p`` on ``x`` (n, d) at noise level ``sigma`` with weight decay ``lam``.
 
-    Minimises the same loss as :func:`memgen.train.train_dae` (full batch, Adam with torch's
+    Minimises the same loss as :func:`memgen.train_mc.train_dae` (full batch, Adam with torch's
     default betas and eps) with the control-variate estimator of this module's docstring and
     ``draws`` noise draws per sample and step. Batch: ``seed`` a list of B seeds, and/or
     ``sigma``/``lam`` lists of length B, trains B models on the same data at once. Each model is

@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import as_numpy as _np, slider_figure
+from .render import as_numpy as _np
+from .render import slider_figure
 
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
 
@@ -146,7 +147,7 @@ def dae_vectors_figure(dae: dict, n: int = 6) -> go.Figure:
 
 
 def unet_vectors_figure(result: dict, n: int = 6) -> go.Figure:
-    """The same for a UNet analysis (:func:`memgen.experiments_jacobian.ch7_unet_jacobians` or
+    """The same for a UNet analysis (:func:`memgen.experiments.ch07_jacobians.ch7_unet_jacobians` or
     ``ch7_bias_free_jacobians``): clean images and the top left singular vector u1 of the Jacobian."""
     return top_vectors_figure([("memorized: clean", result["mem"]["X"], "image"),
                                ("its top u1", result["mem"]["U"][:, 0], "vector"),

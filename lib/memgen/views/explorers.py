@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._checks import check_choice, check_float, check_int, check_tensor
-from .denoisers import empirical_denoiser, posterior_weights
+from .._checks import check_choice, check_float, check_int, check_tensor
+from ..empirical import empirical_denoiser, posterior_weights
 
 
 def empirical_denoiser_explorer(X, image_shape, *, seed: int = 0):
@@ -73,7 +73,7 @@ def _dae_pool(dataset: str):
     the book; the Gaussian mixture (K = 2 antipodal "simplex" means, d = 16, rank 2) is used as is.
     """
     if dataset not in _DAE_DATA:
-        from .data import gaussian_mixture, load_digits, load_faces
+        from ..data import gaussian_mixture, load_digits, load_faces
 
         if dataset == "gmm":
             data = gaussian_mixture(_GMM_POOL, K=2, d=16, rank=2, means="simplex", seed=0)
@@ -98,7 +98,7 @@ def _sym_eigs(A: torch.Tensor, k: int) -> np.ndarray:
 
 
 def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, seed=0) -> dict:
-    """Train a ReLU DAE with :func:`memgen.fit.fit_dae` and compute everything the explorer shows.
+    """Train a ReLU DAE with :func:`memgen.fit_fast.fit_dae` and compute everything the explorer shows.
 
     No plotting (so a benchmark or a test can drive it without a display). ``n`` training samples
     (and one unseen sample) are drawn with ``seed`` from the centred dataset; the model has width
@@ -125,11 +125,11 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
     """
     import time
 
-    from .fit import fit_dae
-    from .generalization import block_prediction
-    from .linear import memorization_gain, optimal_linear_denoiser
-    from .memorization import gains_along_samples, unit_owners
-    from .stats import top1_share, unit_std
+    from ..fit_fast import fit_dae
+    from ..generalization import block_prediction
+    from ..linear import memorization_gain, optimal_linear_denoiser
+    from ..memorization import gains_along_samples, unit_owners
+    from ..stats import top1_share, unit_std
 
     t0 = time.perf_counter()
     dataset = check_choice("dataset", dataset, DAE_DATASETS)
@@ -291,7 +291,7 @@ def draw_dae_state(state: dict, fig=None):
 def dae_explorer(*, dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, seed=0):
     """Sliders for n, p, log10 sigma, log10 lambda and a dataset menu; each change retrains a ReLU DAE.
 
-    Each change calls :func:`dae_explorer_state` (``steps`` steps of :func:`memgen.fit.fit_dae`
+    Each change calls :func:`dae_explorer_state` (``steps`` steps of :func:`memgen.fit_fast.fit_dae`
     with ``seed``) and redraws :func:`draw_dae_state` with a line of statistics. Returns an
     ``ipywidgets.VBox``; its attributes ``state`` (the latest state dict, or None after an error)
     and ``controls`` (dict of the widgets: dataset, n, p, log_sigma, log_lam) let code drive it.

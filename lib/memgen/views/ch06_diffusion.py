@@ -1,6 +1,6 @@
 """Chapter 6 figures: sampling trajectories, copies, and spikiness along the trajectory.
 
-Built from the results of :mod:`memgen.experiments_diffusion`; every figure draws without a kernel
+Built from the results of :mod:`memgen.experiments.ch06_diffusion`; every figure draws without a kernel
 (sliders over precomputed frames, no autoplay).
 """
 
@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import as_numpy as _np, slider_figure
+from .render import as_numpy as _np
+from .render import slider_figure
 
 NAMES = {"mem": "memorizing", "gen": "generalizing"}
 COLORS = {"mem": "#d62728", "gen": "#4455aa"}

@@ -16,8 +16,8 @@ the torch, numpy, plotly, ... that Colab ships are never replaced.
 
 Command line (``make notebooks`` runs the first; ``make book`` runs the second)::
 
-    python -m memgen.colab            # rewrite install cells, write chapters/*.ipynb
-    python -m memgen.colab --check    # exit status 1 (and say why) if anything is out of date
+    python -m memgen_book.colab            # rewrite install cells, write chapters/*.ipynb
+    python -m memgen_book.colab --check    # exit status 1 (and say why) if anything is out of date
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def notebook_json(source: Path, repo: Repository) -> str:
         "language_info": {"name": "python"},
         "colab": {"provenance": []},
         "memgen": {"generated_from": Path(source).name,
-                   "generator": "python -m memgen.colab (make notebooks); do not edit by hand"},
+                   "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand"},
     })
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
@@ -227,7 +227,7 @@ def sync(root: Path | str = ".") -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memgen.colab", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m memgen_book.colab", description=__doc__.split("\n\n")[0])
     parser.add_argument("root", nargs="?", default=".", help="the book's root folder (default: .)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     args = parser.parse_args(argv)

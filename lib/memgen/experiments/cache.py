@@ -5,8 +5,8 @@ the files under ``data/``). The scorecard appendix recomputes each claim with th
 chapters call, in a kernel of its own; without a shared cache every experiment of the book would run
 twice per build. :func:`experiment` is ``functools.lru_cache`` plus, when the environment variable
 ``MEMGEN_CACHE_DIR`` names a folder (``make book`` sets it to ``_build/.memgen_cache``), a pickle of
-the result in that folder, keyed by the function, its arguments and a hash of every source file of
-:mod:`memgen` and every file under ``data/``. A change of the library or of the data gives a new key,
+the result in that folder, keyed by the function, its arguments and a hash of the sources that compute
+results (the core and the experiments, :func:`hashed_files`) and every file under ``data/``. A change of the library or of the data gives a new key,
 so a stale result is never read back. Without the variable (Colab, Jupyter, the unit tests) only the
 in-memory cache is used.
 """
@@ -19,19 +19,26 @@ import os
 import pickle
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # lib/memgen
 _DATA = _PACKAGE.parents[1] / "data"
 ENV_VAR = "MEMGEN_CACHE_DIR"
 
 
-@functools.lru_cache(maxsize=None)
-def code_hash() -> str:
-    """sha256 over the library's ``.py`` sources and the repository's ``data/`` files (names and bytes)."""
-    h = hashlib.sha256()
-    files = sorted(_PACKAGE.rglob("*.py"))
+def hashed_files() -> list[Path]:
+    """What computes results, and so keys the cache: the science core (``memgen/*.py``), the
+    experiments (``memgen/experiments/``) and the repository's ``data/`` files. Not the views, the
+    Hub recipes or the book's tooling: a figure colour or a Sphinx change keeps every result."""
+    files = sorted(_PACKAGE.glob("*.py")) + sorted((_PACKAGE / "experiments").rglob("*.py"))
     if _DATA.is_dir():
         files += sorted(p for p in _DATA.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in files:
+    return files
+
+
+@functools.lru_cache(maxsize=None)
+def code_hash() -> str:
+    """sha256 over :func:`hashed_files` (their paths and bytes)."""
+    h = hashlib.sha256()
+    for path in hashed_files():
         h.update(str(path.relative_to(_PACKAGE.parents[1])).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

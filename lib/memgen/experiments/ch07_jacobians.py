@@ -5,12 +5,11 @@ Configuration dicts first, then cached drivers the chapter and the scorecard bot
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 
+from ..unet import TrainConfig, UNetConfig
 from .cache import experiment
-from .unet import TrainConfig, UNetConfig
 
 #: The digits split: a fixed seeded permutation of the 1797 scikit-learn digits; the last
 #: ``N_HELD_OUT`` are never used for training.
@@ -45,7 +44,7 @@ UNET_RUNS = {
 def digit_split() -> tuple:
     """``(x_all, train_index, held_out_index)``: all 1797 digits in [-1, 1] (8x8, flattened) and
     the index arrays of the training pool and of the held-out digits."""
-    from .data import load_digits
+    from ..data import load_digits
 
     x = load_digits().x
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))
@@ -56,7 +55,7 @@ def training_images(name: str) -> tuple:
     """``(x, index)``: the training images of model ``name`` (a key of :data:`UNET_RUNS`) and their
     indices in the digits set. The memorizing models see the first ``N_MEMORIZED`` of the training
     pool, the generalizing ones the whole pool."""
-    from ._checks import check_choice
+    from .._checks import check_choice
 
     check_choice("name", name, tuple(UNET_RUNS))
     x, train, _ = digit_split()
@@ -83,7 +82,7 @@ JAC = {
 @experiment
 def load_models() -> dict:
     """The two shipped UNet denoisers (checksums verified), by name."""
-    from .unet import load_denoiser
+    from ..unet import load_denoiser
 
     return {name: load_denoiser(name) for name in UNET_RUNS}
 
@@ -107,7 +106,7 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
     vector with the clean image and with the closest *other* image of ``stored``, the cosine of
     the output with the clean image, and Euler's residual ``||J(y) y - D(y)|| / ||D(y)||`` (zero
     for a positively homogeneous ``fn``)."""
-    from .jacobian import abs_cosine, batched_jacobians, effective_rank, entropy_rank
+    from ..jacobian import abs_cosine, batched_jacobians, effective_rank, entropy_rank
 
     S, U, erank, hrank, cos_own, cos_other, out, euler = [], [], [], [], [], [], [], []
     Js = batched_jacobians(fn, Y)
@@ -218,7 +217,7 @@ def ch7_bias_free_sweep() -> dict:
 @experiment
 def ch7_noise_sweep() -> dict:
     """Median effective rank of both UNets' Jacobians over a range of noise levels."""
-    from .jacobian import batched_jacobians, effective_rank
+    from ..jacobian import batched_jacobians, effective_rank
 
     c, models = JAC, load_models()
     X_mem = training_images("memorizing")[0][: c["n_sweep"]]
@@ -237,15 +236,15 @@ def ch7_noise_sweep() -> dict:
 def memorizing_dae() -> tuple:
     """``(model, X)``: chapter 2's memorizing DAE, p = n = 6 separable centred digits, sigma = 0.2,
     lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2 seeds)."""
-    from . import experiments as ex
-    from .fit import fit_dae
-    from .memorization import separable_subset
+    from ..fit_fast import fit_dae
+    from ..memorization import separable_subset
+    from . import ch02_memorization as ex2
 
-    c = ex.CH2
-    Xall, _ = ex.centred_digits()
+    c = ex2.CH2
+    Xall, _ = ex2.centred_digits()
     X = Xall[separable_subset(Xall, c["n"], max_cosine=c["max_cosine"], seed=c["subset_seed"])]
     fit = fit_dae(X, c["p_exact"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=list(c["seeds"][:2]))
-    return ex.best_of(fit), X
+    return ex2.best_of(fit), X
 
 
 @experiment
@@ -253,14 +252,15 @@ def ch7_dae_jacobians() -> dict:
     """Two-layer DAEs on centred digits, J = W2 D(y) W1^T in closed form: chapter 2's memorizing
     DAE (p = n = 6) at noisy copies of its training digits (its sigma), and chapter 3's generalizing
     DAE (p = 16, n = 1000) at noisy held-out digits (its sigma)."""
-    from . import experiments as ex
-    from .jacobian import abs_cosine, effective_rank, entropy_rank
+    from ..jacobian import abs_cosine, effective_rank, entropy_rank
+    from . import ch02_memorization as ex2
+    from . import ch03_generalization as ex3
 
-    r = ex.ch3_digits()
+    r = ex3.ch3_digits()
     mem, Xm = memorizing_dae()
     g = torch.Generator().manual_seed(JAC["noise_seed"] + 5)
     Xt = r["Xt"][: JAC["n_inputs"]]
-    s_mem, s_gen = ex.CH2["sigma"], ex.CH3["digits_sigma"]
+    s_mem, s_gen = ex2.CH2["sigma"], ex3.CH3["digits_sigma"]
     Ym = Xm + s_mem * torch.randn(Xm.shape, generator=g)
     Yt = Xt + s_gen * torch.randn(Xt.shape, generator=g)
     out = {"sigma_mem": s_mem, "sigma": s_gen, "p_mem": int(mem.p), "n_mem": len(Xm), "p": int(r["gen"].p),
@@ -286,7 +286,7 @@ def ch7_dae_jacobians() -> dict:
 
 def _bench_input(size: int) -> torch.Tensor:
     """A held-out digit upsampled to ``size x size``, plus noise at JAC["sigma"] (flattened)."""
-    from .unet import upsample_digits
+    from ..unet import upsample_digits
 
     x = upsample_digits(held_out_images()[:1], size)
     return noisy(x, JAC["sigma"], 7)
@@ -299,7 +299,7 @@ def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, powe
     ``repeats``)."""
     import time
 
-    from .jacobian import full_jacobian, randomized_svd
+    from ..jacobian import full_jacobian, randomized_svd
 
     c = JAC
     size = size or c["bench_size"]

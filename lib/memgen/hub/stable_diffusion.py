@@ -15,7 +15,7 @@ Detection (paper Section 5, Figure 6)
     (:func:`detection_scores`). The prompt is not needed: the score is a property of the image.
     Benchmark (:func:`run_detection_benchmark`): 500 known-memorized LAION prompts (Webster 2023,
     collected by Wen et al. 2024: ``sdv1_500_memorized.jsonl``) against 500 ordinary prompts, AUROC
-    and TPR at 1% FPR (:func:`memgen.mixed.auroc`, :func:`memgen.mixed.tpr_at_fpr`).
+    and TPR at 1% FPR (:func:`memgen.metrics.auroc`, :func:`memgen.metrics.tpr_at_fpr`).
 
 Baseline (Wen et al. 2024, :func:`wen_scores`)
     ``|| eps(z_t, prompt) - eps(z_t, "") ||`` on the generation's own trajectory, averaged over the
@@ -51,18 +51,14 @@ from typing import Callable, Sequence
 
 import torch
 
-from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
-from .detection import add_per_layer, capture, pool_features, representation_std
-from . import hub
-from .hub import HubUnavailable, _device
-from .mixed import auroc, tpr_at_fpr
+from .._checks import check_choice, check_float, check_int, check_tensor, make_generator
+from ..detection import add_per_layer, capture, pool_features, representation_std
+from ..metrics import auroc, tpr_at_fpr
+from . import OFFLINE_POINTER, HubUnavailable, hub_errors
+from .models import _device
 
 MODEL_ID = "CompVis/stable-diffusion-v1-4"
 
-OFFLINE_POINTER = (
-    "The offline results of this analysis are in chapter 8 (the book's own class-conditional digit "
-    "model, memgen.experiments_detection)."
-)
 
 #: The detector's layer: SiLU after the second group norm of the last resnet of the lowest-resolution
 #: decoder block (called three times per pass: after norm1, on the time embedding, after norm2; the
@@ -117,11 +113,6 @@ class SDParts:
         return int(self.scheduler.config.num_train_timesteps)
 
 
-def _hub_errors(model: str):
-    """:func:`memgen.hub._hub_errors`, pointing to chapter 8's offline results."""
-    return hub._hub_errors(model, OFFLINE_POINTER)
-
-
 def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
     """Stable Diffusion's UNet, VAE, a DDIM scheduler and the CLIP prompt encoder from the Hub.
 
@@ -129,7 +120,7 @@ def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
     per image). Needs ``transformers`` for CLIP (Colab has it). Raises :class:`HubUnavailable`
     naming the model and pointing to chapter 8's offline results when anything fails.
     """
-    with _hub_errors(model_id):
+    with hub_errors(model_id):
         try:
             import transformers  # noqa: F401
         except ImportError:
@@ -185,7 +176,7 @@ def _check_steps(parts: SDParts, steps, name: str = "steps") -> int:
 
 
 def _check_layer(parts: SDParts, layer: str) -> str:
-    from .detection import _module
+    from ..detection import _module
 
     _module(parts, layer)  # ValueError naming the layer and the candidates
     return layer
@@ -504,7 +495,7 @@ def read_prompts(path, limit: int | None = None) -> list:
     if limit is not None:
         limit = check_int("limit", limit, 1)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no prompt file at {path!r}; see memgen.hub_detection.PROMPT_SOURCES "
+        raise FileNotFoundError(f"no prompt file at {path!r}; see memgen.hub.stable_diffusion.PROMPT_SOURCES "
                                 "(download_prompts fetches them in Colab)")
     with open(path, encoding="utf-8", newline="") as f:
         if path.endswith(".jsonl"):

@@ -6,17 +6,25 @@ functions, so the book build computes each once. Every function is seeded.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 
+from ..fit_fast import fit_dae
+from ..generalization import block_prediction
+from ..memorization import gains_along_samples
+from ..metrics import auroc, roc_curve, tpr_at_fpr
+from ..mixed import (
+    duplicate_gain,
+    mixed_data,
+    multiplicity_weights,
+    predicted_stored,
+    spikiness_scores,
+    stored_cosine,
+    threshold_multiplicity,
+    unit_benefits,
+)
+from ..phase import boundary, phase_maps, train_grid
 from .cache import experiment
-from .fit import fit_dae
-from .generalization import block_prediction
-from .memorization import gains_along_samples
-from .mixed import (auroc, duplicate_gain, mixed_data, multiplicity_weights, predicted_stored, roc_curve,
-                    spikiness_scores, stored_cosine, threshold_multiplicity, tpr_at_fpr, unit_benefits)
-from .phase import boundary, phase_maps, train_grid
 
 MIXED = {
     # the bulk: a separable two-cluster mixture (antipodal means, rank-4 clusters) shifted by `offset`

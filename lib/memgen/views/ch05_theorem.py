@@ -1,6 +1,6 @@
-"""Chapter 5's figures (the block-structure theorem), built from :mod:`memgen.experiments_theorem`.
+"""Chapter 5's figures (the block-structure theorem), built from :mod:`memgen.experiments.ch05_theorem`.
 
-Interactive figures are sliders over precomputed frames (:func:`memgen.figures.slider_figure`): they
+Interactive figures are sliders over precomputed frames (:func:`memgen.views.render.slider_figure`): they
 work on the static website with no kernel.
 """
 
@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import as_numpy as _np, slider_figure
+from .render import as_numpy as _np
+from .render import slider_figure
 
 
 def _order(cluster) -> np.ndarray:

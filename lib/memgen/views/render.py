@@ -1,12 +1,12 @@
 """The book's plotly renderer, its figure template, and small figure helpers shared by the chapters.
 
-Importing this module registers a plotly renderer named ``"memgen_book"`` and a template named
+:func:`setup` registers a plotly renderer named ``"memgen_book"`` and a template named
 ``"memgen"``, then picks the renderer for the environment it runs in:
 
 * **Google Colab** (``"google.colab" in sys.modules``): nothing is changed; plotly's own ``colab``
   renderer draws the figures.
 * **The book build** (the environment variable :data:`BOOK_BUILD_ENV` is ``"1"``; the Sphinx extension
-  :mod:`memgen.sphinxext` sets it, and the kernels that execute the chapters inherit it): the
+  :mod:`memgen_book.sphinxext` sets it, and the kernels that execute the chapters inherit it): the
   ``memgen_book`` renderer becomes the default. It emits **only** ``text/html``, a ``<div>`` plus an
   inline ``Plotly.newPlot`` call, made by :func:`plotly.io.to_html` with ``include_plotlyjs=False``
   (the page loads one local ``plotly.min.js``), ``include_mathjax=False`` (the page has its own local
@@ -38,6 +38,8 @@ import plotly.io as pio
 from plotly.io.base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
 
+from ..environment import BOOK_BUILD_ENV, in_book_build, in_colab  # noqa: F401
+
 __all__ = [
     "BOOK_BUILD_ENV",
     "RENDERER_NAME",
@@ -51,8 +53,7 @@ __all__ = [
     "slider_steps",
 ]
 
-#: Environment variable set to ``"1"`` by :mod:`memgen.sphinxext` for the whole book build.
-BOOK_BUILD_ENV = "MEMGEN_BOOK_BUILD"
+#: Environment variable set to ``"1"`` by :mod:`memgen_book.sphinxext` for the whole book build.
 #: Name under which the book's renderer is registered in ``plotly.io.renderers``.
 RENDERER_NAME = "memgen_book"
 #: Name of the book's layout template in ``plotly.io.templates``.
@@ -62,16 +63,6 @@ TEMPLATE_NAME = "memgen"
 DEFAULT_HEIGHT = 480
 
 _PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
-
-
-def in_colab() -> bool:
-    """True inside Google Colab."""
-    return "google.colab" in sys.modules
-
-
-def in_book_build() -> bool:
-    """True while the book is being built (set by the Sphinx extension :mod:`memgen.sphinxext`)."""
-    return os.environ.get(BOOK_BUILD_ENV) == "1"
 
 
 class BookHtmlRenderer(MimetypeRenderer):
@@ -132,8 +123,14 @@ def select_renderer() -> str:
     return pio.renderers.default
 
 
-_register()
-select_renderer()
+def setup() -> str:
+    """Register the book's template and renderer and pick the renderer for this environment.
+
+    Chapters call it once in their import cell (``render.setup()``); nothing happens on import.
+    Returns the name of the renderer in use.
+    """
+    _register()
+    return select_renderer()
 
 
 # --- helpers -------------------------------------------------------------------------------------

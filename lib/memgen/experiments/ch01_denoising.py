@@ -1,0 +1,158 @@
+"""Chapter 1's experiments: the denoising objective, the empirical denoiser, a first DAE."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import data as mdata
+from ..dae import ReLUDAE
+from ..empirical import (
+    empirical_denoiser,
+    empirical_sampling_memorization,
+    empirical_score,
+    log_density,
+)
+from ..linear import (
+    linear_denoising_risk,
+    linear_denoising_risk_mc,
+    optimal_linear_denoiser,
+)
+from ..stats import l4_l2_ratio, pairwise_cosine, top1_share, unit_std
+from ..train_mc import train_dae
+from .cache import experiment
+
+# ---------------------------------------------------------------- chapter 1: the denoising objective
+
+
+CH1 = {
+    # the linear identity: digits, the best linear (Wiener) denoiser at sigma
+    "identity_n": 200,
+    "identity_sigma": 0.5,
+    "identity_draws": 400,
+    # Tweedie check: 50 digits, 64 noisy query points
+    "tweedie_n": 50,
+    "tweedie_sigma": 0.5,
+    # sampling with the empirical optimal denoiser
+    "sampling_n": 200,
+    "sampling_samples": 64,
+    "sampling_steps": 60,
+    # the 2-D picture of the empirical denoiser
+    "toy_sigmas": (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5),
+    # the first trained DAE
+    "dae_n": 6,
+    "dae_p": 32,
+    "dae_sigma": 0.2,
+    "dae_lam": 1e-3,
+    "dae_steps": 2000,
+    "seed": 0,
+}
+
+
+@experiment
+def ch1_linear_identity() -> dict:
+    """Monte Carlo against the closed form E||M(x+sigma eps)-x||^2 = ||(M-I)x||^2 + sigma^2||M||_F^2."""
+    X = mdata.load_digits(n=CH1["identity_n"], seed=CH1["seed"]).x
+    sigma = CH1["identity_sigma"]
+    M = optimal_linear_denoiser(X, sigma)  # the Wiener filter S (S + sigma^2 I)^{-1}
+    closed = float(linear_denoising_risk(M, X, sigma))
+    mc = float(linear_denoising_risk_mc(M, X, sigma, n_draws=CH1["identity_draws"], seed=CH1["seed"]))
+    identity = float(linear_denoising_risk(torch.eye(X.shape[1]), X, sigma))  # M = I: pure noise, sigma^2 d
+    zero = float(linear_denoising_risk(torch.zeros_like(M), X, sigma))  # M = 0: mean ||x||^2
+    return {
+        "X": X,
+        "M": M,
+        "sigma": sigma,
+        "closed": closed,
+        "mc": mc,
+        "rel_err": abs(mc - closed) / closed,
+        "risk_identity": identity,
+        "risk_zero": zero,
+    }
+
+
+@experiment
+def ch1_tweedie_check() -> dict:
+    """Tweedie's formula: the empirical score against torch autograd of log p_sigma."""
+    X = mdata.load_digits(n=CH1["tweedie_n"], seed=CH1["seed"]).x
+    sigma = CH1["tweedie_sigma"]
+    g = torch.Generator().manual_seed(CH1["seed"])
+    y = X[torch.randint(0, len(X), (64,), generator=g)] + sigma * torch.randn(64, X.shape[1], generator=g)
+    y = y.double().requires_grad_(True)
+    (grad,) = torch.autograd.grad(log_density(y, X.double(), sigma).sum(), y)
+    score = empirical_score(y.detach(), X.double(), sigma)
+    err = (score - grad).abs().max().item()
+    return {"max_abs_err": err, "score_scale": grad.abs().max().item()}
+
+
+@experiment
+def ch1_empirical_sampling() -> dict:
+    """Sample with the empirical optimal denoiser on digits and measure the copies."""
+    X = mdata.load_digits(n=CH1["sampling_n"], seed=CH1["seed"]).x
+    out = empirical_sampling_memorization(
+        X, n_samples=CH1["sampling_samples"], n_steps=CH1["sampling_steps"], seed=CH1["seed"]
+    )
+    out["X"] = X
+    return out
+
+
+def toy_points_2d() -> torch.Tensor:
+    """Seven training points in the plane: a hexagon and its centre."""
+    angles = torch.arange(6) * (torch.pi / 3)
+    ring = torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+    return torch.cat([ring, torch.zeros(1, 2)])
+
+
+@experiment
+def ch1_toy_denoiser_frames(grid_size: int = 21, extent: float = 1.6) -> dict:
+    """Where the empirical denoiser sends a grid of noisy points in 2-D, for each sigma."""
+    X = toy_points_2d()
+    ticks = torch.linspace(-extent, extent, grid_size)
+    yy, xx = torch.meshgrid(ticks, ticks, indexing="ij")
+    grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)
+    outputs = {s: empirical_denoiser(grid, X, s) for s in CH1["toy_sigmas"]}
+    return {"X": X, "grid": grid, "outputs": outputs}
+
+
+@experiment
+def ch1_first_dae() -> dict:
+    """A first trained DAE on a few digits and its representation h."""
+    digits = mdata.load_digits(seed=CH1["seed"])
+    # one training example of each of the first n classes, and an unseen digit of class 0
+    idx = [int(torch.nonzero(digits.labels == k)[0]) for k in range(CH1["dae_n"])]
+    unseen = int(torch.nonzero(digits.labels == 0)[1])
+    X = digits.x[idx]
+    model = ReLUDAE(X.shape[1], CH1["dae_p"], seed=CH1["seed"])
+    result = train_dae(
+        model,
+        X,
+        sigma=CH1["dae_sigma"],
+        lam=CH1["dae_lam"],
+        optimizer="adam",
+        lr=1e-2,
+        steps=CH1["dae_steps"],
+        noise_draws=8,
+        seed=CH1["seed"],
+        progress=False,
+    )
+    g = torch.Generator().manual_seed(CH1["seed"] + 1)
+    with torch.no_grad():
+        y_train = X + CH1["dae_sigma"] * torch.randn(X.shape, generator=g)
+        y_unseen = digits.x[unseen] + CH1["dae_sigma"] * torch.randn(X.shape[1], generator=g)
+        h_train = model.representation(y_train)
+        h_unseen = model.representation(y_unseen)
+    return {
+        "X": X,
+        "image_shape": digits.image_shape,
+        "model": model,
+        "losses": result.losses,
+        "y_train": y_train,
+        "h_train": h_train,
+        "x_unseen": digits.x[unseen],
+        "y_unseen": y_unseen,
+        "h_unseen": h_unseen,
+        "top1_train": top1_share(h_train),
+        "top1_unseen": float(top1_share(h_unseen)),
+        "std_train": unit_std(h_train),
+        "l4l2_train": l4_l2_ratio(h_train),
+        "cosine_min": float(pairwise_cosine(X)[~torch.eye(len(X), dtype=torch.bool)].min()),
+    }

@@ -1,0 +1,120 @@
+"""Chapter 3's experiments: generalization (p << n), the block solution on mixtures and digits."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import data as mdata
+from ..fit_fast import fit_dae
+from ..generalization import block_prediction
+from ..memorization import (
+    unit_owners,
+)
+from ..metrics import psnr
+from ..stats import top1_share
+from .cache import experiment
+
+# ---------------------------------------------------------------- chapter 1: the denoising objective
+from .ch02_memorization import best_of, centred_digits
+
+CH3 = {
+    # Gaussian mixture: 2 clusters, antipodal means (separable), rank-4 covariance
+    "gmm_n": 400,
+    "gmm_K": 2,
+    "gmm_d": 32,
+    "gmm_rank": 4,
+    "gmm_spread": 1.0,
+    "gmm_separation": 5.0,
+    "gmm_p": 16,
+    "gmm_steps": 3000,
+    "gmm_seeds": (0, 1),
+    "sigma": 0.2,
+    "lam": 1e-3,
+    # digits: many centred digits, few units
+    "digits_n": 1000,
+    "digits_p": 16,
+    "digits_sigma": 0.5,
+    "digits_lam": 1e-3,
+    "digits_steps": 2000,
+    "n_test": 200,
+    "seed": 0,
+}
+
+
+@experiment
+def ch3_gmm_blocks() -> dict:
+    """p << n on a separable mixture: W2 W1^T against the per-cluster Wiener-with-threshold maps."""
+    c = CH3
+    data = mdata.gaussian_mixture(c["gmm_n"], K=c["gmm_K"], d=c["gmm_d"], rank=c["gmm_rank"],
+                                  spread=c["gmm_spread"], separation=c["gmm_separation"], means="simplex",
+                                  seed=c["seed"])
+    X = data.x
+    res = fit_dae(X, c["gmm_p"], sigma=c["sigma"], lam=c["lam"], steps=c["gmm_steps"], seed=list(c["gmm_seeds"]))
+    model = best_of(res)
+    theory = block_prediction(X, data.labels, c["sigma"], c["lam"])
+    with torch.no_grad():
+        M = (model.W2 @ model.W1.T).double()
+        pre = X @ model.W1
+    # which cluster each unit serves: the cluster on whose points it is active
+    active = (pre > 0).double()
+    share = torch.stack([active[data.labels == k].mean(0) for k in range(c["gmm_K"])])  # (K, p)
+    alive = model.W1.detach().norm(dim=0) > 1e-2 * model.W1.detach().norm(dim=0).max()
+    spectra = []
+    for k in range(c["gmm_K"]):
+        units = alive & (share[k] > 0.5)
+        Mk = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
+        learned = torch.linalg.svdvals(Mk)
+        spectra.append({"learned": learned, "s": theory["gains"][k][0], "m": theory["gains"][k][1],
+                        "units": int(units.sum())})
+    g = torch.Generator().manual_seed(c["seed"] + 1)
+    Y = X + c["sigma"] * torch.randn(X.shape, generator=g)
+    with torch.no_grad():
+        h = model.representation(Y)
+    return {
+        "data": data,
+        "model": model,
+        "M": M,
+        "theory": theory,
+        "block_rel_err": float((M - theory["M"]).norm() / theory["M"].norm()),
+        "unit_cluster_share": share,
+        "alive": alive,
+        "spectra": spectra,
+        "h": h,
+        "top1_mean": float(top1_share(h).mean()),
+        "seconds": res.seconds,
+    }
+
+
+@experiment
+def ch3_digits() -> dict:
+    """Many digits, few units: eigen-digits, balanced representations, and better denoising of
+    unseen digits than a memorizing model of the same width."""
+    c = CH3
+    Xall, digits = centred_digits()
+    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c["seed"]))
+    train, test = perm[: c["digits_n"]], perm[-c["n_test"]:]
+    p, sigma, lam = c["digits_p"], c["digits_sigma"], c["digits_lam"]
+    X, Xt = Xall[train], Xall[test]
+    gen = best_of(fit_dae(X, p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
+    mem = best_of(fit_dae(X[:p], p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
+    g = torch.Generator().manual_seed(c["seed"] + 2)
+    Yt = Xt + sigma * torch.randn(Xt.shape, generator=g)
+    Ytr = X + sigma * torch.randn(X.shape, generator=g)
+    mean = digits.x.mean(0)
+    with torch.no_grad():
+        f_gen, f_mem = gen(Yt), mem(Yt)
+        h_gen, h_mem = gen.representation(Ytr), mem.representation(Yt)
+        h_gen_test = gen.representation(Yt)
+    return {
+        "X": X, "Xt": Xt, "Yt": Yt, "mean": mean, "image_shape": digits.image_shape,
+        "gen": gen, "mem": mem, "X_mem": X[:p],
+        "f_gen": f_gen, "f_mem": f_mem,
+        "psnr_noisy": float(psnr(Yt + mean, Xt + mean).mean()),
+        "psnr_gen": float(psnr(f_gen + mean, Xt + mean).mean()),
+        "psnr_mem": float(psnr(f_mem + mean, Xt + mean).mean()),
+        "top1_gen_train": float(top1_share(h_gen).mean()),
+        "top1_gen_test": float(top1_share(h_gen_test).mean()),
+        "top1_mem_test": float(top1_share(h_mem).mean()),
+        "h_gen_test": h_gen_test, "h_mem_test": h_mem,
+        "column_cosine_to_data": unit_owners(gen.W1, X)["cosine"],
+    }
