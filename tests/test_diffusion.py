@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
+from memgen.sampling import log_uniform_sigmas
 from memgen.diffusion import (
     ChecksumError,
     ToyDiffusionDenoiser,
@@ -16,7 +17,6 @@ from memgen.diffusion import (
     copy_statistics,
     load_checkpoint,
     record_trajectory,
-    sample_sigmas,
     save_checkpoint,
     sha256_file,
     train_diffusion,
@@ -92,7 +92,7 @@ def test_x0_loss_matches_its_definition_and_autograd():
     m = ToyDiffusionDenoiser(4, 6, seed=0)
     g = torch.Generator().manual_seed(1)
     x0, eps = torch.randn(7, 4, generator=g), torch.randn(7, 4, generator=g)
-    sig = sample_sigmas(7, generator=g)
+    sig = log_uniform_sigmas(7, 0.02, 2.0, generator=g)
     loss = x0_loss(m, x0, sig, eps)
     with torch.no_grad():
         by_hand = sum(float(((m(x0[b] + sig[b] * eps[b], float(sig[b])) - x0[b]) ** 2).sum()) for b in range(7)) / 7
@@ -105,7 +105,7 @@ def test_x0_loss_matches_its_definition_and_autograd():
 
 
 def test_sample_sigmas_is_log_uniform():
-    s = sample_sigmas(20000, 0.02, 2.0, generator=torch.Generator().manual_seed(0))
+    s = log_uniform_sigmas(20000, 0.02, 2.0, generator=torch.Generator().manual_seed(0))
     assert float(s.min()) >= 0.02 and float(s.max()) <= 2.0
     u = (torch.log(s) - math.log(0.02)) / (math.log(2.0) - math.log(0.02))
     for q in (0.1, 0.5, 0.9):  # uniform quantiles of the log
@@ -179,7 +179,7 @@ def test_shipped_checkpoints_match_their_checksums():
     for name, h in sums.items():
         assert sha256_file(ed.CHECKPOINT_DIR / name) == h, name
     models = ed.load_models()
-    assert models["mem"]["model"].p == ed.CH6["p"] and models["mem"]["X"].shape == (ed.CH6["mem"]["n"], 64)
+    assert models["mem"]["model"].p == ed.CH6.p and models["mem"]["X"].shape == (ed.CH6.mem.n, 64)
 
 
 def test_validation():
@@ -197,7 +197,7 @@ def test_validation():
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         train_diffusion(m, torch.zeros(2, 3), steps=0)
     with pytest.raises(ValueError, match="sigma_max must be >= 0.5"):
-        sample_sigmas(3, 0.5, 0.1)
+        log_uniform_sigmas(3, 0.5, 0.1)
     with pytest.raises(ValueError, match="number of rows of X must be an integer >= 2"):
         copy_statistics(torch.zeros(1, 3), torch.ones(1, 3))
     with pytest.raises(ValueError, match="unknown sampler 'ddim'"):

@@ -26,7 +26,7 @@ def test_glue_prints_without_myst_nb(monkeypatch, capsys):
 def test_toy_denoiser_figure_has_one_frame_per_sigma():
     res = ex1.ch1_toy_denoiser_frames()
     fig = vw1.toy_denoiser_figure(res)
-    assert len(fig.frames) == len(ex1.CH1["toy_sigmas"]) == len(fig.layout.sliders[0].steps)
+    assert len(fig.frames) == len(ex1.CH1.toy_sigmas) == len(fig.layout.sliders[0].steps)
     # frames differ: small sigma lands on training points, large sigma near the mean
     small = np.asarray(fig.frames[0].data[1].x)
     large = np.asarray(fig.frames[-1].data[1].x)

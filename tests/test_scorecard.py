@@ -6,6 +6,7 @@ import math
 import pytest
 
 from memgen.experiments import scorecard
+from memgen.views import scorecard as vscore
 
 
 @pytest.mark.parametrize(
@@ -47,26 +48,27 @@ def test_json_cli_chapter1(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in rows} == {c.id for c in scorecard.CLAIMS if c.chapter == "ch1"}
     for r in rows:
-        assert set(r) == {"id", "claim", "value", "target", "holds"}
+        assert set(r) == {"id", "claim", "value", "target", "holds", "verdict"}
+        assert r["verdict"] in scorecard.VERDICTS
         assert r["holds"] is True, r
     assert code == 0
 
 
 def test_html_table_marks_failures():
     rows = [{"id": "x.a", "claim": "c", "value": 0.5, "target": ">= 0.9", "holds": False}]
-    html = scorecard.to_html(rows)
+    html = vscore.to_html(rows)
     assert "x.<wbr>a" in html and "NO" in html
 
 
 def test_html_table_escapes_claim_text():
     rows = [{"id": "x.a", "claim": "gap << 1 & <b>bold</b>", "value": 0.5, "target": "<= 0.9", "holds": True}]
-    html = scorecard.to_html(rows)
+    html = vscore.to_html(rows)
     assert "gap &lt;&lt; 1 &amp; &lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
     assert "&lt;= 0.9" in html
 
 
 def test_html_table_fits_the_page_and_ids_break_at_separators():
     rows = [{"id": "jac.bf_mem_top_sv_cosine", "claim": "c", "value": 1.0, "target": ">= 0.9", "holds": True}]
-    html = scorecard.to_html(rows)
+    html = vscore.to_html(rows)
     assert "table-layout: fixed" in html and html.count("<col ") == 5
     assert "jac.<wbr>bf_<wbr>mem_<wbr>top_<wbr>sv_<wbr>cosine" in html

@@ -5,7 +5,8 @@ import torch
 
 from memgen.dae import ReLUDAE
 from memgen.linear import memorization_gain
-from memgen.train_mc import TrainResult, dae_loss, lambda_from_torch_weight_decay, train_dae
+from memgen.train_mc import dae_loss, lambda_from_torch_weight_decay, train_dae
+from memgen.training import TrainResult
 
 
 def _data(n=5, d=8, seed=0):
@@ -25,8 +26,8 @@ def test_dae_loss_with_fixed_noise_matches_definition():
     # sigma = 0, lam = 0: plain reconstruction error; drawn noise is seeded
     torch.testing.assert_close(dae_loss(m, x, 0.0, 0.0), ((m(x) - x) ** 2).sum(1).mean())
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    assert torch.equal(dae_loss(m, x, 0.5, 0.0, generator=g1, noise_draws=4),
-                       dae_loss(m, x, 0.5, 0.0, generator=g2, noise_draws=4))
+    assert torch.equal(dae_loss(m, x, 0.5, 0.0, generator=g1, draws=4),
+                       dae_loss(m, x, 0.5, 0.0, generator=g2, draws=4))
 
 
 def test_lambda_conversion():
@@ -70,12 +71,13 @@ def test_single_sample_reaches_the_closed_form_gain(tied):
     u = x[0] / x[0].norm()
     gains = []
 
-    def record(step, model, loss):
-        if step > 500:
+    def record(info):
+        if info["step"] > 500:
+            model = info["model"]
             with torch.no_grad():
                 gains.append(float(u @ model.W2 @ model.W1.T @ u))
 
-    res = train_dae(m, x, sigma=sigma, lam=lam, optimizer="adam", lr=1e-2, steps=1000, noise_draws=32,
+    res = train_dae(m, x, sigma=sigma, lam=lam, optimizer="adam", lr=1e-2, steps=1000, draws=32,
                     seed=0, callback=record, progress=False)
     target = float(memorization_gain(4.0, 1, sigma, lam))
     assert target == pytest.approx(3.6 / 4.25)
@@ -89,7 +91,7 @@ def test_single_sample_reaches_the_closed_form_gain(tied):
 
 def test_seeded_reproducibility_and_result():
     x = _data(20, 6)
-    runs = [train_dae(ReLUDAE(6, 5, seed=1), x, sigma=0.2, lam=1e-3, steps=30, batch_size=8, noise_draws=2,
+    runs = [train_dae(ReLUDAE(6, 5, seed=1), x, sigma=0.2, lam=1e-3, steps=30, batch_size=8, draws=2,
                       seed=4, progress=False) for _ in range(2)]
     assert isinstance(runs[0], TrainResult)
     assert runs[0].losses.shape == (30,) and runs[0].steps == 30 and runs[0].seconds > 0
@@ -109,7 +111,8 @@ def test_global_rng_untouched():
 def test_callback_count_and_arguments():
     calls = []
     train_dae(ReLUDAE(8, 3), _data(), sigma=0.1, lam=0.01, steps=23, callback_every=5,
-              callback=lambda step, model, loss: calls.append((step, type(model).__name__, type(loss))),
+              callback=lambda info: calls.append(
+                  (info["step"], type(info["model"]).__name__, type(info["loss"]))),
               progress=False)
     assert [c[0] for c in calls] == [5, 10, 15, 20]
     assert all(c[1] == "ReLUDAE" and c[2] is float for c in calls)
@@ -120,7 +123,7 @@ def test_every_optimizer_runs_and_reports_the_penalised_loss(opt):
     x = _data()
     m = ReLUDAE(8, 4, seed=0)
     res = train_dae(m, x, sigma=0.0, lam=0.05, optimizer=opt, lr=1e-3, steps=2, progress=False)
-    assert res.optimizer == opt.lower()
+    assert res.settings["optimizer"] == opt.lower()
     # with sigma = 0 the loss is deterministic: the first reported value is the penalised loss at init
     fresh = ReLUDAE(8, 4, seed=0)
     assert res.losses[0] == pytest.approx(dae_loss(fresh, x, 0.0, 0.05).item(), rel=1e-5)

@@ -78,8 +78,8 @@ def test_flat_and_image_inputs_agree():
 def test_training_is_seeded_and_reduces_loss():
     x = upsample_digits(torch.rand(4, 64) * 2 - 1, 8)
     train = TrainConfig(steps=40, batch_size=4, lr=3e-3, seed=3, log_every=10)
-    m1, h1 = train_denoiser(x, CFG, train, log=None)
-    m2, _ = train_denoiser(x, CFG, train, log=None)
+    m1 = train_denoiser(x, CFG, train).model
+    m2 = train_denoiser(x, CFG, train).model
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
         assert torch.equal(a, b)
     m0 = _tiny(seed=3)  # the same initialisation (train_denoiser seeds torch with train.seed)
@@ -92,7 +92,7 @@ def test_training_is_seeded_and_reduces_loss():
 
 def test_train_rejects_bad_shapes():
     with pytest.raises(ValueError, match="x must have shape"):
-        train_denoiser(torch.zeros(3, 10), CFG, TrainConfig(steps=1), log=None)
+        train_denoiser(torch.zeros(3, 10), CFG, TrainConfig(steps=1))
 
 
 def test_upsample_digits():
@@ -182,12 +182,12 @@ def test_conditional_training_learns_the_label():
     x = torch.stack([torch.linspace(-1, 1, 64), -torch.linspace(-1, 1, 64)])
     train = TrainConfig(steps=300, batch_size=16, lr=3e-3, seed=0, log_every=300, cond_dropout=0.2)
     with pytest.raises(ValueError, match="labels are required"):
-        train_denoiser(x, CFG_COND, train, log=None)
+        train_denoiser(x, CFG_COND, train)
     with pytest.raises(ValueError, match="labels must have shape"):
-        train_denoiser(x, CFG_COND, train, log=None, labels=torch.tensor([0, 3]))
+        train_denoiser(x, CFG_COND, train, labels=torch.tensor([0, 3]))
     with pytest.raises(ValueError, match="unconditional"):
-        train_denoiser(x, CFG, train, log=None, labels=torch.tensor([0, 1]))
-    model, _ = train_denoiser(x, CFG_COND, train, log=None, labels=torch.tensor([0, 1]))
+        train_denoiser(x, CFG, train, labels=torch.tensor([0, 1]))
+    model = train_denoiser(x, CFG_COND, train, labels=torch.tensor([0, 1])).model
     y = 1.5 * torch.randn(1, 64, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         d0, d1, dn = model(y, 1.5, 0), model(y, 1.5, 1), model(y, 1.5)

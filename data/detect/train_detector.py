@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "lib"))
 
 import torch  # noqa: E402
 
-from memgen import experiments_detection as xd  # noqa: E402
-from memgen.unet import save_denoiser  # noqa: E402
+from memgen.experiments import ch08_applications as xd  # noqa: E402
+from memgen.unet import print_progress, save_denoiser  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -35,11 +35,17 @@ def main(argv=None) -> None:
     ts = xd.training_set()
     print(f"== {xd.NAME}: {len(ts['x'])} training rows, {xd.TRAIN.steps} steps on {args.device}", flush=True)
     t0 = time.perf_counter()
-    model, hist = xd.train_model(device=args.device, log=lambda s: print(s, flush=True))
+    logged = []
+
+    def log(info):
+        logged.append(info["loss"])
+        print_progress(info)
+
+    model = xd.train_model(device=args.device, callback=log).model
     seconds = time.perf_counter() - t0
     meta = {"duplicated_indices": ts["dup_index"].tolist(), "copies": xd.COPIES, "seconds": round(seconds, 1),
             "device": args.device, "threads": args.threads, "torch": torch.__version__,
-            "final_loss": hist["loss"][-1], "steps": xd.TRAIN.steps, "batch_size": xd.TRAIN.batch_size,
+            "final_loss": logged[-1], "steps": xd.TRAIN.steps, "batch_size": xd.TRAIN.batch_size,
             "lr": xd.TRAIN.lr, "seed": xd.TRAIN.seed, "cond_dropout": xd.TRAIN.cond_dropout}
     sums = save_denoiser(model, xd.NAME, args.out, meta=meta)
     print(f"saved {xd.NAME} in {seconds:.0f} s; sha256 {sums[xd.NAME + '.safetensors'][:16]}...", flush=True)

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
 
-from memgen import experiments_diffusion as ed  # noqa: E402
+from memgen.experiments import ch06_diffusion as ed  # noqa: E402
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "lib"))
 
 import torch  # noqa: E402
 
-from memgen import experiments_jacobian as xj  # noqa: E402
-from memgen.unet import DATA_DIR, save_denoiser, train_denoiser  # noqa: E402
+from memgen.experiments import ch07_jacobians as xj  # noqa: E402
+from memgen.unet import DATA_DIR, print_progress, save_denoiser, train_denoiser  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -44,11 +44,16 @@ def main(argv=None) -> None:
         x, index = xj.training_images(name)
         print(f"== {name}: {len(x)} images, {run['train'].steps} steps on {args.device}", flush=True)
         t0 = time.perf_counter()
-        model, hist = train_denoiser(x, run["config"], run["train"], device=args.device,
-                                     log=lambda s: print(s, flush=True))
+        logged = []
+
+        def log(info):
+            logged.append(info["loss"])
+            print_progress(info)
+
+        model = train_denoiser(x, run["config"], run["train"], device=args.device, callback=log).model
         seconds = time.perf_counter() - t0
         meta = {"training_indices": index.tolist(), "seconds": round(seconds, 1), "device": args.device,
-                "threads": args.threads, "torch": torch.__version__, "final_loss": hist["loss"][-1],
+                "threads": args.threads, "torch": torch.__version__, "final_loss": logged[-1],
                 "steps": run["train"].steps, "batch_size": run["train"].batch_size,
                 "lr": run["train"].lr, "seed": run["train"].seed}
         sums = save_denoiser(model, name, args.out, meta=meta)

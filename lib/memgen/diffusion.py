@@ -33,9 +33,10 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
-from .sampling import sample_probability_flow, sample_ve_ancestral
+from .sampling import log_uniform_sigmas, sample_probability_flow, sample_ve_ancestral
 from .shipped_data import ChecksumError, sha256_file  # noqa: F401 (re-exported: the chapter's loaders use them)
 from .stats import top1_share, unit_std
+from .training import TrainResult, check_callback
 
 OPTIMIZERS = ("adam", "rmsprop")
 SAMPLERS = ("ancestral", "probability_flow")
@@ -122,16 +123,6 @@ class ToyDiffusionDenoiser(nn.Module):
 # ---------------------------------------------------------------- the x0-prediction loss
 
 
-def sample_sigmas(n, sigma_min=0.02, sigma_max=2.0, *, generator=None) -> torch.Tensor:
-    """``n`` noise levels drawn log-uniformly from [sigma_min, sigma_max] (a (n,) float32 tensor)."""
-    n = check_int("n", n, 1)
-    sigma_min = check_float("sigma_min", sigma_min, 0.0, min_exclusive=True)
-    sigma_max = check_float("sigma_max", sigma_max, sigma_min)
-    g = make_generator(0, generator)
-    u = torch.rand(n, generator=g, dtype=torch.float64)
-    return torch.exp(math.log(sigma_min) + u * (math.log(sigma_max) - math.log(sigma_min))).float()
-
-
 def x0_loss(model, x0, sigma, noise) -> torch.Tensor:
     """The x0-prediction loss of one batch: mean_b ||D_theta(x0_b + sigma_b eps_b; sigma_b) - x0_b||^2.
 
@@ -151,17 +142,6 @@ def x0_loss(model, x0, sigma, noise) -> torch.Tensor:
     return (model(x, sigma) - x0).pow(2).sum(dim=1).mean()
 
 
-@dataclass
-class DiffusionTrainResult:
-    """What :func:`train_diffusion` returns: ``losses`` ((steps,) float64 numpy, the batch loss of
-    every step, without weight decay), the trained ``model`` (trained in place), ``seconds``."""
-
-    losses: np.ndarray
-    model: ToyDiffusionDenoiser
-    steps: int
-    seconds: float
-
-
 def train_diffusion(
     model,
     x,
@@ -175,8 +155,10 @@ def train_diffusion(
     sigma_max=2.0,
     lr_final=None,
     seed=0,
+    callback=None,
+    callback_every=1,
     progress=False,
-) -> DiffusionTrainResult:
+) -> TrainResult:
     """Train ``model`` (a :class:`ToyDiffusionDenoiser`) in place on ``x`` (n, d) with :func:`x0_loss`.
 
     Each step draws ``batch_size`` training rows uniformly with replacement (so 5 training images
@@ -185,6 +167,8 @@ def train_diffusion(
     seeded with ``seed``. ``optimizer``: "adam" or "rmsprop" (torch defaults otherwise) with
     ``weight_decay`` passed to torch (a gradient term ``weight_decay * theta`` on every parameter).
     ``lr_final``: if given, the learning rate decays geometrically from ``lr`` to ``lr_final``.
+    ``callback``/``callback_every`` and the returned :class:`~memgen.training.TrainResult` (``losses``:
+    the batch loss of every step, without weight decay) follow :mod:`memgen.training`.
     """
     if not isinstance(model, ToyDiffusionDenoiser):
         raise ValueError(f"model must be a ToyDiffusionDenoiser, got {type(model).__name__}")
@@ -194,6 +178,7 @@ def train_diffusion(
     lr_final = lr if lr_final is None else check_float("lr_final", lr_final, 0.0, min_exclusive=True)
     weight_decay = check_float("weight_decay", weight_decay, 0.0)
     steps = check_int("steps", steps, 1)
+    callback_every = check_callback(callback, callback_every)
     batch_size = check_int("batch_size", batch_size, 1)
     sigma_min = check_float("sigma_min", sigma_min, 0.0, min_exclusive=True)
     sigma_max = check_float("sigma_max", sigma_max, sigma_min)
@@ -208,7 +193,7 @@ def train_diffusion(
     t0 = time.perf_counter()
     for step in tqdm(range(steps), disable=not progress, desc="train_diffusion"):
         idx = torch.randint(0, x.shape[0], (batch_size,), generator=g)
-        sig = sample_sigmas(batch_size, sigma_min, sigma_max, generator=g)
+        sig = log_uniform_sigmas(batch_size, sigma_min, sigma_max, generator=g)
         eps = torch.randn(batch_size, model.d, generator=g)
         loss = x0_loss(model, x[idx], sig, eps)
         opt.zero_grad(set_to_none=True)
@@ -216,7 +201,10 @@ def train_diffusion(
         opt.step()
         sched.step()
         losses[step] = loss.item()
-    return DiffusionTrainResult(losses, model, steps, time.perf_counter() - t0)
+        if callback is not None and (step + 1) % callback_every == 0:
+            callback({"step": step + 1, "loss": float(losses[step]), "model": model})
+    return TrainResult(models=[model], losses=losses, steps=steps, seconds=time.perf_counter() - t0,
+                       settings={"optimizer": optimizer, "lr": lr, "weight_decay": weight_decay})
 
 
 # ---------------------------------------------------------------- trajectories and copies

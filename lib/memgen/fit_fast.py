@@ -39,6 +39,7 @@ import torch
 
 from ._checks import check_choice, check_float, check_int, check_tensor
 from .dae import ReLUDAE
+from .training import TrainResult, check_callback
 
 
 def _as_batch(name: str, value, B: int, lo: float) -> np.ndarray:
@@ -112,27 +113,6 @@ def loss_and_grads(W1, W2, X, Y, sigma, lam, *, tied=False, weights=None):
     return loss, gW1 + 2.0 * lam32 * W1, gW2 + 2.0 * lam32 * W2
 
 
-@dataclass
-class FitResult:
-    """What :func:`fit_dae` returns.
-
-    ``models``: one :class:`~memgen.dae.ReLUDAE` per batch entry (``model`` is the first);
-    ``losses``: (steps, B) float64, the unbiased loss estimate at each step (before the update);
-    ``seconds``: wall-clock time of the loop; ``sigma``, ``lam``: (B,) arrays.
-    """
-
-    models: list
-    losses: np.ndarray
-    steps: int
-    seconds: float
-    sigma: np.ndarray
-    lam: np.ndarray
-
-    @property
-    def model(self) -> ReLUDAE:
-        return self.models[0]
-
-
 def _initial_weights(d, p, tied, seeds, init) -> tuple[np.ndarray, np.ndarray]:
     if init is not None:
         models = list(init) if isinstance(init, (list, tuple)) else [init]
@@ -167,7 +147,7 @@ def fit_dae(
     callback: Callable | None = None,
     callback_every=1,
     progress=False,
-) -> FitResult:
+) -> TrainResult:
     """Train ReLU DAEs of width ``p`` on ``x`` (n, d) at noise level ``sigma`` with weight decay ``lam``.
 
     Minimises the same loss as :func:`memgen.train_mc.train_dae` (full batch, Adam with torch's
@@ -201,9 +181,7 @@ def fit_dae(
     lr = check_float("lr", lr, 0.0, min_exclusive=True)
     draws = check_int("draws", draws, 1)
     schedule = check_choice("schedule", schedule, ("cosine", "constant"))
-    callback_every = check_int("callback_every", callback_every, 1)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    callback_every = check_callback(callback, callback_every)
     tied = bool(tied)
     seeds = [seed] if isinstance(seed, (int, np.integer)) else list(seed)
     if not seeds:
@@ -286,4 +264,5 @@ def fit_dae(
         ReLUDAE.from_weights(torch.from_numpy(W1[b].copy()), None if tied else torch.from_numpy(W2[b].copy()))
         for b in range(B)
     ]
-    return FitResult(models=models, losses=losses, steps=steps, seconds=seconds, sigma=sig, lam=lams)
+    return TrainResult(models=models, losses=losses, steps=steps, seconds=seconds,
+                       settings={"sigma": sig, "lam": lams})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from ._checks import check_float, check_tensor
-from .linear import optimal_linear_denoiser
+from .linear import optimal_linear_denoiser, second_moment_spectrum, wiener_gain
 
 
 def block_prediction(X, labels, sigma, lam, *, rank=None) -> dict:
@@ -32,7 +32,7 @@ def block_prediction(X, labels, sigma, lam, *, rank=None) -> dict:
         Xk = X[labels == k]
         lam_k = lam * n / len(Xk)
         Mk = optimal_linear_denoiser(Xk, sigma, lam_k, rank=None if rank is None else rank[i])
-        s = torch.linalg.eigvalsh(Xk.T @ Xk / len(Xk)).flip(0).clamp_min(0)
+        s = second_moment_spectrum(Xk)
         blocks.append(Mk)
-        gains.append((s, ((s - lam_k) / (s + sigma**2)).clamp_min(0)))
+        gains.append((s, wiener_gain(s, lam_k, sigma)))
     return {"M": sum(blocks), "blocks": blocks, "gains": gains}

@@ -80,6 +80,24 @@ def linear_risk_rel_err(*, d=16, n=100, sigma=0.5, n_draws=1000, seed=0) -> floa
     return abs(mc - closed) / closed
 
 
+def second_moment_spectrum(X) -> torch.Tensor:
+    """The eigenvalues s_j of the uncentred second moment S = X^T X / n of the rows of ``X`` (n, d),
+    descending and clamped at 0 (float64): the spectrum every per-cluster formula of the book uses."""
+    X = check_tensor("X", X, ndim=2, dtype=None).double()
+    if X.shape[0] < 1:
+        raise ValueError("X must contain at least one row")
+    return torch.linalg.eigvalsh(X.T @ X / X.shape[0]).flip(0).clamp_min(0)
+
+
+def wiener_gain(s, tau, sigma) -> torch.Tensor:
+    """The book's per-direction gain m_j = max(0, (s_j - tau) / (s_j + sigma^2)): a Wiener filter
+    with shrinkage threshold ``tau`` (``tau = n lam / n_k`` for cluster k; 0 where s_j + sigma^2 = 0)."""
+    s = torch.as_tensor(s)
+    denom = s + sigma**2
+    return torch.where(denom > 0, (s - tau) / torch.where(denom > 0, denom, torch.ones_like(denom)),
+                       torch.zeros_like(s)).clamp_min(0.0)
+
+
 def optimal_linear_denoiser(X, sigma, lam=0.0, *, rank=None) -> torch.Tensor:
     """The minimiser over M of  mean_i ||(M - I) x_i||^2 + sigma^2 ||M||_F^2 + 2 lam ||M||_*.
 
@@ -100,9 +118,7 @@ def optimal_linear_denoiser(X, sigma, lam=0.0, *, rank=None) -> torch.Tensor:
     X64 = X.double()
     s, U = torch.linalg.eigh(X64.T @ X64 / n)
     s = s.clamp_min(0.0)
-    denom = s + sigma**2
-    m = torch.where(denom > 0, (s - lam) / torch.where(denom > 0, denom, torch.ones_like(denom)),
-                    torch.zeros_like(s)).clamp_min(0.0)
+    m = wiener_gain(s, lam, sigma)
     if rank is not None:
         rank = check_int("rank", rank, 0, d)
         keep = torch.zeros_like(m, dtype=torch.bool)

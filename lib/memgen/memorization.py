@@ -34,6 +34,23 @@ def separable_subset(x, n, *, max_cosine=0.0, seed=0) -> torch.Tensor:
                      "or raise max_cosine")
 
 
+def alive_units(W1, W2=None, *, tol=1e-2) -> torch.Tensor:
+    """The book's one rule for a unit that is alive: its size exceeds ``tol`` times the largest.
+
+    A unit's size is the norm of its column of ``W1`` (d, p), or, when the decoder ``W2`` (d, p) is
+    given, the norm of its contribution ||w1_j|| ||w2_j|| (for a tied model, ||w_j||^2). Returns a
+    (p,) bool tensor (all False when every column is zero)."""
+    W1 = check_tensor("W1", W1, ndim=2, dtype=None).detach()
+    tol = check_float("tol", tol, 0.0, 1.0)
+    size = W1.norm(dim=0)
+    if W2 is not None:
+        W2 = check_tensor("W2", W2, ndim=2, dtype=None).detach()
+        if W2.shape != W1.shape:
+            raise ValueError(f"W2 must have the shape of W1 {tuple(W1.shape)}, got {tuple(W2.shape)}")
+        size = size * W2.norm(dim=0)
+    return size > tol * size.max()
+
+
 def unit_owners(W, X, *, alive_tol=1e-2) -> dict:
     """For each unit (column of ``W``, (d, p)): the training sample (row of ``X``, (n, d)) it is
     closest to in cosine, that cosine, and whether the unit is alive (column norm above
@@ -44,7 +61,8 @@ def unit_owners(W, X, *, alive_tol=1e-2) -> dict:
     norm = W.norm(dim=0)
     cos = (W / norm.clamp_min(1e-12)).T @ (X / X.norm(dim=1, keepdim=True)).T  # (p, n)
     best = cos.max(dim=1)
-    return {"owner": best.indices, "cosine": best.values, "alive": norm > alive_tol * norm.max(), "norm": norm}
+    return {"owner": best.indices, "cosine": best.values, "alive": alive_units(W, tol=alive_tol),
+            "norm": norm}
 
 
 def gains_along_samples(model, X) -> torch.Tensor:

@@ -26,6 +26,7 @@ import torch
 from ._checks import check_float, check_int, check_tensor, make_generator
 from .data import ImageData, gaussian_mixture
 from .linear import memorization_gain
+from .memorization import alive_units
 from .stats import top1_share, unit_std
 
 
@@ -121,7 +122,7 @@ def stored_cosine(W, X, *, alive_tol=1e-2) -> torch.Tensor:
     W = check_tensor("W", W, ndim=2).detach()
     X = check_tensor("X", X, ndim=2, last_dim=W.shape[0])
     norm = W.norm(dim=0)
-    alive = norm > alive_tol * norm.max() if float(norm.max()) > 0 else torch.zeros_like(norm, dtype=torch.bool)
+    alive = alive_units(W, tol=alive_tol)
     if not bool(alive.any()):
         return torch.full((X.shape[0],), -1.0)
     cos = (X / X.norm(dim=1, keepdim=True).clamp_min(1e-12)) @ (W[:, alive] / norm[alive])

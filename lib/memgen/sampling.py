@@ -15,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from ._checks import check_choice, check_float, check_int, check_tensor
+from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
 
 SCHEDULES = ("geometric", "karras")
 
@@ -39,6 +39,20 @@ def sigma_schedule(n_steps, sigma_max=2.0, sigma_min=0.02, *, kind="geometric", 
         rho = check_float("rho", rho, 0.0, min_exclusive=True)
         s = (sigma_max ** (1 / rho) + t * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
     return torch.cat([s, torch.zeros(1, dtype=torch.float64)]).float()
+
+
+def log_uniform_sigmas(n, sigma_min, sigma_max, *, generator=None, dtype=torch.float64) -> torch.Tensor:
+    """``n`` training noise levels drawn log-uniformly from [sigma_min, sigma_max], a (n,) float32
+    tensor. The uniform draws are made in ``dtype`` (float64 for the toy diffusion model, float32
+    for the UNets; kept so that retraining reproduces the shipped checkpoints bit for bit) from
+    ``generator`` (default: a generator seeded with 0). The one noise-level sampler of the book's
+    trainers."""
+    n = check_int("n", n, 1)
+    sigma_min = check_float("sigma_min", sigma_min, 0.0, min_exclusive=True)
+    sigma_max = check_float("sigma_max", sigma_max, sigma_min)
+    g = make_generator(0, generator)
+    lo, hi = math.log(sigma_min), math.log(sigma_max)
+    return torch.exp(lo + (hi - lo) * torch.rand(n, generator=g, dtype=dtype)).float()
 
 
 def _check_sampler_args(denoiser, x, sigmas, callback):

@@ -28,6 +28,8 @@ import math
 import torch
 
 from ._checks import check_float, check_int, check_tensor, make_generator
+from .linear import second_moment_spectrum, wiener_gain
+from .memorization import alive_units
 
 
 def _labels(labels, n: int) -> torch.Tensor:
@@ -99,14 +101,6 @@ def cone_margin(W, X, labels, units_cluster) -> torch.Tensor:
 # ---------------------------------------------------------------- masks and blocks
 
 
-def alive_units(model, *, tol=1e-2) -> torch.Tensor:
-    """Units whose contribution ||w1_j|| ||w2_j|| exceeds ``tol`` times the largest one (p,) bool."""
-    tol = check_float("tol", tol, 0.0, 1.0)
-    W1, W2 = _weights(model)
-    size = W1.norm(dim=0) * W2.norm(dim=0)
-    return size > tol * size.max()
-
-
 def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
     """Fraction of noisy inputs x_i + sigma eps whose activation pattern (on ``units``, default the
     alive units) equals that of the clean x_i; ``draws`` noisy copies per point.
@@ -116,7 +110,7 @@ def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     draws = check_int("draws", draws, 1)
-    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
     W1, _ = _weights(model)
     W = W1[:, units]
     g = make_generator(seed)
@@ -142,7 +136,7 @@ def flip_bound(model, X, sigma, *, units=None) -> dict:
     1 - bound, "margin": (n, q) gamma}``."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
-    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
     W1, _ = _weights(model)
     W = W1[:, units]
     gamma = (X @ W).abs() / W.norm(dim=0).clamp_min(1e-300)
@@ -156,7 +150,7 @@ def activation_rates(model, X, labels, *, units=None) -> torch.Tensor:
     ``units`` (default: alive) in order."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     labels = _labels(labels, X.shape[0])
-    units = alive_units(model) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
     W1, _ = _weights(model)
     active = (X @ W1[:, units] > 0).double()
     K = int(labels.max()) + 1
@@ -267,8 +261,9 @@ def per_cluster_optimum(X, labels, sigma, lam, *, widths=None) -> dict:
         Xk = X[labels == k]
         nk = len(Xk)
         tau = n * lam / nk
-        s = torch.linalg.eigvalsh(Xk.T @ Xk / nk).flip(0).clamp_min(0)
-        gain = (s - tau).clamp_min(0).pow(2) / (s + sigma**2).clamp_min(1e-300)
+        s = second_moment_spectrum(Xk)
+        # the loss a direction saves: m_j (s_j - tau)_+ with m_j = wiener_gain(s_j, tau, sigma)
+        gain = wiener_gain(s, tau, sigma) * (s - tau).clamp_min(0)
         if widths is not None:
             gain[check_int("widths entry", widths[i], 0):] = 0.0
         per.append(nk / n * float((s - gain).sum()))
@@ -293,7 +288,7 @@ def loss_split(model, X, labels, sigma, lam, *, cluster=None) -> dict:
     lam = check_float("lam", lam, 0.0)
     W1, W2 = _weights(model)
     if cluster is None:
-        alive = alive_units(model)
+        alive = alive_units(*_weights(model))
         full = torch.full((model.p,), -1, dtype=torch.long)
         full[alive] = block_purity(model, X, labels, units=alive)["cluster"]
         cluster = full

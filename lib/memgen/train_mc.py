@@ -5,7 +5,7 @@ The book's loss (the paper's), for tied and untied models alike:
     L(W1, W2) = (1/n) sum_i E_eps ||f(x_i + sigma eps) - x_i||^2 + lam (||W1||_F^2 + ||W2||_F^2)
 
 (for a tied model W1 = W2 = W the penalty is 2 lam ||W||_F^2). The expectation is estimated with
-``noise_draws`` fresh Gaussian draws per sample and step.
+``draws`` fresh Gaussian draws per sample and step.
 
 PyTorch's ``weight_decay=wd`` adds ``wd * W`` to each parameter's gradient, i.e. a penalty
 (wd/2)||W||^2 per parameter tensor: see :func:`lambda_from_torch_weight_decay`.
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
+from .training import TrainResult, check_callback
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
@@ -51,15 +52,15 @@ def _reconstruction(model, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (out - x).pow(2).sum() / (y.shape[0] * y.shape[1])
 
 
-def dae_loss(model, x, sigma, lam, *, noise=None, generator=None, noise_draws=1) -> torch.Tensor:
+def dae_loss(model, x, sigma, lam, *, noise=None, generator=None, draws=1) -> torch.Tensor:
     """The penalised denoising loss (a 0-dim tensor with autograd graph).
 
     mean over samples i and noise draws k of ||f(x_i + sigma eps_ik) - x_i||^2 (sum over the d
     coordinates) + lam * model.weight_penalty().
 
     - ``x``: (n, d) clean samples; ``sigma >= 0``; ``lam >= 0``;
-    - ``noise``: optional fixed eps, (n, d) or (noise_draws, n, d), standard normal by convention;
-    - otherwise ``noise_draws`` (>= 1) draws from ``generator`` (default: a fresh generator seeded
+    - ``noise``: optional fixed eps, (n, d) or (draws, n, d), standard normal by convention;
+    - otherwise ``draws`` (>= 1) draws from ``generator`` (default: a fresh generator seeded
       with 0, so the call is deterministic and the global RNG is untouched).
     """
     model = _check_model(model)
@@ -67,9 +68,9 @@ def dae_loss(model, x, sigma, lam, *, noise=None, generator=None, noise_draws=1)
     sigma = check_float("sigma", sigma, 0.0)
     lam = check_float("lam", lam, 0.0)
     if noise is None:
-        noise_draws = check_int("noise_draws", noise_draws, 1)
+        draws = check_int("draws", draws, 1)
         g = make_generator(0, generator)
-        noise = torch.randn((noise_draws, *x.shape), generator=g)
+        noise = torch.randn((draws, *x.shape), generator=g)
     else:
         noise = check_tensor("noise", noise, ndim=(2, 3), last_dim=model.d)
         if noise.shape[-2] != x.shape[0]:
@@ -77,24 +78,6 @@ def dae_loss(model, x, sigma, lam, *, noise=None, generator=None, noise_draws=1)
                              f"{model.d}), got {tuple(noise.shape)}")
         noise = noise.reshape(-1, *x.shape)
     return _reconstruction(model, x + sigma * noise, x) + lam * model.weight_penalty()
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train_dae` returns.
-
-    ``losses``: (steps,) float64 numpy array, the penalised loss of each step's batch (always
-    including ``lam * weight_penalty()``, also for AdamW); ``model``: the trained model (trained in
-    place); ``steps``; ``seconds``: wall-clock time of the loop.
-    """
-
-    losses: np.ndarray
-    model: nn.Module
-    steps: int
-    seconds: float
-    optimizer: str = "adam"
-    sigma: float = 0.0
-    lam: float = 0.0
 
 
 def _make_optimizer(name: str, params, lr: float, lam: float, tied: bool):
@@ -118,7 +101,7 @@ def train_dae(
     lr=1e-3,
     steps=1000,
     batch_size=None,
-    noise_draws=1,
+    draws=1,
     seed=0,
     callback: Callable | None = None,
     callback_every=1,
@@ -127,7 +110,7 @@ def train_dae(
     """Train ``model`` (a :class:`~memgen.dae.ReLUDAE`) in place on ``x`` (n, d) at noise level sigma.
 
     Each step draws a batch (all n samples if ``batch_size`` is None, else ``batch_size`` distinct
-    random samples) and ``noise_draws`` fresh noise vectors per sample, and takes one optimizer step
+    random samples) and ``draws`` fresh noise vectors per sample, and takes one optimizer step
     on the loss of :func:`dae_loss`. Randomness comes from one generator seeded with ``seed``: the
     same seed (and model initialisation) gives identical losses.
 
@@ -143,8 +126,8 @@ def train_dae(
       minimiser (Adam rescales the data gradient but not the decay).
 
     The reported loss always includes the penalty, so runs with different optimizers compare.
-    ``callback(step, model, loss_value)`` is called after steps ``callback_every``,
-    ``2 * callback_every``, ... (``step`` counts completed steps, 1-based; ``loss_value`` a float).
+    ``callback({"step", "loss", "model"})`` is called after steps ``callback_every``,
+    ``2 * callback_every``, ... (the contract of :mod:`memgen.training`; ``loss`` a float).
     ``progress``: a tqdm progress bar (tqdm.auto).
     """
     model = _check_model(model)
@@ -158,10 +141,8 @@ def train_dae(
     lr = check_float("lr", lr, 0.0, min_exclusive=True)
     steps = check_int("steps", steps, 1)
     b = n if batch_size is None else check_int("batch_size", batch_size, 1, n)
-    noise_draws = check_int("noise_draws", noise_draws, 1)
-    callback_every = check_int("callback_every", callback_every, 1)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    draws = check_int("draws", draws, 1)
+    callback_every = check_callback(callback, callback_every)
     g = make_generator(seed)
 
     from tqdm.auto import tqdm
@@ -172,7 +153,7 @@ def train_dae(
     lam_grad = 0.0 if name == "adamw" else lam
     x = x.to(next(model.parameters()).dtype)
     losses = torch.empty(steps, dtype=torch.float64)
-    y = torch.empty((noise_draws, b, model.d), dtype=x.dtype)  # reused noise buffer: no allocator churn
+    y = torch.empty((draws, b, model.d), dtype=x.dtype)  # reused noise buffer: no allocator churn
     bar = tqdm(total=steps, disable=not progress, desc=f"train_dae ({name})")
     postfix_every = max(1, steps // 100)
     t0 = time.perf_counter()
@@ -193,18 +174,12 @@ def train_dae(
         opt.step()
         losses[i] = (rec + lam * penalty).detach()
         if callback is not None and (i + 1) % callback_every == 0:
-            callback(i + 1, model, float(losses[i]))
+            callback({"step": i + 1, "loss": float(losses[i]), "model": model})
         if progress:
             bar.update(1)
             if (i + 1) % postfix_every == 0:
                 bar.set_postfix(loss=f"{float(losses[i]):.4g}")
     bar.close()
-    return TrainResult(
-        losses=losses.numpy(),
-        model=model,
-        steps=steps,
-        seconds=time.perf_counter() - t0,
-        optimizer=name,
-        sigma=sigma,
-        lam=lam,
-    )
+    return TrainResult(models=[model], losses=losses.numpy().astype(np.float64), steps=steps,
+                       seconds=time.perf_counter() - t0,
+                       settings={"optimizer": name, "sigma": sigma, "lam": lam})

@@ -24,12 +24,16 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, make_generator
 from .shipped_data import ChecksumError, data_path, read_checksums, sha256_file
+from .sampling import log_uniform_sigmas
+from .training import TrainResult, check_callback
 
 #: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
 DATA_DIR = data_path("unets")  # the repository's data/unets or the installed memgen_data.unets
@@ -182,12 +186,6 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
-def sample_sigma(B: int, config: UNetConfig, g: torch.Generator) -> torch.Tensor:
-    """``B`` noise levels drawn log-uniformly in ``[sigma_min, sigma_max]``."""
-    lo, hi = math.log(config.sigma_min), math.log(config.sigma_max)
-    return torch.exp(lo + (hi - lo) * torch.rand(B, generator=g))
-
-
 def loss_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
     """EDM's weighting ``(sigma^2 + s^2) / (sigma s)^2`` (= 1 / c_out^2 of the EDM preconditioning),
     used for every parameterisation: it makes the expected loss of a good denoiser of order one at
@@ -210,19 +208,22 @@ def train_denoiser(
     train: TrainConfig,
     *,
     device: str = "cpu",
-    log=print,
     progress: bool = False,
     labels: torch.Tensor | None = None,
-) -> tuple:
+    callback: Callable | None = None,
+    callback_every: int | None = None,
+) -> TrainResult:
     """Train a :class:`Denoiser` on flattened images ``x`` (n, image_size**2), seeded.
 
     A class-conditional config (``config.num_classes > 0``) needs ``labels`` (n,) in
     ``[0, num_classes)``; each drawn label is replaced by the null label with probability
     ``train.cond_dropout``.
 
-    Returns ``(model, history)`` with ``history`` a dict of logged steps, losses and seconds.
-    The model (on CPU, eval mode) and its training are reproducible for a fixed seed, device
-    and torch version.
+    Returns a :class:`~memgen.training.TrainResult`: ``model`` (on CPU, eval mode), ``losses``
+    (the batch loss of every step). ``callback({"step", "loss", "model"})`` is called every
+    ``callback_every`` steps (default ``train.log_every``) and after the last step, with ``loss``
+    the mean batch loss since the previous call (:mod:`memgen.training`). Training is
+    reproducible for a fixed seed, device and torch version.
     """
     from tqdm.auto import tqdm
 
@@ -251,11 +252,13 @@ def train_denoiser(
     g = make_generator(train.seed + 1)
     xs = x.to(device)
     n = len(xs)
-    hist = {"step": [], "loss": [], "seconds": []}
+    every = check_callback(callback, train.log_every if callback_every is None else callback_every)
+    losses = np.empty(train.steps)
     t0, running = time.perf_counter(), 0.0
     for k in tqdm(range(train.steps), disable=not progress):
         idx = torch.randint(n, (train.batch_size,), generator=g)
-        sigma = sample_sigma(train.batch_size, config, g)
+        sigma = log_uniform_sigmas(train.batch_size, config.sigma_min, config.sigma_max,
+                                   generator=g, dtype=torch.float32)
         eps = torch.randn(train.batch_size, d, generator=g)
         c = None
         if K:  # condition dropout: the null label K with probability cond_dropout
@@ -266,16 +269,20 @@ def train_denoiser(
         loss.backward()
         opt.step()
         sched.step()
-        running += loss.item()
-        if (k + 1) % train.log_every == 0 or k + 1 == train.steps:
-            m = (k + 1) % train.log_every or train.log_every
-            hist["step"].append(k + 1)
-            hist["loss"].append(running / m)
-            hist["seconds"].append(time.perf_counter() - t0)
-            if log:
-                log(f"step {k + 1:6d}  loss {running / m:.4f}  {time.perf_counter() - t0:7.1f} s")
+        losses[k] = loss.item()
+        running += losses[k]
+        if (k + 1) % every == 0 or k + 1 == train.steps:
+            m = (k + 1) % every or every
+            if callback is not None:
+                callback({"step": k + 1, "loss": running / m, "model": model})
             running = 0.0
-    return model.cpu().eval(), hist
+    return TrainResult(models=[model.cpu().eval()], losses=losses, steps=train.steps,
+                       seconds=time.perf_counter() - t0, settings={"device": device})
+
+
+def print_progress(info: dict) -> None:
+    """A trainer callback that prints one progress line per call (for the retraining scripts)."""
+    print(f"step {info['step']:6d}  loss {info['loss']:.4f}", flush=True)
 
 
 # ------------------------------------------------------------------------------ checkpoints

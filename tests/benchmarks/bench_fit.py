@@ -27,7 +27,7 @@ from memgen.fit_fast import fit_dae
 from memgen.train_mc import dae_loss, train_dae
 
 PROBLEM = {"n": 8, "p": 16, "sigma": 0.2, "lam": 0.1}
-NAIVE = {"optimizer": "adam", "lr": 1e-2, "steps": 2000, "noise_draws": 20}
+NAIVE = {"optimizer": "adam", "lr": 1e-2, "steps": 2000, "draws": 20}
 
 
 def problem_data(n: int) -> torch.Tensor:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import torch
 
 from .. import data as mdata
@@ -24,38 +27,47 @@ from .cache import experiment
 # ---------------------------------------------------------------- chapter 1: the denoising objective
 
 
-CH1 = {
-    # the linear identity: digits, the best linear (Wiener) denoiser at sigma
-    "identity_n": 200,
-    "identity_sigma": 0.5,
-    "identity_draws": 400,
-    # Tweedie check: 50 digits, 64 noisy query points
-    "tweedie_n": 50,
-    "tweedie_sigma": 0.5,
-    # sampling with the empirical optimal denoiser
-    "sampling_n": 200,
-    "sampling_samples": 64,
-    "sampling_steps": 60,
-    # the 2-D picture of the empirical denoiser
-    "toy_sigmas": (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5),
-    # the first trained DAE
-    "dae_n": 6,
-    "dae_p": 32,
-    "dae_sigma": 0.2,
-    "dae_lam": 1e-3,
-    "dae_steps": 2000,
-    "seed": 0,
-}
+@dataclass(frozen=True)
+class Ch1Settings:
+    """Chapter 1's settings."""
+
+    #: the linear identity: digits, the best linear (Wiener) denoiser at sigma
+    identity_n: int = 200
+    identity_sigma: float = 0.5
+    identity_draws: int = 400
+    #: Tweedie check: 50 digits, 64 noisy query points
+    tweedie_n: int = 50
+    tweedie_sigma: float = 0.5
+    #: sampling with the empirical optimal denoiser
+    sampling_n: int = 200
+    sampling_samples: int = 64
+    sampling_steps: int = 60
+    #: the 2-D picture of the empirical denoiser
+    toy_sigmas: tuple = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5)
+    #: the first trained DAE
+    dae_n: int = 6
+    dae_p: int = 32
+    dae_sigma: float = 0.2
+    dae_lam: float = 1e-3
+    dae_steps: int = 2000
+    seed: int = 0
+
+    def replace(self, **changes) -> "Ch1Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+CH1 = Ch1Settings()
 
 
 @experiment
 def ch1_linear_identity() -> dict:
     """Monte Carlo against the closed form E||M(x+sigma eps)-x||^2 = ||(M-I)x||^2 + sigma^2||M||_F^2."""
-    X = mdata.load_digits(n=CH1["identity_n"], seed=CH1["seed"]).x
-    sigma = CH1["identity_sigma"]
+    X = mdata.load_digits(n=CH1.identity_n, seed=CH1.seed).x
+    sigma = CH1.identity_sigma
     M = optimal_linear_denoiser(X, sigma)  # the Wiener filter S (S + sigma^2 I)^{-1}
     closed = float(linear_denoising_risk(M, X, sigma))
-    mc = float(linear_denoising_risk_mc(M, X, sigma, n_draws=CH1["identity_draws"], seed=CH1["seed"]))
+    mc = float(linear_denoising_risk_mc(M, X, sigma, n_draws=CH1.identity_draws, seed=CH1.seed))
     identity = float(linear_denoising_risk(torch.eye(X.shape[1]), X, sigma))  # M = I: pure noise, sigma^2 d
     zero = float(linear_denoising_risk(torch.zeros_like(M), X, sigma))  # M = 0: mean ||x||^2
     return {
@@ -73,9 +85,9 @@ def ch1_linear_identity() -> dict:
 @experiment
 def ch1_tweedie_check() -> dict:
     """Tweedie's formula: the empirical score against torch autograd of log p_sigma."""
-    X = mdata.load_digits(n=CH1["tweedie_n"], seed=CH1["seed"]).x
-    sigma = CH1["tweedie_sigma"]
-    g = torch.Generator().manual_seed(CH1["seed"])
+    X = mdata.load_digits(n=CH1.tweedie_n, seed=CH1.seed).x
+    sigma = CH1.tweedie_sigma
+    g = torch.Generator().manual_seed(CH1.seed)
     y = X[torch.randint(0, len(X), (64,), generator=g)] + sigma * torch.randn(64, X.shape[1], generator=g)
     y = y.double().requires_grad_(True)
     (grad,) = torch.autograd.grad(log_density(y, X.double(), sigma).sum(), y)
@@ -87,9 +99,9 @@ def ch1_tweedie_check() -> dict:
 @experiment
 def ch1_empirical_sampling() -> dict:
     """Sample with the empirical optimal denoiser on digits and measure the copies."""
-    X = mdata.load_digits(n=CH1["sampling_n"], seed=CH1["seed"]).x
+    X = mdata.load_digits(n=CH1.sampling_n, seed=CH1.seed).x
     out = empirical_sampling_memorization(
-        X, n_samples=CH1["sampling_samples"], n_steps=CH1["sampling_steps"], seed=CH1["seed"]
+        X, n_samples=CH1.sampling_samples, n_steps=CH1.sampling_steps, seed=CH1.seed
     )
     out["X"] = X
     return out
@@ -109,35 +121,35 @@ def ch1_toy_denoiser_frames(grid_size: int = 21, extent: float = 1.6) -> dict:
     ticks = torch.linspace(-extent, extent, grid_size)
     yy, xx = torch.meshgrid(ticks, ticks, indexing="ij")
     grid = torch.stack([xx.flatten(), yy.flatten()], dim=1)
-    outputs = {s: empirical_denoiser(grid, X, s) for s in CH1["toy_sigmas"]}
+    outputs = {s: empirical_denoiser(grid, X, s) for s in CH1.toy_sigmas}
     return {"X": X, "grid": grid, "outputs": outputs}
 
 
 @experiment
 def ch1_first_dae() -> dict:
     """A first trained DAE on a few digits and its representation h."""
-    digits = mdata.load_digits(seed=CH1["seed"])
+    digits = mdata.load_digits(seed=CH1.seed)
     # one training example of each of the first n classes, and an unseen digit of class 0
-    idx = [int(torch.nonzero(digits.labels == k)[0]) for k in range(CH1["dae_n"])]
+    idx = [int(torch.nonzero(digits.labels == k)[0]) for k in range(CH1.dae_n)]
     unseen = int(torch.nonzero(digits.labels == 0)[1])
     X = digits.x[idx]
-    model = ReLUDAE(X.shape[1], CH1["dae_p"], seed=CH1["seed"])
+    model = ReLUDAE(X.shape[1], CH1.dae_p, seed=CH1.seed)
     result = train_dae(
         model,
         X,
-        sigma=CH1["dae_sigma"],
-        lam=CH1["dae_lam"],
+        sigma=CH1.dae_sigma,
+        lam=CH1.dae_lam,
         optimizer="adam",
         lr=1e-2,
-        steps=CH1["dae_steps"],
-        noise_draws=8,
-        seed=CH1["seed"],
+        steps=CH1.dae_steps,
+        draws=8,
+        seed=CH1.seed,
         progress=False,
     )
-    g = torch.Generator().manual_seed(CH1["seed"] + 1)
+    g = torch.Generator().manual_seed(CH1.seed + 1)
     with torch.no_grad():
-        y_train = X + CH1["dae_sigma"] * torch.randn(X.shape, generator=g)
-        y_unseen = digits.x[unseen] + CH1["dae_sigma"] * torch.randn(X.shape[1], generator=g)
+        y_train = X + CH1.dae_sigma * torch.randn(X.shape, generator=g)
+        y_unseen = digits.x[unseen] + CH1.dae_sigma * torch.randn(X.shape[1], generator=g)
         h_train = model.representation(y_train)
         h_unseen = model.representation(y_unseen)
     return {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import torch
 
 from .. import data as mdata
@@ -10,6 +13,7 @@ from ..generalization import block_prediction
 from ..memorization import (
     unit_owners,
 )
+from ..memorization import alive_units
 from ..metrics import psnr
 from ..stats import top1_share
 from .cache import experiment
@@ -17,57 +21,66 @@ from .cache import experiment
 # ---------------------------------------------------------------- chapter 1: the denoising objective
 from .ch02_memorization import best_of, centred_digits
 
-CH3 = {
-    # Gaussian mixture: 2 clusters, antipodal means (separable), rank-4 covariance
-    "gmm_n": 400,
-    "gmm_K": 2,
-    "gmm_d": 32,
-    "gmm_rank": 4,
-    "gmm_spread": 1.0,
-    "gmm_separation": 5.0,
-    "gmm_p": 16,
-    "gmm_steps": 3000,
-    "gmm_seeds": (0, 1),
-    "sigma": 0.2,
-    "lam": 1e-3,
-    # digits: many centred digits, few units
-    "digits_n": 1000,
-    "digits_p": 16,
-    "digits_sigma": 0.5,
-    "digits_lam": 1e-3,
-    "digits_steps": 2000,
-    "n_test": 200,
-    "seed": 0,
-}
+@dataclass(frozen=True)
+class Ch3Settings:
+    """Chapter 3's settings: a Gaussian mixture and many digits, few units."""
+
+    #: Gaussian mixture: 2 clusters, antipodal means (separable), rank-4 covariance
+    gmm_n: int = 400
+    gmm_K: int = 2
+    gmm_d: int = 32
+    gmm_rank: int = 4
+    gmm_spread: float = 1.0
+    gmm_separation: float = 5.0
+    gmm_p: int = 16
+    gmm_steps: int = 3000
+    gmm_seeds: tuple = (0, 1)
+    sigma: float = 0.2
+    lam: float = 1e-3
+    #: digits: many centred digits, few units
+    digits_n: int = 1000
+    digits_p: int = 16
+    digits_sigma: float = 0.5
+    digits_lam: float = 1e-3
+    digits_steps: int = 2000
+    n_test: int = 200
+    seed: int = 0
+
+    def replace(self, **changes) -> "Ch3Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+CH3 = Ch3Settings()
 
 
 @experiment
 def ch3_gmm_blocks() -> dict:
     """p << n on a separable mixture: W2 W1^T against the per-cluster Wiener-with-threshold maps."""
     c = CH3
-    data = mdata.gaussian_mixture(c["gmm_n"], K=c["gmm_K"], d=c["gmm_d"], rank=c["gmm_rank"],
-                                  spread=c["gmm_spread"], separation=c["gmm_separation"], means="simplex",
-                                  seed=c["seed"])
+    data = mdata.gaussian_mixture(c.gmm_n, K=c.gmm_K, d=c.gmm_d, rank=c.gmm_rank,
+                                  spread=c.gmm_spread, separation=c.gmm_separation, means="simplex",
+                                  seed=c.seed)
     X = data.x
-    res = fit_dae(X, c["gmm_p"], sigma=c["sigma"], lam=c["lam"], steps=c["gmm_steps"], seed=list(c["gmm_seeds"]))
+    res = fit_dae(X, c.gmm_p, sigma=c.sigma, lam=c.lam, steps=c.gmm_steps, seed=list(c.gmm_seeds))
     model = best_of(res)
-    theory = block_prediction(X, data.labels, c["sigma"], c["lam"])
+    theory = block_prediction(X, data.labels, c.sigma, c.lam)
     with torch.no_grad():
         M = (model.W2 @ model.W1.T).double()
         pre = X @ model.W1
     # which cluster each unit serves: the cluster on whose points it is active
     active = (pre > 0).double()
-    share = torch.stack([active[data.labels == k].mean(0) for k in range(c["gmm_K"])])  # (K, p)
-    alive = model.W1.detach().norm(dim=0) > 1e-2 * model.W1.detach().norm(dim=0).max()
+    share = torch.stack([active[data.labels == k].mean(0) for k in range(c.gmm_K)])  # (K, p)
+    alive = alive_units(model.W1)
     spectra = []
-    for k in range(c["gmm_K"]):
+    for k in range(c.gmm_K):
         units = alive & (share[k] > 0.5)
         Mk = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
         learned = torch.linalg.svdvals(Mk)
         spectra.append({"learned": learned, "s": theory["gains"][k][0], "m": theory["gains"][k][1],
                         "units": int(units.sum())})
-    g = torch.Generator().manual_seed(c["seed"] + 1)
-    Y = X + c["sigma"] * torch.randn(X.shape, generator=g)
+    g = torch.Generator().manual_seed(c.seed + 1)
+    Y = X + c.sigma * torch.randn(X.shape, generator=g)
     with torch.no_grad():
         h = model.representation(Y)
     return {
@@ -91,13 +104,13 @@ def ch3_digits() -> dict:
     unseen digits than a memorizing model of the same width."""
     c = CH3
     Xall, digits = centred_digits()
-    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c["seed"]))
-    train, test = perm[: c["digits_n"]], perm[-c["n_test"]:]
-    p, sigma, lam = c["digits_p"], c["digits_sigma"], c["digits_lam"]
+    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c.seed))
+    train, test = perm[: c.digits_n], perm[-c.n_test:]
+    p, sigma, lam = c.digits_p, c.digits_sigma, c.digits_lam
     X, Xt = Xall[train], Xall[test]
-    gen = best_of(fit_dae(X, p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
-    mem = best_of(fit_dae(X[:p], p, sigma=sigma, lam=lam, steps=c["digits_steps"], seed=[0, 1]))
-    g = torch.Generator().manual_seed(c["seed"] + 2)
+    gen = best_of(fit_dae(X, p, sigma=sigma, lam=lam, steps=c.digits_steps, seed=[0, 1]))
+    mem = best_of(fit_dae(X[:p], p, sigma=sigma, lam=lam, steps=c.digits_steps, seed=[0, 1]))
+    g = torch.Generator().manual_seed(c.seed + 2)
     Yt = Xt + sigma * torch.randn(Xt.shape, generator=g)
     Ytr = X + sigma * torch.randn(X.shape, generator=g)
     mean = digits.x.mean(0)

@@ -6,6 +6,9 @@ functions, so the book build computes each once. Every function is seeded.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import numpy as np
 import torch
 
@@ -26,55 +29,73 @@ from ..mixed import (
 from ..phase import boundary, phase_maps, train_grid
 from .cache import experiment
 
-MIXED = {
-    # the bulk: a separable two-cluster mixture (antipodal means, rank-4 clusters) shifted by `offset`
-    "n_bulk": 200,
-    "K": 2,
-    "d": 32,
-    "rank": 4,
-    "spread": 1.0,
-    "separation": 3.0,
-    "offset": 2.0,
-    "tilt": 0.35,  # duplicated points: negative inner product with every bulk point
-    "dup_sq_norms": (5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0),
-    "sigma": 0.2,
-    "lam": 0.15,
-    "p": 40,
-    "steps": 2000,
-    "seeds": (0, 1, 2),
-    "ms": tuple(range(1, 13)),  # the multiplicity sweep, trained at once
-    "stored_gain": 0.05,  # a duplicated sample counts as stored if its gain exceeds this
-    "stored_cosine": 0.95,
-    "detect_m": 12,  # the detector runs on the sweep's models at this multiplicity
-    "draws": 8,  # noisy copies per sample for the spikiness scores
-    "n_show": 12,  # distinct samples shown in the representation figure
-    "fpr": 0.01,
-    # competition for units: the same data at multiplicity detect_m, narrower networks
-    "competition_ps": (4, 6, 8, 10, 12, 14, 16, 20),
-    "competition_seeds": (0, 1),
-    "seed": 0,
-}
+@dataclass(frozen=True)
+class MixedSettings:
+    """Chapter 4's mixed regime: a bulk mixture plus duplicated samples."""
 
-PHASE = {
-    # one dataset: 16 random unit vectors in R^32 (nearly orthogonal), nested subsets
-    "d": 32,
-    "n_points": 16,
-    "ns": tuple(range(2, 17, 2)),
-    "ps": tuple(range(2, 17, 2)),
-    "seeds": (0, 1, 2),
-    "sigma": 0.5,
-    "lam": 1e-3,
-    "steps": 1500,
-    "level": 0.5,  # the boundary: memorized fraction crosses this
-    "seed": 0,
-}
+    #: the bulk: a separable two-cluster mixture (antipodal means, rank-4 clusters) shifted by `offset`
+    n_bulk: int = 200
+    K: int = 2
+    d: int = 32
+    rank: int = 4
+    spread: float = 1.0
+    separation: float = 3.0
+    offset: float = 2.0
+    tilt: float = 0.35  # duplicated points: negative inner product with every bulk point
+    dup_sq_norms: tuple = (5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0)
+    sigma: float = 0.2
+    lam: float = 0.15
+    p: int = 40
+    steps: int = 2000
+    seeds: tuple = (0, 1, 2)
+    ms: tuple = tuple(range(1, 13))  # the multiplicity sweep, trained at once
+    stored_gain: float = 0.05  # a duplicated sample counts as stored if its gain exceeds this
+    stored_cosine: float = 0.95
+    detect_m: int = 12  # the detector runs on the sweep's models at this multiplicity
+    draws: int = 8  # noisy copies per sample for the spikiness scores
+    n_show: int = 12  # distinct samples shown in the representation figure
+    fpr: float = 0.01
+    #: competition for units: the same data at multiplicity detect_m, narrower networks
+    competition_ps: tuple = (4, 6, 8, 10, 12, 14, 16, 20)
+    competition_seeds: tuple = (0, 1)
+    seed: int = 0
+
+    def replace(self, **changes) -> "MixedSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+MIXED = MixedSettings()
+
+@dataclass(frozen=True)
+class PhaseSettings:
+    """Chapter 4's phase diagram over (n, p)."""
+
+    #: one dataset: 16 random unit vectors in R^32 (nearly orthogonal), nested subsets
+    d: int = 32
+    n_points: int = 16
+    ns: tuple = tuple(range(2, 17, 2))
+    ps: tuple = tuple(range(2, 17, 2))
+    seeds: tuple = (0, 1, 2)
+    sigma: float = 0.5
+    lam: float = 1e-3
+    steps: int = 1500
+    level: float = 0.5  # the boundary: memorized fraction crosses this
+    seed: int = 0
+
+    def replace(self, **changes) -> "PhaseSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+PHASE = PhaseSettings()
 
 
 def mixed_dataset():
     c = MIXED
-    return mixed_data(c["n_bulk"], dup_sq_norms=list(c["dup_sq_norms"]), K=c["K"], d=c["d"], rank=c["rank"],
-                      spread=c["spread"], separation=c["separation"], offset=c["offset"], tilt=c["tilt"],
-                      seed=c["seed"])
+    return mixed_data(c.n_bulk, dup_sq_norms=list(c.dup_sq_norms), K=c.K, d=c.d, rank=c.rank,
+                      spread=c.spread, separation=c.separation, offset=c.offset, tilt=c.tilt,
+                      seed=c.seed)
 
 
 @experiment
@@ -87,10 +108,10 @@ def ch4_multiplicity_sweep() -> dict:
     X, is_dup = data.x, data.extra["is_duplicated"]
     Xd = X[is_dup]
     sq = Xd.norm(dim=1) ** 2
-    D, nb = int(is_dup.sum()), c["n_bulk"]
-    runs = [(m, s) for m in c["ms"] for s in c["seeds"]]
+    D, nb = int(is_dup.sum()), c.n_bulk
+    runs = [(m, s) for m in c.ms for s in c.seeds]
     W = torch.stack([multiplicity_weights(is_dup, m) for m, _ in runs])
-    res = fit_dae(X, c["p"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=[s for _, s in runs],
+    res = fit_dae(X, c.p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=[s for _, s in runs],
                   sample_weight=W)
     tail = res.losses[-50:].mean(0)
     rows = []
@@ -98,11 +119,11 @@ def ch4_multiplicity_sweep() -> dict:
         model = res.models[b]
         n_rows = nb + D * m
         gains = gains_along_samples(model, Xd)
-        theory = torch.stack([duplicate_gain(q, m, n_rows, c["sigma"], c["lam"]) for q in sq.double()])
+        theory = torch.stack([duplicate_gain(q, m, n_rows, c.sigma, c.lam) for q in sq.double()])
         rows.append({"m": m, "seed": s, "n_rows": n_rows, "gains": gains, "theory": theory.float(),
-                     "stored": gains > c["stored_gain"], "cosine": stored_cosine(model.W2, Xd), "loss": tail[b]})
-    m_star = threshold_multiplicity(sq, nb, D, c["lam"])
-    ms = list(c["ms"])
+                     "stored": gains > c.stored_gain, "cosine": stored_cosine(model.W2, Xd), "loss": tail[b]})
+    m_star = threshold_multiplicity(sq, nb, D, c.lam)
+    ms = list(c.ms)
     stored_frac = torch.stack([torch.stack([r["stored"] for r in rows if r["m"] == m]).float().mean(0) for m in ms])
     onset = []  # smallest m from which a majority of seeds store the sample at every larger m of the sweep
     for j in range(D):
@@ -128,37 +149,37 @@ def ch4_detector() -> dict:
     the stored columns, and the bulk's block against the per-cluster prediction."""
     c = MIXED
     sw = ch4_multiplicity_sweep()
-    m = c["detect_m"]
+    m = c.detect_m
     cand = [b for b, (mm, _) in enumerate(sw["runs"]) if mm == m]
     b = min(cand, key=lambda i: sw["rows"][i]["loss"])
     model, X, is_dup = sw["models"][b], sw["X"], sw["is_dup"]
-    sc = spikiness_scores(model, X, c["sigma"], draws=c["draws"], seed=c["seed"])
+    sc = spikiness_scores(model, X, c.sigma, draws=c.draws, seed=c.seed)
     out = {"model": model, "m": m, "seed": sw["runs"][b][1], "scores": sc}
     for key in ("std", "top1"):
         pos, neg = sc[key][is_dup], sc[key][~is_dup]
         out[f"auroc_{key}"] = auroc(pos, neg)
-        out[f"tpr_{key}"] = tpr_at_fpr(pos, neg, c["fpr"])
+        out[f"tpr_{key}"] = tpr_at_fpr(pos, neg, c.fpr)
         out[f"roc_{key}"] = roc_curve(pos, neg)
     out["top1_dup"] = float(sc["top1"][is_dup].mean())
     out["top1_bulk"] = float(sc["top1"][~is_dup].mean())
     out["cos_dup"] = stored_cosine(model.W2, X[is_dup])
     out["cos_bulk"] = stored_cosine(model.W2, X[~is_dup])
     # the bulk's block: units that store no duplicated sample, against the per-cluster prediction
-    nb, D = c["n_bulk"], int(is_dup.sum())
+    nb, D = c.n_bulk, int(is_dup.sum())
     n_rows = nb + D * m
     W1, W2 = model.W1.detach(), model.W2.detach()
     norm = W2.norm(dim=0)
     cos_units = (W2 / norm.clamp_min(1e-12)).T @ (X[is_dup] / X[is_dup].norm(dim=1, keepdim=True)).T
-    dup_units = cos_units.max(dim=1).values >= c["stored_cosine"]
+    dup_units = cos_units.max(dim=1).values >= c.stored_cosine
     bulk_units = ~dup_units & (norm > 1e-2 * norm.max())
     M_bulk = (W2[:, bulk_units] @ W1[:, bulk_units].T).double()
-    theory = block_prediction(X[~is_dup], sw["data"].labels[~is_dup], c["sigma"], c["lam"] * n_rows / nb)
+    theory = block_prediction(X[~is_dup], sw["data"].labels[~is_dup], c.sigma, c.lam * n_rows / nb)
     out["bulk_rel_err"] = float((M_bulk - theory["M"]).norm() / theory["M"].norm())
     out["n_dup_units"], out["n_bulk_units"] = int(dup_units.sum()), int(bulk_units.sum())
-    g = torch.Generator().manual_seed(c["seed"] + 1)
-    show = torch.cat([torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[: c["n_show"]]],
+    g = torch.Generator().manual_seed(c.seed + 1)
+    show = torch.cat([torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[: c.n_show]],
                       torch.nonzero(is_dup).flatten()])
-    Y = X[show] + c["sigma"] * torch.randn(len(show), X.shape[1], generator=g)
+    Y = X[show] + c.sigma * torch.randn(len(show), X.shape[1], generator=g)
     with torch.no_grad():
         out["h_show"] = model.representation(Y)
     out["show_is_dup"] = is_dup[show]
@@ -173,16 +194,16 @@ def ch4_competition() -> dict:
     c = MIXED
     data = mixed_dataset()
     X, is_dup = data.x, data.extra["is_duplicated"]
-    m = c["detect_m"]
-    runs = [(p, s) for p in c["competition_ps"] for s in c["competition_seeds"]]
-    res = fit_dae(X, max(c["competition_ps"]), sigma=c["sigma"], lam=c["lam"], steps=c["steps"],
+    m = c.detect_m
+    runs = [(p, s) for p in c.competition_ps for s in c.competition_seeds]
+    res = fit_dae(X, max(c.competition_ps), sigma=c.sigma, lam=c.lam, steps=c.steps,
                   seed=[s for _, s in runs], sample_weight=multiplicity_weights(is_dup, m), units=[p for p, _ in runs])
-    ben = unit_benefits(X[~is_dup], data.labels[~is_dup], (X[is_dup].norm(dim=1) ** 2), m, c["sigma"], c["lam"])
+    ben = unit_benefits(X[~is_dup], data.labels[~is_dup], (X[is_dup].norm(dim=1) ** 2), m, c.sigma, c.lam)
     rows = []
     for (p, s), model in zip(runs, res.models):
-        stored = gains_along_samples(model, X[is_dup]) > c["stored_gain"]
+        stored = gains_along_samples(model, X[is_dup]) > c.stored_gain
         rows.append({"p": p, "seed": s, "stored": stored, "n_stored": int(stored.sum())})
-    ps = list(c["competition_ps"])
+    ps = list(c.competition_ps)
     measured = np.array([np.mean([r["n_stored"] for r in rows if r["p"] == p]) for p in ps])
     predicted = np.array([len(predicted_stored(ben, p)) for p in ps])
     return {"ps": ps, "rows": rows, "measured": measured, "predicted": predicted, "benefits": ben,
@@ -192,7 +213,7 @@ def ch4_competition() -> dict:
 def phase_points() -> torch.Tensor:
     """The phase diagram's dataset: ``n_points`` random unit vectors in R^d (seeded)."""
     c = PHASE
-    X = torch.randn(c["n_points"], c["d"], generator=torch.Generator().manual_seed(c["seed"]))
+    X = torch.randn(c.n_points, c.d, generator=torch.Generator().manual_seed(c.seed))
     return X / X.norm(dim=1, keepdim=True)
 
 
@@ -202,14 +223,14 @@ def phase_diagram() -> dict:
     spikiness maps and the boundary where the memorized fraction crosses ``level``."""
     c = PHASE
     X = phase_points()
-    grid = train_grid(X, c["ns"], c["ps"], c["seeds"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"])
-    maps = phase_maps(grid, X, c["sigma"])
-    ns, ps = np.array(c["ns"]), np.array(c["ps"])
+    grid = train_grid(X, c.ns, c.ps, c.seeds, sigma=c.sigma, lam=c.lam, steps=c.steps)
+    maps = phase_maps(grid, X, c.sigma)
+    ns, ps = np.array(c.ns), np.array(c.ps)
     frac = maps["frac"]
     over = ps[None, :] >= ns[:, None]
     under = ps[None, :] * 4 <= ns[:, None]
     cos = np.abs(np.triu((X @ X.T).numpy(), 1))
-    return {"X": X, "maps": maps, "boundary": boundary(frac, c["ns"], c["ps"], level=c["level"]),
+    return {"X": X, "maps": maps, "boundary": boundary(frac, c.ns, c.ps, level=c.level),
             "frac_over_min": float(frac[over].min()), "frac_over_mean": float(frac[over].mean()),
             "frac_under_max": float(frac[under].max()), "seconds": grid["seconds"], "n_models": len(grid["cells"]),
             "max_abs_cos": float(cos.max()), "mean_abs_cos": float(cos[np.triu_indices(len(cos), 1)].mean())}

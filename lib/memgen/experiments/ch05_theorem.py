@@ -6,6 +6,9 @@ seeded: a rebuild gives the same numbers and figures.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import time
 
 import numpy as np
@@ -17,7 +20,6 @@ from ..fit_fast import fit_dae
 from ..generalization import block_prediction
 from ..memorization import separable_subset
 from ..theorem import (
-    alive_units,
     block_purity,
     cone_margin,
     dae_loss_exact,
@@ -28,54 +30,80 @@ from ..theorem import (
     phi_bar,
     separability,
 )
+from ..memorization import alive_units
 from ..train_mc import OPTIMIZERS, train_dae
 from .cache import experiment
 from .ch02_memorization import CH2, best_of, centred_digits
 from .ch03_generalization import CH3
 
-CH5 = {
-    # the default setting: two antipodal low-rank clusters, p << n, trained with memgen.fit_fast.fit_dae
-    "n": 300,
-    "K": 2,
-    "d": 32,
-    "rank": 2,
-    "separation": 6.0,
-    "spread": 0.5,
-    "sigma": 0.2,
-    "lam": 1e-3,
-    "p": 12,
-    "steps": 5000,
-    "seeds": (0, 1, 2, 3),  # trained at once; the lowest loss is kept
-    "draws": 200,  # noisy copies per point for mask stability and the Monte Carlo loss correction
-    "cone_units": 2000,  # random units in the cone of a cluster, for the margin lemma
-    # robustness: sigma x optimizer with the torch trainer (memgen.train_mc.train_dae)
-    "rob_n": 100,
-    "rob_d": 16,
-    "rob_rank": 2,
-    "rob_separation": 10.0,
-    "rob_spread": 0.5,
-    "rob_p": 8,
-    "rob_sigmas": (0.2, 1.0, 5.0),
-    "rob_optimizers": ("sgd", "adam", "adamw", "rmsprop"),
-    "rob_lr": {"sgd": 4e-3, "adam": 1e-2, "adamw": 1e-2, "rmsprop": 3e-3},
-    "rob_steps": 2000,
-    "rob_noise_draws": 4,
-    "rob_eval_draws": 50,
-    # where the assumptions fail: noise level and cluster overlap (default data otherwise)
-    "fail_sigmas": (0.2, 0.5, 1.0, 2.0, 4.0),
-    "fail_separations": (6.0, 3.0, 2.0, 1.0, 0.0),
-    "fail_steps": 2000,
-    "fail_draws": 50,
-    "seed": 0,
-}
+@dataclass(frozen=True)
+class Ch5Settings:
+    """Chapter 5's default setting."""
+
+    #: the default setting: two antipodal low-rank clusters, p << n, trained with memgen.fit_fast.fit_dae
+    n: int = 300
+    K: int = 2
+    d: int = 32
+    rank: int = 2
+    separation: float = 6.0
+    spread: float = 0.5
+    sigma: float = 0.2
+    lam: float = 1e-3
+    p: int = 12
+    steps: int = 5000
+    seeds: tuple = (0, 1, 2, 3)  # trained at once; the lowest loss is kept
+    draws: int = 200  # noisy copies per point for mask stability and the Monte Carlo loss correction
+    cone_units: int = 2000  # random units in the cone of a cluster, for the margin lemma
+    seed: int = 0
+
+    def replace(self, **changes) -> "Ch5Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+CH5 = Ch5Settings()
+
+
+@dataclass(frozen=True)
+class Ch5RobustSettings:
+    """Chapter 5's robustness grid: sigma x optimizer with the torch trainer (memgen.train_mc.train_dae)."""
+
+    n: int = 100
+    d: int = 16
+    rank: int = 2
+    separation: float = 10.0
+    spread: float = 0.5
+    p: int = 8
+    sigmas: tuple = (0.2, 1.0, 5.0)
+    optimizers: tuple = ("sgd", "adam", "adamw", "rmsprop")
+    lr: dict = field(default_factory=lambda: {"sgd": 4e-3, "adam": 1e-2, "adamw": 1e-2, "rmsprop": 3e-3})
+    steps: int = 2000
+    draws: int = 4
+    eval_draws: int = 50
+
+
+CH5_ROBUST = Ch5RobustSettings()
+
+
+@dataclass(frozen=True)
+class Ch5FailSettings:
+    """Chapter 5's failure modes: noise level and cluster overlap (default data otherwise)."""
+
+    sigmas: tuple = (0.2, 0.5, 1.0, 2.0, 4.0)
+    separations: tuple = (6.0, 3.0, 2.0, 1.0, 0.0)
+    steps: int = 2000
+    draws: int = 50
+
+
+CH5_FAIL = Ch5FailSettings()
 
 
 def ch5_data(separation=None):
     """The chapter's default mixture (or the same with another ``separation``)."""
     c = CH5
-    return mdata.gaussian_mixture(c["n"], K=c["K"], d=c["d"], rank=c["rank"], spread=c["spread"],
-                                  separation=c["separation"] if separation is None else separation,
-                                  means="simplex", seed=c["seed"])
+    return mdata.gaussian_mixture(c.n, K=c.K, d=c.d, rank=c.rank, spread=c.spread,
+                                  separation=c.separation if separation is None else separation,
+                                  means="simplex", seed=c.seed)
 
 
 def measure(model, X, labels, sigma, lam, *, draws, seed=0) -> dict:
@@ -109,19 +137,19 @@ def ch5_separability() -> list:
     """(alpha, beta) of the book's datasets: rows ``{"name", "alpha", "beta", "separable", "K", "n"}``."""
     rows = []
     c3 = CH3
-    gm = mdata.gaussian_mixture(c3["gmm_n"], K=c3["gmm_K"], d=c3["gmm_d"], rank=c3["gmm_rank"],
-                                spread=c3["gmm_spread"], separation=c3["gmm_separation"], means="simplex",
-                                seed=c3["seed"])
+    gm = mdata.gaussian_mixture(c3.gmm_n, K=c3.gmm_K, d=c3.gmm_d, rank=c3.gmm_rank,
+                                spread=c3.gmm_spread, separation=c3.gmm_separation, means="simplex",
+                                seed=c3.seed)
     rows.append(("chapter 3 mixture", gm.x, gm.labels))
     Xall, digits = centred_digits()
-    idx = separable_subset(Xall, CH2["n"], max_cosine=CH2["max_cosine"], seed=CH2["subset_seed"])
+    idx = separable_subset(Xall, CH2.n, max_cosine=CH2.max_cosine, seed=CH2.subset_seed)
     rows.append(("chapter 2 separable digits (one cluster per digit)", Xall[idx], torch.arange(len(idx))))
     rows.append(("all centred digits, clustered by class", Xall, digits.labels))
     d5 = ch5_data()
     rows.append(("chapter 5 default mixture", d5.x, d5.labels))
     c = CH5
-    rob = mdata.gaussian_mixture(c["rob_n"], K=2, d=c["rob_d"], rank=c["rob_rank"], spread=c["rob_spread"],
-                                 separation=c["rob_separation"], means="simplex", seed=c["seed"])
+    rob = mdata.gaussian_mixture(CH5_ROBUST.n, K=2, d=CH5_ROBUST.d, rank=CH5_ROBUST.rank, spread=CH5_ROBUST.spread,
+                                 separation=CH5_ROBUST.separation, means="simplex", seed=c.seed)
     rows.append(("chapter 5 robustness mixture", rob.x, rob.labels))
     out = []
     for name, X, labels in rows:
@@ -140,12 +168,12 @@ def ch5_blocks() -> dict:
     c = CH5
     data = ch5_data()
     X, labels = data.x, data.labels
-    res = fit_dae(X, c["p"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=list(c["seeds"]))
+    res = fit_dae(X, c.p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=list(c.seeds))
     model = best_of(res)
-    out = measure(model, X, labels, c["sigma"], c["lam"], draws=c["draws"], seed=c["seed"])
+    out = measure(model, X, labels, c.sigma, c.lam, draws=c.draws, seed=c.seed)
     sep = separability(X, labels)
     # per-block comparison with the per-cluster solution (chapter 3's Wiener filter with threshold)
-    theory = block_prediction(X, labels, c["sigma"], c["lam"])
+    theory = block_prediction(X, labels, c.sigma, c.lam)
     blocks = out["split"]["blocks"]
     out["block_rel_err"] = [float((B - T).norm() / T.norm()) for B, T in zip(blocks, theory["blocks"])]
     with torch.no_grad():
@@ -153,20 +181,20 @@ def ch5_blocks() -> dict:
     out["theory"] = theory
     out["M_rel_err"] = float((out["M"] - theory["M"]).norm() / theory["M"].norm())
     # margins of the trained units, against min(alpha, beta) ||x|| (the cone lemma's guarantee)
-    alive = alive_units(model)
+    alive = alive_units(model.W1.detach().double(), model.W2.detach().double())
     full = torch.full((model.p,), -1, dtype=torch.long)
     full[alive] = out["cluster"]
     W = model.W1.detach()[:, alive]
     margins = cone_margin(W, X, labels, out["cluster"])
     out["trained_margin_min"] = float(margins.min())
-    out["trained_margin_over_sigma"] = float(margins.min()) / c["sigma"]
+    out["trained_margin_over_sigma"] = float(margins.min()) / c.sigma
     out["margins"] = margins
     # the cone lemma: random non-negative combinations of a cluster's points have margin >= min(alpha, beta)||x||
-    g = torch.Generator().manual_seed(c["seed"])
+    g = torch.Generator().manual_seed(c.seed)
     ratios = []
-    for k in range(c["K"]):
+    for k in range(c.K):
         Xk = X[labels == k]
-        coef = torch.rand(c["cone_units"] // c["K"], len(Xk), generator=g) ** 8  # sparse-ish, >= 0
+        coef = torch.rand(c.cone_units // c.K, len(Xk), generator=g) ** 8  # sparse-ish, >= 0
         Wc = (coef @ Xk).T  # (d, units)
         m = cone_margin(Wc, X, labels, torch.full((Wc.shape[1],), k))
         ratios.append((m / (min(sep["alpha"], sep["beta"]) * X.norm(dim=1, keepdim=True).double())).min())
@@ -174,7 +202,7 @@ def ch5_blocks() -> dict:
     out["alpha"], out["beta"] = sep["alpha"], sep["beta"]
     out["min_norm"] = sep["min_norm"]
     out["guarantee_margin"] = min(sep["alpha"], sep["beta"]) * sep["min_norm"]
-    out["guarantee_flip"] = float(c["p"] * phi_bar(out["guarantee_margin"] / c["sigma"]))
+    out["guarantee_flip"] = float(c.p * phi_bar(out["guarantee_margin"] / c.sigma))
     out["model"], out["data"], out["seconds"] = model, data, res.seconds
     out["n_alive"] = int(alive.sum())
     return out
@@ -190,19 +218,19 @@ def ch5_robustness() -> dict:
     AdamW uses decoupled decay with torch weight_decay = 2 lam (see memgen.train_mc.train_dae); the
     other optimizers differentiate the penalised loss. Returns ``{"rows": [...], "seconds"}``."""
     c = CH5
-    data = mdata.gaussian_mixture(c["rob_n"], K=2, d=c["rob_d"], rank=c["rob_rank"], spread=c["rob_spread"],
-                                  separation=c["rob_separation"], means="simplex", seed=c["seed"])
+    data = mdata.gaussian_mixture(CH5_ROBUST.n, K=2, d=CH5_ROBUST.d, rank=CH5_ROBUST.rank, spread=CH5_ROBUST.spread,
+                                  separation=CH5_ROBUST.separation, means="simplex", seed=c.seed)
     X, labels = data.x, data.labels
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small problems: one thread is faster
     rows, t0 = [], time.perf_counter()
     try:
-        for sigma in c["rob_sigmas"]:
-            for opt in c["rob_optimizers"]:
-                model = ReLUDAE(c["rob_d"], c["rob_p"], seed=c["seed"])
-                r = train_dae(model, X, sigma=sigma, lam=c["lam"], optimizer=opt, lr=c["rob_lr"][opt],
-                              steps=c["rob_steps"], noise_draws=c["rob_noise_draws"], seed=c["seed"], progress=False)
-                m = measure(model, X, labels, sigma, c["lam"], draws=c["rob_eval_draws"], seed=c["seed"])
+        for sigma in CH5_ROBUST.sigmas:
+            for opt in CH5_ROBUST.optimizers:
+                model = ReLUDAE(CH5_ROBUST.d, CH5_ROBUST.p, seed=c.seed)
+                r = train_dae(model, X, sigma=sigma, lam=c.lam, optimizer=opt, lr=CH5_ROBUST.lr[opt],
+                              steps=CH5_ROBUST.steps, draws=CH5_ROBUST.draws, seed=c.seed, progress=False)
+                m = measure(model, X, labels, sigma, c.lam, draws=CH5_ROBUST.eval_draws, seed=c.seed)
                 rows.append({"sigma": sigma, "optimizer": opt, "seconds": r.seconds,
                              **{k: m[k] for k in ("stability", "stability_bound", "purity", "completeness",
                                                   "loss_gap_rel", "block_sizes", "rates", "correction")}})
@@ -223,15 +251,15 @@ def ch5_failure() -> dict:
     out = {"sigma": [], "separation": []}
     data = ch5_data()
     X, labels = data.x, data.labels
-    res = fit_dae(X, c["p"], sigma=list(c["fail_sigmas"]), lam=c["lam"], steps=c["fail_steps"], seed=c["seed"])
+    res = fit_dae(X, c.p, sigma=list(CH5_FAIL.sigmas), lam=c.lam, steps=CH5_FAIL.steps, seed=c.seed)
     sep = separability(X, labels)
-    for s, model in zip(c["fail_sigmas"], res.models):
-        m = measure(model, X, labels, s, c["lam"], draws=c["fail_draws"], seed=c["seed"])
+    for s, model in zip(CH5_FAIL.sigmas, res.models):
+        m = measure(model, X, labels, s, c.lam, draws=CH5_FAIL.draws, seed=c.seed)
         out["sigma"].append({"value": s, "alpha": sep["alpha"], "beta": sep["beta"], **_row(m)})
-    for sv in c["fail_separations"]:
+    for sv in CH5_FAIL.separations:
         d = ch5_data(sv)
-        model = fit_dae(d.x, c["p"], sigma=c["sigma"], lam=c["lam"], steps=c["fail_steps"], seed=c["seed"]).model
-        m = measure(model, d.x, d.labels, c["sigma"], c["lam"], draws=c["fail_draws"], seed=c["seed"])
+        model = fit_dae(d.x, c.p, sigma=c.sigma, lam=c.lam, steps=CH5_FAIL.steps, seed=c.seed).model
+        m = measure(model, d.x, d.labels, c.sigma, c.lam, draws=CH5_FAIL.draws, seed=c.seed)
         sp = separability(d.x, d.labels)
         out["separation"].append({"value": sv, "alpha": sp["alpha"], "beta": sp["beta"], **_row(m)})
     return out
@@ -246,7 +274,7 @@ def _row(m: dict) -> dict:
 def robustness_table(rob: dict) -> dict:
     """Matrices (sigma x optimizer) of purity, stability and loss gap, for the heatmap."""
     c = CH5
-    S, O = c["rob_sigmas"], c["rob_optimizers"]
+    S, O = CH5_ROBUST.sigmas, CH5_ROBUST.optimizers
     get = {(r["sigma"], r["optimizer"]): r for r in rob["rows"]}
     return {key: np.array([[get[(s, o)][key] for o in O] for s in S]) for key in
             ("purity", "stability", "loss_gap_rel", "completeness")} | {"sigmas": S, "optimizers": O}

@@ -6,6 +6,9 @@ scorecard (:mod:`memgen.scorecard`, ids ``diff.*``) compute each result once.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import json
 import time
 from pathlib import Path
@@ -29,36 +32,58 @@ from ..shipped_data import data_path
 from .cache import experiment
 from .ch02_memorization import centred_digits
 
-CH6 = {
-    # the model of the paper's toy: p = 256 units, sigma log-uniform in [0.02, 2], x0 prediction
-    "p": 256,
-    "hidden": 16,
-    "sigma_min": 0.02,
-    "sigma_max": 2.0,
-    # memorizing: 5 separable centred digits, RMSprop 1e-3, weight decay 1e-2 (the paper's toy)
-    "mem": {"n": 5, "optimizer": "rmsprop", "lr": 1e-3, "weight_decay": 1e-2, "steps": 30000, "batch_size": 64},
-    # generalizing: 1500 centred digits, Adam, weight decay 5e-4 (the rest, 297 digits, held out)
-    "gen": {"n": 1500, "optimizer": "adam", "lr": 1e-3, "lr_final": 1e-4, "weight_decay": 5e-4, "steps": 10000,
-            "batch_size": 256},
-    # sampling: 60 geometric steps from 2 to 0.02, then 0 (the paper's toy sampler)
-    "n_steps": 60,
-    "n_samples": 200,
-    "n_show": 6,  # samples whose whole trajectory the figures show
-    "frame_every": 3,  # the trajectory figure shows every 3rd step (and the last)
-    # copies: direction ratio d1/d2 < 1/3 (Carlini et al. 2023); the cosine criterion for comparison
-    "copy_ratio": 1.0 / 3.0,
-    "copy_cosine": 0.95,
-    "seed": 0,
-}
+@dataclass(frozen=True)
+class ToyRun:
+    """One toy diffusion training run of chapter 6."""
+
+    n: int  # training digits
+    optimizer: str  # "adam" or "rmsprop"
+    lr: float  # learning rate
+    weight_decay: float  # torch's weight_decay (a gradient term weight_decay * theta)
+    steps: int
+    batch_size: int
+    lr_final: float | None = None  # geometric decay from lr to lr_final
+
+
+@dataclass(frozen=True)
+class Ch6Settings:
+    """Chapter 6's toy diffusion models and sampler."""
+
+    #: the model of the paper's toy: p = 256 units, sigma log-uniform in [0.02, 2], x0 prediction
+    p: int = 256
+    hidden: int = 16
+    sigma_min: float = 0.02
+    sigma_max: float = 2.0
+    #: memorizing: 5 separable centred digits, RMSprop 1e-3, weight decay 1e-2 (the paper's toy)
+    mem: ToyRun = field(default_factory=lambda: ToyRun(n=5, optimizer="rmsprop", lr=1e-3, weight_decay=1e-2, steps=30000, batch_size=64))
+    #: generalizing: 1500 centred digits, Adam, weight decay 5e-4 (the rest, 297 digits, held out)
+    gen: ToyRun = field(default_factory=lambda: ToyRun(n=1500, optimizer="adam", lr=1e-3, lr_final=1e-4, weight_decay=5e-4, steps=10000,
+            batch_size=256))
+    #: sampling: 60 geometric steps from 2 to 0.02, then 0 (the paper's toy sampler)
+    n_steps: int = 60
+    n_samples: int = 200
+    n_show: int = 6  # samples whose whole trajectory the figures show
+    frame_every: int = 3  # the trajectory figure shows every 3rd step (and the last)
+    #: copies: direction ratio d1/d2 < 1/3 (Carlini et al. 2023); the cosine criterion for comparison
+    copy_ratio: float = 1.0 / 3.0
+    copy_cosine: float = 0.95
+    seed: int = 0
+
+    def replace(self, **changes) -> "Ch6Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+CH6 = Ch6Settings()
 
 
 @experiment
 def ch6_data() -> dict:
     """Centred digits: the 5 memorized ones (pairwise cosines <= 0), 1500 for generalization, the rest held out."""
     Xall, digits = centred_digits()
-    mem_idx = separable_subset(Xall, CH6["mem"]["n"], max_cosine=0.0, seed=CH6["seed"])
-    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(CH6["seed"]))
-    gen_idx, test_idx = perm[:CH6["gen"]["n"]].sort().values, perm[CH6["gen"]["n"]:].sort().values
+    mem_idx = separable_subset(Xall, CH6.mem.n, max_cosine=0.0, seed=CH6.seed)
+    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(CH6.seed))
+    gen_idx, test_idx = perm[:CH6.gen.n].sort().values, perm[CH6.gen.n:].sort().values
     return {"X_mem": Xall[mem_idx], "X_gen": Xall[gen_idx], "X_test": Xall[test_idx], "mem_index": mem_idx,
             "test_index": test_idx, "image_shape": digits.image_shape}
 
@@ -72,10 +97,10 @@ LOSS_WINDOW = 100  # the stored loss curve: means over windows of this many step
 def _train(kind: str, progress: bool = False) -> dict:
     c, data = CH6[kind], ch6_data()
     X = data["X_mem"] if kind == "mem" else data["X_gen"]
-    model = ToyDiffusionDenoiser(X.shape[1], CH6["p"], hidden=CH6["hidden"], seed=CH6["seed"])
-    res = train_diffusion(model, X, optimizer=c["optimizer"], lr=c["lr"], lr_final=c.get("lr_final"),
-                          weight_decay=c["weight_decay"], steps=c["steps"], batch_size=c["batch_size"],
-                          sigma_min=CH6["sigma_min"], sigma_max=CH6["sigma_max"], seed=CH6["seed"], progress=progress)
+    model = ToyDiffusionDenoiser(X.shape[1], CH6.p, hidden=CH6.hidden, seed=CH6.seed)
+    res = train_diffusion(model, X, optimizer=c.optimizer, lr=c.lr, lr_final=c.lr_final,
+                          weight_decay=c.weight_decay, steps=c.steps, batch_size=c.batch_size,
+                          sigma_min=CH6.sigma_min, sigma_max=CH6.sigma_max, seed=CH6.seed, progress=progress)
     curve = res.losses[: len(res.losses) // LOSS_WINDOW * LOSS_WINDOW].reshape(-1, LOSS_WINDOW).mean(1)
     return {"model": model.eval(), "X": X, "loss_curve": curve, "seconds": res.seconds}
 
@@ -149,13 +174,13 @@ def ch6_sampling() -> dict:
     noise and the same sampler noise for both), recording the trajectory; and with the deterministic
     probability-flow sampler from the same starts. Copy statistics against each training set."""
     models = ch6_models()
-    sigmas = sigma_schedule(CH6["n_steps"], CH6["sigma_max"], CH6["sigma_min"])
+    sigmas = sigma_schedule(CH6.n_steps, CH6.sigma_max, CH6.sigma_min)
     d = models["mem"]["X"].shape[1]
-    x_T = CH6["sigma_max"] * torch.randn(CH6["n_samples"], d, generator=torch.Generator().manual_seed(CH6["seed"] + 1))
+    x_T = CH6.sigma_max * torch.randn(CH6.n_samples, d, generator=torch.Generator().manual_seed(CH6.seed + 1))
     out = {"sigmas": sigmas, "x_T": x_T}
     t0 = time.perf_counter()
     for kind, m in models.items():
-        g = torch.Generator().manual_seed(CH6["seed"] + 2)
+        g = torch.Generator().manual_seed(CH6.seed + 2)
         traj = record_trajectory(m["model"], x_T, sigmas, sampler="ancestral", generator=g)
         pf = record_trajectory(m["model"], x_T, sigmas, sampler="probability_flow", keep=[])
         stats = copy_statistics(traj["final"], m["X"])
@@ -163,15 +188,15 @@ def ch6_sampling() -> dict:
         out[kind] = {
             "traj": traj,
             "copies": stats,
-            "copy_fraction": float((stats["ratio"] < CH6["copy_ratio"]).double().mean()),
-            "cosine_fraction": float((stats["cosine"] >= CH6["copy_cosine"]).double().mean()),
+            "copy_fraction": float((stats["ratio"] < CH6.copy_ratio).double().mean()),
+            "cosine_fraction": float((stats["cosine"] >= CH6.copy_cosine).double().mean()),
             "pf_final": pf["final"],
-            "pf_copy_fraction": float((pf_stats["ratio"] < CH6["copy_ratio"]).double().mean()),
+            "pf_copy_fraction": float((pf_stats["ratio"] < CH6.copy_ratio).double().mean()),
             "final_std": float(traj["std"][-1].mean()),
             "final_top1": float(traj["top1"][-1].mean()),
             # per step: the fraction of the guesses D(x_t; sigma_t) that are already copies
             "guess_copy": torch.tensor([float((copy_statistics(traj["denoised"][t], m["X"])["ratio"]
-                                               < CH6["copy_ratio"]).double().mean()) for t in range(len(traj["sigma"]))]),
+                                               < CH6.copy_ratio).double().mean()) for t in range(len(traj["sigma"]))]),
         }
     out["seconds"] = time.perf_counter() - t0
     out["std_ratio"] = out["mem"]["final_std"] / out["gen"]["final_std"]
@@ -210,6 +235,6 @@ def ch6_calibration() -> dict:
     rows = {}
     for kind, X in (("mem", data["X_mem"]), ("gen", data["X_gen"])):
         s = copy_statistics(data["X_test"], X)
-        rows[kind] = {"stats": s, "ratio_fp": float((s["ratio"] < CH6["copy_ratio"]).double().mean()),
-                      "cosine_fp": float((s["cosine"] >= CH6["copy_cosine"]).double().mean())}
+        rows[kind] = {"stats": s, "ratio_fp": float((s["ratio"] < CH6.copy_ratio).double().mean()),
+                      "cosine_fp": float((s["cosine"] >= CH6.copy_cosine).double().mean())}
     return rows

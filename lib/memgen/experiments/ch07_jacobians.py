@@ -5,6 +5,9 @@ Configuration dicts first, then cached drivers the chapter and the scorecard bot
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import numpy as np
 import torch
 
@@ -64,19 +67,28 @@ def training_images(name: str) -> tuple:
 
 
 #: The Jacobian analysis: noise levels, how many inputs, seeds.
-JAC = {
-    "sigma": 0.2,  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
-    "sigmas": (0.1, 0.2, 0.3, 0.5, 1.0, 2.0),  # the noise-level sweep (the trained range)
-    "n_inputs": 32,  # memorized inputs: all 32 training images; generalized: 32 held-out digits
-    "n_sweep": 8,  # inputs per noise level in the sweep
-    "k_show": 4,  # singular vectors shown as images
-    "noise_seed": 0,
-    "dae_sigma": None,  # the chapter 3 DAEs are evaluated at their training noise (CH3["digits_sigma"])
-    "bench_size": 32,  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
-    "bench_k": 8,
-    "bench_oversample": 16,
-    "bench_power_iters": 4,
-}
+@dataclass(frozen=True)
+class JacobianSettings:
+    """Chapter 7's Jacobian measurements."""
+
+    sigma: float = 0.2  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
+    sigmas: tuple = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the noise-level sweep (the trained range)
+    n_inputs: int = 32  # memorized inputs: all 32 training images; generalized: 32 held-out digits
+    n_sweep: int = 8  # inputs per noise level in the sweep
+    k_show: int = 4  # singular vectors shown as images
+    noise_seed: int = 0
+    dae_sigma: float | None = None  # the chapter 3 DAEs are evaluated at their training noise (CH3.digits_sigma)
+    bench_size: int = 32  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
+    bench_k: int = 8
+    bench_oversample: int = 16
+    bench_power_iters: int = 4
+
+    def replace(self, **changes) -> "JacobianSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+JAC = JacobianSettings()
 
 
 @experiment
@@ -88,9 +100,9 @@ def load_models() -> dict:
 
 
 def held_out_images() -> torch.Tensor:
-    """The first ``JAC["n_inputs"]`` held-out digits (never seen by either model)."""
+    """The first ``JAC.n_inputs`` held-out digits (never seen by either model)."""
     x, _, held = digit_split()
-    return x[held[: JAC["n_inputs"]]]
+    return x[held[: JAC.n_inputs]]
 
 
 def noisy(X: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
@@ -130,18 +142,18 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
 @experiment
 def ch7_unet_jacobians() -> dict:
     """Jacobians of the memorizing UNet at noisy copies of its training images and of the
-    generalizing UNet at noisy held-out digits, at ``JAC["sigma"]``."""
+    generalizing UNet at noisy held-out digits, at ``JAC.sigma``."""
     c, models = JAC, load_models()
-    sigma, k = c["sigma"], c["k_show"]
+    sigma, k = c.sigma, c.k_show
     X_mem, _ = training_images("memorizing")
     X_new = held_out_images()
-    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, noisy(X_mem, sigma, c["noise_seed"]),
+    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, noisy(X_mem, sigma, c.noise_seed),
                              X_mem, k)
     gen = spectrum_at_inputs(lambda v: models["generalizing"](v, sigma), X_new,
-                             noisy(X_new, sigma, c["noise_seed"] + 1), X_mem, k)
+                             noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
     # the memorizing model at novel digits: it answers with a stored digit
     cross = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_new,
-                               noisy(X_new, sigma, c["noise_seed"] + 1), X_mem, k)
+                               noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
     return {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross,
             "mem_median_erank": float(np.median(mem["erank"])),
             "gen_median_erank": float(np.median(gen["erank"])),
@@ -162,12 +174,12 @@ def ch7_bias_free_jacobians() -> dict:
     relative error over all inputs of both bias-free models, and for contrast its median for the
     memorizing ``UNet2DModel`` at the same inputs (from :func:`ch7_unet_jacobians`)."""
     c, models = JAC, load_models()
-    sigma, k = c["sigma"], c["k_show"]
+    sigma, k = c.sigma, c.k_show
     X_mem, _ = training_images("bias_free_memorizing")
     X_new = held_out_images()
     out = {"sigma": sigma, "image_shape": (8, 8)}
-    for key, name, X, seed in (("mem", "bias_free_memorizing", X_mem, c["noise_seed"]),
-                               ("gen", "bias_free_generalizing", X_new, c["noise_seed"] + 1)):
+    for key, name, X, seed in (("mem", "bias_free_memorizing", X_mem, c.noise_seed),
+                               ("gen", "bias_free_generalizing", X_new, c.noise_seed + 1)):
         fn = lambda v, m=models[name]: m(v, sigma)  # noqa: E731
         Y = noisy(X, sigma, seed)
         out[key] = r = spectrum_at_inputs(fn, X, Y, X_mem, k)
@@ -185,7 +197,7 @@ def ch7_bias_free_jacobians() -> dict:
 
 @experiment
 def ch7_bias_free_sweep() -> dict:
-    """The bias-free UNets over the noise levels of ``JAC["sigmas"]`` (all 32 memorized and 32
+    """The bias-free UNets over the noise levels of ``JAC.sigmas`` (all 32 memorized and 32
     held-out inputs, fresh noise per level): median effective rank of both; for the memorizing model
     the median cosine of its top singular vector u1 with the stored digit, its largest singular
     value, the (centred) cosine of its output with the stored digit, and the fraction of u1's norm
@@ -197,9 +209,9 @@ def ch7_bias_free_sweep() -> dict:
     # an orthonormal basis of span{x_j - x_i : j != i} for each stored digit i
     bases = [torch.linalg.qr(torch.cat([X_mem[:i], X_mem[i + 1:]]).T - X_mem[i][:, None])[0]
              for i in range(len(X_mem))]
-    out = {"sigmas": c["sigmas"], "mem_erank": [], "gen_erank": [], "mem_cos": [], "mem_s1": [],
+    out = {"sigmas": c.sigmas, "mem_erank": [], "gen_erank": [], "mem_cos": [], "mem_s1": [],
            "mem_cos_out": [], "mem_u1_in_differences": []}
-    for i, sigma in enumerate(c["sigmas"]):
+    for i, sigma in enumerate(c.sigmas):
         mem = spectrum_at_inputs(lambda v: models["bias_free_memorizing"](v, sigma), X_mem,
                                  noisy(X_mem, sigma, 200 + i), X_mem, 1)
         gen = spectrum_at_inputs(lambda v: models["bias_free_generalizing"](v, sigma), X_new,
@@ -220,10 +232,10 @@ def ch7_noise_sweep() -> dict:
     from ..jacobian import batched_jacobians, effective_rank
 
     c, models = JAC, load_models()
-    X_mem = training_images("memorizing")[0][: c["n_sweep"]]
-    X_new = held_out_images()[: c["n_sweep"]]
-    out = {"sigmas": c["sigmas"], "mem": [], "gen": [], "mem_S": [], "gen_S": []}
-    for i, sigma in enumerate(c["sigmas"]):
+    X_mem = training_images("memorizing")[0][: c.n_sweep]
+    X_new = held_out_images()[: c.n_sweep]
+    out = {"sigmas": c.sigmas, "mem": [], "gen": [], "mem_S": [], "gen_S": []}
+    for i, sigma in enumerate(c.sigmas):
         for key, name, X in (("mem", "memorizing", X_mem), ("gen", "generalizing", X_new)):
             Y = noisy(X, sigma, 100 + i)
             S = torch.linalg.svdvals(batched_jacobians(lambda v: models[name](v, sigma), Y).double())
@@ -242,8 +254,8 @@ def memorizing_dae() -> tuple:
 
     c = ex2.CH2
     Xall, _ = ex2.centred_digits()
-    X = Xall[separable_subset(Xall, c["n"], max_cosine=c["max_cosine"], seed=c["subset_seed"])]
-    fit = fit_dae(X, c["p_exact"], sigma=c["sigma"], lam=c["lam"], steps=c["steps"], seed=list(c["seeds"][:2]))
+    X = Xall[separable_subset(Xall, c.n, max_cosine=c.max_cosine, seed=c.subset_seed)]
+    fit = fit_dae(X, c.p_exact, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=list(c.seeds[:2]))
     return ex2.best_of(fit), X
 
 
@@ -258,9 +270,9 @@ def ch7_dae_jacobians() -> dict:
 
     r = ex3.ch3_digits()
     mem, Xm = memorizing_dae()
-    g = torch.Generator().manual_seed(JAC["noise_seed"] + 5)
-    Xt = r["Xt"][: JAC["n_inputs"]]
-    s_mem, s_gen = ex2.CH2["sigma"], ex3.CH3["digits_sigma"]
+    g = torch.Generator().manual_seed(JAC.noise_seed + 5)
+    Xt = r["Xt"][: JAC.n_inputs]
+    s_mem, s_gen = ex2.CH2.sigma, ex3.CH3.digits_sigma
     Ym = Xm + s_mem * torch.randn(Xm.shape, generator=g)
     Yt = Xt + s_gen * torch.randn(Xt.shape, generator=g)
     out = {"sigma_mem": s_mem, "sigma": s_gen, "p_mem": int(mem.p), "n_mem": len(Xm), "p": int(r["gen"].p),
@@ -285,11 +297,11 @@ def ch7_dae_jacobians() -> dict:
 
 
 def _bench_input(size: int) -> torch.Tensor:
-    """A held-out digit upsampled to ``size x size``, plus noise at JAC["sigma"] (flattened)."""
+    """A held-out digit upsampled to ``size x size``, plus noise at JAC.sigma (flattened)."""
     from ..unet import upsample_digits
 
     x = upsample_digits(held_out_images()[:1], size)
-    return noisy(x, JAC["sigma"], 7)
+    return noisy(x, JAC.sigma, 7)
 
 
 def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, power_iters=None, repeats: int = 1) -> dict:
@@ -302,12 +314,12 @@ def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, powe
     from ..jacobian import full_jacobian, randomized_svd
 
     c = JAC
-    size = size or c["bench_size"]
-    k, oversample = k or c["bench_k"], oversample if oversample is not None else c["bench_oversample"]
-    power_iters = c["bench_power_iters"] if power_iters is None else power_iters
+    size = size or c.bench_size
+    k, oversample = k or c.bench_k, oversample if oversample is not None else c.bench_oversample
+    power_iters = c.bench_power_iters if power_iters is None else power_iters
     model = load_models()["generalizing"]
     y = _bench_input(size).reshape(1, 1, size, size)
-    fn = lambda v: model(v, c["sigma"])  # noqa: E731
+    fn = lambda v: model(v, c.sigma)  # noqa: E731
     t_full, t_rand = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -12,6 +12,9 @@ Configuration first, then cached drivers that the chapter and the scorecard both
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import numpy as np
 import torch
 
@@ -34,39 +37,57 @@ TRAIN = TrainConfig(steps=4000, batch_size=64, lr=2e-3, seed=0, log_every=400, c
 #: hook in Stable Diffusion (the SiLU of the last resnet of the lowest-resolution decoder block,
 #: ``up_blocks.0.resnets.2`` there; our up block 0 has two resnets). The SiLU module is called three
 #: times per resnet (after norm1, on the time embedding, after norm2); the hook keeps the last call.
-DETECT = {
-    "per_class": 40,  # samples per ordinary prompt (digit class)
-    "per_memorized": 8,  # samples per memorized prompt
-    "steps": 30,  # sampler steps (Heun, geometric sigmas from sigma_max to sigma_min, then 0)
-    "guidance": 1.0,
-    "sample_seed": 0,
-    "copy_ratio": 1.0 / 3.0,  # a sample is a copy when d1 / d2 < 1/3 (Carlini et al. 2023)
-    "layer": "up_blocks.0.resnets.1.nonlinearity",
-    "sigma": 0.2,
-    "pool": "max",
-    "lid_sigma": 0.2,
-    "timing_n": 64,  # samples timed per method (best of 3)
-    "sweep_layers": ("down_blocks.1.resnets.0", "mid_block.resnets.1", "up_blocks.0.resnets.0.nonlinearity",
-                     "up_blocks.0.resnets.1.nonlinearity", "up_blocks.1.resnets.1.nonlinearity"),
-    "sweep_sigmas": (0.05, 0.1, 0.2, 0.5, 1.0),
-    "sweep_pools": ("max", "mean"),
-}
+@dataclass(frozen=True)
+class DetectSettings:
+    """Chapter 8's detection benchmark and detector."""
+
+    per_class: int = 40  # samples per ordinary prompt (digit class)
+    per_memorized: int = 8  # samples per memorized prompt
+    steps: int = 30  # sampler steps (Heun, geometric sigmas from sigma_max to sigma_min, then 0)
+    guidance: float = 1.0
+    sample_seed: int = 0
+    copy_ratio: float = 1.0 / 3.0  # a sample is a copy when d1 / d2 < 1/3 (Carlini et al. 2023)
+    layer: str = "up_blocks.0.resnets.1.nonlinearity"
+    sigma: float = 0.2
+    pool: str = "max"
+    lid_sigma: float = 0.2
+    timing_n: int = 64  # samples timed per method (best of 3)
+    sweep_layers: tuple = ("down_blocks.1.resnets.0", "mid_block.resnets.1", "up_blocks.0.resnets.0.nonlinearity",
+                     "up_blocks.0.resnets.1.nonlinearity", "up_blocks.1.resnets.1.nonlinearity")
+    sweep_sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0)
+    sweep_pools: tuple = ("max", "mean")
+
+    def replace(self, **changes) -> "DetectSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+DETECT = DetectSettings()
 
 #: Steering: the attribute "bold" (the quarter of the pool with the most ink) against "thin" (the
 #: quarter with the least), added to the decoder's resnet outputs in the middle of sampling.
-STEER = {
-    "layers": ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.1.resnets.0"),
-    "window": (0.3, 0.9),  # steps i with 0.3 <= i / steps < 0.9 (the paper: DDIM steps 20-37 of 40)
-    "steps": 30,  # Euler steps of the probability-flow ODE (deterministic: same noise for every alpha)
-    "sigma": 0.2,  # the reference pass's noise level
-    "pool": "mean",
-    "alphas": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
-    "alpha_fixed": 2.0,  # the scorecard's alpha
-    "per_class": 6,
-    "per_memorized": 4,
-    "seed": 5,
-    "quantile": 0.25,
-}
+@dataclass(frozen=True)
+class SteerSettings:
+    """Chapter 8's steering experiment."""
+
+    layers: tuple = ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.1.resnets.0")
+    window: tuple = (0.3, 0.9)  # steps i with 0.3 <= i / steps < 0.9 (the paper: DDIM steps 20-37 of 40)
+    steps: int = 30  # Euler steps of the probability-flow ODE (deterministic: same noise for every alpha)
+    sigma: float = 0.2  # the reference pass's noise level
+    pool: str = "mean"
+    alphas: tuple = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+    alpha_fixed: float = 2.0  # the scorecard's alpha
+    per_class: int = 6
+    per_memorized: int = 4
+    seed: int = 5
+    quantile: float = 0.25
+
+    def replace(self, **changes) -> "SteerSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+STEER = SteerSettings()
 
 #: The paper's Table (Stable Diffusion v1.4, LAION memorized prompts), quoted, not recomputed.
 PAPER_TABLE = [
@@ -96,12 +117,13 @@ def training_set() -> dict:
             "distinct": x[pool], "digit_labels": y[pool]}
 
 
-def train_model(device: str = "cpu", progress: bool = False, log=print):
+def train_model(device: str = "cpu", progress: bool = False, callback=None):
     """Train the benchmark model from scratch (``data/detect/train_detector.py`` calls this)."""
     from ..unet import train_denoiser
 
     ts = training_set()
-    return train_denoiser(ts["x"], CONFIG, TRAIN, device=device, labels=ts["labels"], progress=progress, log=log)
+    return train_denoiser(ts["x"], CONFIG, TRAIN, device=device, labels=ts["labels"],
+                          progress=progress, callback=callback)
 
 
 @experiment
@@ -124,7 +146,7 @@ def prompt_labels(per_class: int, per_memorized: int, exclude_class: int | None 
 
 
 @experiment
-def benchmark_samples(guidance: float = DETECT["guidance"]) -> dict:
+def benchmark_samples(guidance: float = DETECT.guidance) -> dict:
     """Generated samples of every prompt, labelled memorized when they copy a training image.
     ``guidance``: the classifier-free guidance weight of the sampler (same prompts and noise for all).
 
@@ -135,21 +157,25 @@ def benchmark_samples(guidance: float = DETECT["guidance"]) -> dict:
     from ..sampling import sample_probability_flow, sigma_schedule
 
     c, model, ts = DETECT, load_model(), training_set()
-    labels = prompt_labels(c["per_class"], c["per_memorized"])
-    g = torch.Generator().manual_seed(c["sample_seed"])
+    labels = prompt_labels(c.per_class, c.per_memorized)
+    g = torch.Generator().manual_seed(c.sample_seed)
     x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
-    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
+    sigmas = sigma_schedule(c.steps, CONFIG.sigma_max, CONFIG.sigma_min)
     with torch.no_grad():
         S = sample_probability_flow(guided(model, labels, guidance), x_T, sigmas, solver="heun")
     nn = nearest_training_ratio(S, ts["distinct"])
     return {"samples": S, "labels": labels, "x_T": x_T, "memorized_prompt": labels >= 10,
-            "copy": nn["ratio"] < c["copy_ratio"], "ratio": nn["ratio"], "nearest": nn["unique"][nn["index"]]}
+            "copy": nn["ratio"] < c.copy_ratio, "ratio": nn["ratio"], "nearest": nn["unique"][nn["index"]]}
 
 
 def _metrics(score: torch.Tensor, positive: torch.Tensor) -> dict:
     from ..metrics import auroc, tpr_at_fpr
 
     return {"auroc": auroc(score[positive], score[~positive]), "tpr": tpr_at_fpr(score[positive], score[~positive])}
+
+
+#: The name of the book's detector in :func:`detection_table`'s rows.
+SPIKINESS = "representation std (this book)"
 
 
 @experiment
@@ -160,14 +186,14 @@ def detection_table() -> dict:
 
     c, model, b = DETECT, load_model(), benchmark_samples()
     S, pos, labels, x_T = b["samples"], b["copy"], b["labels"], b["x_T"]
-    kw = {"sigma": c["sigma"], "layer": c["layer"], "pool": c["pool"]}
+    kw = {"sigma": c.sigma, "layer": c.layer, "pool": c.pool}
     methods = {
-        "representation std (this book)": lambda i: spikiness_score(model, S[i], **kw),
+        SPIKINESS: lambda i: spikiness_score(model, S[i], **kw),
         "Wen et al. (prompt needed)": lambda i: wen_score(model, x_T[i], labels[i], CONFIG.sigma_max),
-        "LID, tr of Jacobian (Ross et al.-style)": lambda i: lid_score(model, S[i], sigma=c["lid_sigma"]),
+        "LID, tr of Jacobian (Ross et al.-style)": lambda i: lid_score(model, S[i], sigma=c.lid_sigma),
     }
     everything = torch.arange(len(S))
-    timed = everything[: c["timing_n"]]
+    timed = everything[: c.timing_n]
     rows, scores = [], {}
     for name, fn in methods.items():
         score = fn(everything).detach()
@@ -187,9 +213,9 @@ def detection_sweep() -> dict:
 
     c, model, b = DETECT, load_model(), benchmark_samples()
     rows = []
-    for layer in c["sweep_layers"]:
-        for sigma in c["sweep_sigmas"]:
-            for pool in c["sweep_pools"]:
+    for layer in c.sweep_layers:
+        for sigma in c.sweep_sigmas:
+            for pool in c.sweep_pools:
                 score = spikiness_score(model, b["samples"], sigma=sigma, layer=layer, pool=pool)
                 rows.append({"layer": layer, "sigma": sigma, "pool": pool, **_metrics(score, b["copy"])})
     return {"rows": rows}
@@ -203,7 +229,7 @@ def guidance_check(guidance: float) -> dict:
 
     c, b = DETECT, benchmark_samples(guidance)
     copy, mp = b["copy"], b["memorized_prompt"]
-    score = spikiness_score(load_model(), b["samples"], sigma=c["sigma"], layer=c["layer"], pool=c["pool"])
+    score = spikiness_score(load_model(), b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
     return {"guidance": guidance, "copy_mem": float(copy[mp].float().mean()),
             "copy_gen": float(copy[~mp].float().mean()), **_metrics(score, copy)}
 
@@ -217,7 +243,7 @@ def attribute_classifier() -> dict:
     ts = training_set()
     X, y = ts["distinct"], ts["digit_labels"]
     ink = X.mean(1)
-    lo, hi = ink.quantile(STEER["quantile"]), ink.quantile(1 - STEER["quantile"])
+    lo, hi = ink.quantile(STEER.quantile), ink.quantile(1 - STEER.quantile)
     bold, thin = X[ink >= hi], X[ink <= lo]
     Xa = torch.cat([bold, thin]).numpy()
     ya = np.r_[np.ones(len(bold)), np.zeros(len(thin))]
@@ -239,16 +265,16 @@ def steering() -> dict:
     from ..sampling import sigma_schedule
 
     c, model, ac = STEER, load_model(), attribute_classifier()
-    labels = prompt_labels(c["per_class"], c["per_memorized"])
+    labels = prompt_labels(c.per_class, c.per_memorized)
     gen = labels < 10
-    g = torch.Generator().manual_seed(c["seed"])
+    g = torch.Generator().manual_seed(c.seed)
     x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
-    sigmas = sigma_schedule(c["steps"], CONFIG.sigma_max, CONFIG.sigma_min)
-    direction = {layer: steering_direction(model, ac["bold"], ac["thin"], layer=layer, sigma=c["sigma"],
-                                           pool=c["pool"]) for layer in c["layers"]}
+    sigmas = sigma_schedule(c.steps, CONFIG.sigma_max, CONFIG.sigma_min)
+    direction = {layer: steering_direction(model, ac["bold"], ac["thin"], layer=layer, sigma=c.sigma,
+                                           pool=c.pool) for layer in c.layers}
     samples = []
-    for alpha in c["alphas"]:
-        samples.append(steer(model, x_T, sigmas, labels, directions=direction, alpha=alpha, window=c["window"]))
+    for alpha in c.alphas:
+        samples.append(steer(model, x_T, sigmas, labels, directions=direction, alpha=alpha, window=c.window))
     samples = torch.stack(samples)  # (n_alpha, m, 64)
     attr = np.stack([boldness(S) for S in samples])
     change = attr - attr[0]
@@ -259,10 +285,10 @@ def steering() -> dict:
     from ..detection import nearest_training_ratio
 
     distinct = training_set()["distinct"]
-    copy = np.stack([(nearest_training_ratio(S, distinct)["ratio"] < DETECT["copy_ratio"]).numpy() for S in samples])
-    k = list(c["alphas"]).index(c["alpha_fixed"])
+    copy = np.stack([(nearest_training_ratio(S, distinct)["ratio"] < DETECT.copy_ratio).numpy() for S in samples])
+    k = list(c.alphas).index(c.alpha_fixed)
     g_mean, m_mean = float(change[k, gen].mean()), float(change[k, ~gen].mean())
-    return {"alphas": c["alphas"], "labels": labels, "generalized": gen, "samples": samples, "attr": attr,
-            "change": change, "kept": kept, "moved": moved, "copy": copy, "alpha_fixed": c["alpha_fixed"],
+    return {"alphas": c.alphas, "labels": labels, "generalized": gen, "samples": samples, "attr": attr,
+            "change": change, "kept": kept, "moved": moved, "copy": copy, "alpha_fixed": c.alpha_fixed,
             "gen_change": g_mean, "mem_change": m_mean, "ratio": g_mean / max(abs(m_mean), 1e-12),
             "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()}}

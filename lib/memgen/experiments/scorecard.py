@@ -1,11 +1,18 @@
-"""The reproduction scorecard: every quantitative claim of the book, recomputed.
+"""The reproduction scorecard: every quantitative claim of the book, as one declarative table.
 
-Each claim has an ``id`` (``ch1.linear_identity_rel_err``), a sentence, a ``target`` such as
-``"<= 0.02"`` and a function that computes its ``value`` with the same library code the chapter
-uses (:mod:`memgen.experiments`). ``holds`` says whether the value meets the target.
+Each :class:`Claim` names the experiment that computes it (a function of
+:mod:`memgen.experiments`, the same one the chapter calls), the keys it reads from that
+experiment's result (by name, never by position), how several read values combine, the target and
+the claim's sentence, and its verdict:
 
-Run ``python -m memgen.scorecard --json`` for the JSON list, or without ``--json`` for a table.
-The book's scorecard appendix renders the same table from :func:`evaluate`.
+- ``reproduces``: a claim of the paper, reproduced;
+- ``qualifies``: a claim of the paper, or a prediction drawn from it, that does not hold as
+  stated; the row says what does;
+- ``beyond``: not in the paper (the book's own checks and findings).
+
+:func:`evaluate` computes the rows. Run ``python -m memgen.scorecard --json`` for the JSON list, or
+without ``--json`` for a table. The book's scorecard appendix renders the same rows
+(:mod:`memgen.views.scorecard`).
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import operator
 import sys
 import time
 from dataclasses import dataclass
-from html import escape
-from typing import Callable
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from . import ch01_denoising as ex1
 from . import ch02_memorization as ex2
@@ -26,33 +34,76 @@ from . import ch03_generalization as ex3
 from . import ch04_mixed as ex4
 from . import ch05_theorem as ex5
 from . import ch06_diffusion as ex6
+from . import ch07_jacobians as ex7
+from . import ch08_applications as ex8
+
+REPRODUCES, QUALIFIES, BEYOND = "reproduces", "qualifies", "beyond"
+VERDICTS = (REPRODUCES, QUALIFIES, BEYOND)
+
+#: The chapter each claim belongs to, and the page (docname) that computes it.
+CHAPTER_DOCS = {
+    "ch1": "ch01_denoising", "ch2": "ch02_memorization", "ch3": "ch03_generalization",
+    "ch4": "ch04_mixed", "ch5": "ch05_theorem", "ch6": "ch06_diffusion",
+    "ch7": "ch07_jacobians", "ch8": "ch08_applications",
+}
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
 @dataclass(frozen=True)
+class Where:
+    """Path step: the element of a list of dicts whose ``field`` equals ``value``."""
+
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class At:
+    """Path step: the element of a list at the position of ``value`` in the sibling list ``axis``
+    (for results that store a sweep as parallel lists, e.g. ``{"sigmas": [...], "mem_cos": [...]}``)."""
+
+    axis: str
+    value: Any
+
+
+#: Path step: every element of a list (the rest of the path is read from each).
+EACH = "*"
+
+#: How the values read along several paths (or an EACH) become the claim's one number.
+COMBINE: dict[str, Callable[[list[float]], float]] = {
+    "one": lambda v: v[0],
+    "min": min,
+    "max": max,
+    "abs": lambda v: abs(v[0]),
+    "difference": lambda v: v[0] - v[1],
+}
+
+
+@dataclass(frozen=True)
 class Claim:
-    id: str
-    chapter: str
-    claim: str
-    target: str
-    compute: Callable[[bool], float]
+    id: str  # "<namespace>.<name>"; one namespace belongs to one chapter
+    chapter: str  # "ch1" ... "ch8"
+    verdict: str  # one of VERDICTS
+    experiment: Callable[[], dict]  # the cached experiment the chapter calls
+    paths: Sequence[tuple]  # where the value lies in the experiment's result
+    target: str  # "<= 0.02", ">= 0.95", ...
+    claim: str  # the sentence the book states
+    combine: str = "one"  # a key of COMBINE
 
+    def __post_init__(self):
+        _parse_target(self.target)
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.combine not in COMBINE:
+            raise ValueError(f"combine must be one of {sorted(COMBINE)}, got {self.combine!r}")
+        if self.chapter not in CHAPTER_DOCS:
+            raise ValueError(f"chapter must be one of {sorted(CHAPTER_DOCS)}, got {self.chapter!r}")
 
-CLAIMS: list[Claim] = []
-
-
-def claim(id: str, chapter: str, text: str, target: str):
-    """Register ``fn(quick) -> float`` as the computation behind a claim."""
-    _parse_target(target)
-
-    def register(fn: Callable[[bool], float]) -> Callable[[bool], float]:
-        if any(c.id == id for c in CLAIMS):
-            raise ValueError(f"duplicate claim id {id!r}")
-        CLAIMS.append(Claim(id, chapter, text, target, fn))
-        return fn
-
-    return register
+    @property
+    def doc(self) -> str:
+        """The chapter page that computes the claim."""
+        return CHAPTER_DOCS[self.chapter]
 
 
 def _parse_target(target: str) -> tuple[Callable[[float, float], bool], float]:
@@ -68,583 +119,407 @@ def holds(value: float, target: str) -> bool:
     return bool(value is not None and not math.isnan(value) and op(value, threshold))
 
 
-# ---------------------------------------------------------------- chapter 1: the denoising objective
-
-
-@claim(
-    "ch1.linear_identity_rel_err",
-    "ch1",
-    "Monte Carlo estimate of E||M(x + sigma eps) - x||^2 agrees with ||(M - I)x||^2 + sigma^2 ||M||_F^2 "
-    "(relative error)",
-    "<= 0.02",
-)
-def _(quick: bool) -> float:
-    return ex1.ch1_linear_identity()["rel_err"]
-
-
-@claim(
-    "ch1.tweedie_score_max_abs_err",
-    "ch1",
-    "Tweedie: (f_emp(y) - y) / sigma^2 equals the autograd gradient of log p_sigma(y) (max abs error)",
-    "<= 1e-4",
-)
-def _(quick: bool) -> float:
-    return ex1.ch1_tweedie_check()["max_abs_err"]
-
-
-@claim(
-    "ch1.empirical_denoiser_memorizes",
-    "ch1",
-    "Sampling with the empirical optimal denoiser returns training points: fraction of samples whose "
-    "nearest training digit is closer than a tenth of the data's typical spacing",
-    ">= 0.95",
-)
-def _(quick: bool) -> float:
-    return ex1.ch1_empirical_sampling()["fraction_memorized"]
-
-
-# ---------------------------------------------------------------- chapter 2: memorization
-
-
-@claim(
-    "mem.cosine_min",
-    "ch2",
-    "p >= n on separable digits: every surviving encoder column is a stored training sample "
-    "(min over units of the cosine to its sample, p = 2n)",
-    ">= 0.99",
-)
-def _(quick: bool) -> float:
-    r = ex2.ch2_memorization()
-    return min(r[ex2.CH2["p"]]["cosine_min"], r[ex2.CH2["p_exact"]]["cosine_min"])
-
-
-@claim(
-    "mem.r_rel_err_max",
-    "ch2",
-    "The gain of the units active on x_i along x_i equals (||x_i||^2 - n lam) / (||x_i||^2 + sigma^2), "
-    "i.e. r_i^2 = that / ||x_i||_2^2 (max relative error over samples, p = n and p = 2n)",
-    "<= 0.05",
-)
-def _(quick: bool) -> float:
-    r = ex2.ch2_memorization()
-    return max(float(r[p]["gain_rel_err"].max()) for p in (ex2.CH2["p"], ex2.CH2["p_exact"]))
-
-
-@claim(
-    "mem.top1_share_mean",
-    "ch2",
-    "Spiky representations: mean top-1 share of h on noisy training inputs (units storing the same "
-    "sample counted as one; p = 2n)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return ex2.ch2_memorization()[ex2.CH2["p"]]["top1_grouped"]
-
-
-# ---------------------------------------------------------------- chapter 3: generalization
-
-
-@claim(
-    "gen.block_rel_err",
-    "ch3",
-    "p << n on a separable Gaussian mixture: ||W2 W1^T - sum_k M_k||_F / ||sum_k M_k||_F with M_k the "
-    "per-cluster Wiener filter with threshold n lam / n_k",
-    "<= 0.05",
-)
-def _(quick: bool) -> float:
-    return ex3.ch3_gmm_blocks()["block_rel_err"]
-
-
-@claim(
-    "gen.top1_share_mean",
-    "ch3",
-    "Balanced representations: mean top-1 share of h on noisy samples of the mixture",
-    "<= 0.5",
-)
-def _(quick: bool) -> float:
-    return ex3.ch3_gmm_blocks()["top1_mean"]
-
-
-@claim(
-    "gen.psnr_gain_db",
-    "ch3",
-    "On unseen digits, a width-16 DAE trained on 1000 digits denoises better than one of the same width "
-    "trained on 16 (mean PSNR difference, dB)",
-    "> 0",
-)
-def _(quick: bool) -> float:
-    r = ex3.ch3_digits()
-    return r["psnr_gen"] - r["psnr_mem"]
-
-
-# ---------------------------------------------------------------- chapter 4: the mixed regime (ids mixed.*, phase.*)
-
-@claim(
-    "mixed.dup_auroc",
-    "ch4",
-    "Mixed regime: the top-1 share of h (mean over noisy copies) separates duplicated from distinct "
-    "training samples (AUROC, duplicated samples of multiplicity 12 among 200 distinct ones)",
-    ">= 0.95",
-)
-def _(quick: bool) -> float:
-    return ex4.ch4_detector()["auroc_top1"]
-
-
-@claim(
-    "mixed.dup_stored_cosine_min",
-    "ch4",
-    "Every memorized duplicated sample has a decoder column with cosine >= 0.95 to it (min over all "
-    "stored samples of the multiplicity sweep)",
-    ">= 0.95",
-)
-def _(quick: bool) -> float:
-    return ex4.ch4_multiplicity_sweep()["stored_cos_min"]
-
-
-@claim(
-    "mixed.threshold_agreement",
-    "ch4",
-    "A duplicated sample is stored iff m > m* = n_bulk lam / (||x||^2 - D lam): fraction of (sample, m, "
-    "seed) cases of the batched sweep where the trained network agrees",
-    ">= 0.85",
-)
-def _(quick: bool) -> float:
-    return ex4.ch4_multiplicity_sweep()["agree"]
-
-
-@claim(
-    "mixed.phase_frac_over_mean",
-    "ch4",
-    "Phase diagram: mean memorized fraction over the cells with p >= n (8 x 8 grid, 3 seeds)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return ex4.phase_diagram()["frac_over_mean"]
-
-
-@claim(
-    "mixed.phase_frac_under_max",
-    "ch4",
-    "Phase diagram: largest memorized fraction over the cells with p <= n / 4",
-    "<= 0.1",
-)
-def _(quick: bool) -> float:
-    return ex4.phase_diagram()["frac_under_max"]
-
-
-# ---------------------------------------------------------------- chapter 5: the block-structure theorem (ids thm.*)
-
-# (chapter 5 claims go here)
-
-
-@claim(
-    "thm.mask_stability",
-    "ch5",
-    "Default setting (two antipodal clusters, width p much smaller than n, sigma = 0.2): fraction of noisy "
-    "training inputs whose ReLU pattern on the alive units equals that of the clean input",
-    ">= 0.99",
-)
-def _(quick: bool) -> float:
-    return ex5.ch5_blocks()["stability"]
-
-
-@claim(
-    "thm.block_purity",
-    "ch5",
-    "Default setting: fraction of active units that fire for one cluster only",
-    ">= 0.95",
-)
-def _(quick: bool) -> float:
-    return ex5.ch5_blocks()["purity"]
-
-
-@claim(
-    "thm.loss_gap_rel",
-    "ch5",
-    "Default setting: (exact loss of the trained network - sum of the closed-form per-cluster optima) / "
-    "that sum",
-    "<= 0.02",
-)
-def _(quick: bool) -> float:
-    return abs(ex5.ch5_blocks()["loss_gap_rel"])
-
-
-@claim(
-    "thm.robust_min_purity",
-    "ch5",
-    "Minimum block purity over sigma in {0.2, 1, 5} x optimizer in {SGD, Adam, AdamW, RMSprop}",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return min(r["purity"] for r in ex5.ch5_robustness()["rows"])
-
-
-# ---------------------------------------------------------------- chapter 6: a toy diffusion model (ids diff.*)
-
-
-
-@claim(
-    "diff.mem_copy_fraction",
-    "ch6",
-    "A toy diffusion model (tied ReLU denoiser with a learned gain of sigma, p = 256) trained on 5 centred "
-    "digits samples copies: fraction of 200 ancestral samples whose direction is 3 times closer to its "
-    "nearest training digit than to the second nearest (d1/d2 < 1/3)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_sampling()["mem"]["copy_fraction"]
-
-
-@claim(
-    "diff.gen_copy_fraction",
-    "ch6",
-    "The same model trained on 1500 centred digits does not: fraction of its 200 samples that are copies "
-    "(d1/d2 < 1/3)",
-    "<= 0.1",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_sampling()["gen"]["copy_fraction"]
-
-
-@claim(
-    "diff.copy_test_false_positive",
-    "ch6",
-    "The copy test is not too easy on digits: fraction of 297 held-out real digits that it calls copies of "
-    "the 1500 training digits (d1/d2 < 1/3)",
-    "<= 0.01",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_calibration()["gen"]["ratio_fp"]
-
-
-@claim(
-    "diff.mem_vs_gen_spikiness_ratio",
-    "ch6",
-    "Spikier representations when memorizing: mean std of h at the final sampling step, memorizing model "
-    "over generalizing model (the std is not scale-free: ||h||^2 = a(sigma) x^T (D - s x), see chapter 6)",
-    ">= 2",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_sampling()["std_ratio"]
-
-
-@claim(
-    "diff.mem_vs_gen_top1_ratio",
-    "ch6",
-    "Spikier representations when memorizing, scale-free: mean top-1 share of h at the final sampling step, "
-    "memorizing model over generalizing model",
-    ">= 2",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_sampling()["top1_ratio"]
-
-
-@claim(
-    "diff.mem_vs_gen_cv_ratio",
-    "ch6",
-    "Spikier when memorizing, by a scale-free spread statistic: mean coefficient of variation std(h)/mean(h) "
-    "at the final samples (smallest noise level), memorizing model over generalizing model",
-    ">= 2",
-)
-def _(quick: bool) -> float:
-    return ex6.ch6_std_diagnosis()["cv_ratio"]
-
-
-# ---------------------------------------------------------------- chapter 7: Jacobians of real denoisers (ids jac.*)
-
-# (chapter 7 claims go here)
-
-
-@claim(
-    "jac.mem_eff_rank",
-    "ch7",
-    "Memorizing UNet (32 digits) at noisy copies of its training digits (sigma = 0.2): median effective "
-    "rank of the denoiser's Jacobian (number of singular values >= 1/2)",
-    "<= 3",
-)
-def _(quick: bool) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_unet_jacobians()["mem_median_erank"]
-
-
-@claim(
-    "jac.gen_eff_rank",
-    "ch7",
-    "Generalizing UNet (1597 digits) at noisy held-out digits (sigma = 0.2): median effective rank of "
-    "the Jacobian (number of singular values >= 1/2)",
-    ">= 10",
-)
-def _(quick: bool) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_unet_jacobians()["gen_median_erank"]
-
-
-@claim(
-    "jac.mem_top_sv_cosine",
-    "ch7",
-    "Memorizing UNet at noisy copies of its training digits (sigma = 0.2): median |cosine| between the top "
-    "singular vector of its Jacobian and the stored digit. The paper's contrast predicts >= 0.9; the book "
-    "measures that it does NOT hold for a denoiser with biases, whose Jacobian at a memorized point is "
-    "nearly zero in every direction (chapter 7 derives why; the same UNet without biases, "
-    "jac.bf_mem_top_sv_cosine, has the predicted rank-one Jacobian)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_unet_jacobians()["mem_median_cos"]
-
-
-@claim(
-    "jac.dae_mem_top_sv_cosine",
-    "ch7",
-    "Memorizing two-layer DAE (chapter 2 setting: p = n = 6 separable digits) at noisy training digits: "
-    "median |cosine| between the top singular vector of J = W2 D(y) W1^T and the stored digit (a bias-free "
-    "network stores a ray, so J = r_i^2 x_i x_i^T)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_dae_jacobians()["mem_median_cos"]
-
-
-def _bf(key: str) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_bias_free_jacobians()[key]
-
-
-@claim(
-    "jac.bf_mem_top_sv_cosine",
-    "ch7",
-    "Bias-free UNet (no additive constants, so D(ty) = t D(y)) trained on the same 32 digits, at the same "
-    "noisy copies (sigma = 0.2): median |cosine| between the top singular vector of its Jacobian and the "
-    "stored digit (it stores rays, like the DAE)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return _bf("mem_median_cos")
-
-
-@claim(
-    "jac.bf_mem_top_sv",
-    "ch7",
-    "The same bias-free memorizing UNet passes the stored direction: median largest singular value of its "
-    "Jacobian at the noisy copies (the UNet with biases: near zero)",
-    ">= 0.5",
-)
-def _(quick: bool) -> float:
-    return _bf("mem_median_s1")
-
-
-@claim(
-    "jac.bf_mem_eff_rank",
-    "ch7",
-    "Bias-free memorizing UNet at the noisy copies: median effective rank (singular values >= 1/2)",
-    "<= 3",
-)
-def _(quick: bool) -> float:
-    return _bf("mem_median_erank")
-
-
-@claim(
-    "jac.bf_gen_eff_rank",
-    "ch7",
-    "Bias-free UNet trained on the 1597 digits, at the same noisy held-out digits: median effective rank",
-    ">= 10",
-)
-def _(quick: bool) -> float:
-    return _bf("gen_median_erank")
-
-
-@claim(
-    "jac.bf_euler_rel_err",
-    "ch7",
-    "Euler's identity for the bias-free UNets: max over all inputs of both models of "
-    "||J(y) y - D(y)|| / ||D(y)||",
-    "<= 1e-4",
-)
-def _(quick: bool) -> float:
-    return _bf("euler_max_rel_err")
-
-
-def _bf_sweep(key: str, sigma: float) -> float:
-    from . import ch07_jacobians as ex7
-
-    r = ex7.ch7_bias_free_sweep()
-    return r[key][r["sigmas"].index(sigma)]
-
-
-@claim(
-    "jac.bf_mem_top_sv_cosine_sigma05",
-    "ch7",
-    "Bias-free memorizing UNet at noisy copies of its digits at sigma = 0.5 (fresh noise): the top singular "
-    "vector is still the stored digit, median |cosine|",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return _bf_sweep("mem_cos", 0.5)
-
-
-@claim(
-    "jac.bf_mem_u1_in_differences_sigma1",
-    "ch7",
-    "The same model at sigma = 1: median fraction of the top singular vector's norm in the span of the "
-    "differences x_j - x_i to the other stored digits (the posterior-covariance directions; a random "
-    "direction: about 0.7)",
-    ">= 0.9",
-)
-def _(quick: bool) -> float:
-    return _bf_sweep("mem_u1_in_differences", 1.0)
-
-
-@claim(
-    "jac.randomized_sv_rel_err",
-    "ch7",
-    "Randomized top-8 SVD from VJPs vs the full Jacobian of the generalizing UNet on a 32x32 input "
-    "(d = 1024): max relative error of the top 8 singular values",
-    "<= 0.05",
-)
-def _(quick: bool) -> float:
-    from . import ch07_jacobians as ex7
-
-    return ex7.ch7_randomized()["max_rel_err"]
-
-
-# ---------------------------------------------------------------- chapter 8: detection and steering (ids detect.*, steer.*)
-
-
-@claim(
-    "detect.auroc",
-    "ch8",
-    "Class-conditional digit UNet with 16 images duplicated 40 times under prompts of their own: AUROC of "
-    "the prompt-free spikiness score (std of the max-pooled last up-block-0 SiLU activation, sigma = 0.2) "
-    "separating generated copies of training images from novel samples",
-    ">= 0.95",
-)
-def _(quick: bool) -> float:
-    from . import ch08_applications as ex8
-
-    return ex8.detection_table()["rows"][0]["auroc"]
-
-
-@claim(
-    "detect.tpr_at_1fpr",
-    "ch8",
-    "Same benchmark: true positive rate of the spikiness score at 1% false positive rate (threshold = 99th "
-    "percentile of the novel samples' scores)",
-    ">= 0.5",
-)
-def _(quick: bool) -> float:
-    from . import ch08_applications as ex8
-
-    return ex8.detection_table()["rows"][0]["tpr"]
-
-
-@claim(
-    "detect.speedup_vs_slowest_baseline",
-    "ch8",
-    "Same benchmark: time per sample of the slowest baseline (local intrinsic dimension from the full "
-    "Jacobian) over that of the spikiness score, measured in one run",
-    ">= 5",
-)
-def _(quick: bool) -> float:
-    from . import ch08_applications as ex8
-
-    return ex8.detection_table()["speedup_vs_slowest"]
-
-
-@claim(
-    "steer.gen_over_mem_response",
-    "ch8",
-    "Steering towards 'bold' (mean pooled-representation difference of bold and thin digits, alpha = 2, "
-    "added to three decoder blocks mid-sampling): mean change of a bold-vs-thin classifier's logit for "
-    "generalized samples over that for memorized samples",
-    ">= 3",
-)
-def _(quick: bool) -> float:
-    from . import ch08_applications as ex8
-
-    return ex8.steering()["ratio"]
-
-
-# ---------------------------------------------------------------- evaluation and command line
-
-
-def evaluate(ids: list[str] | None = None, *, quick: bool = True, progress: bool = False) -> list[dict]:
-    """Compute the claims (all, or those whose id or chapter prefix is in ``ids``).
-
-    Returns a list of dicts with keys ``id``, ``claim``, ``value``, ``target``, ``holds``, ``seconds``.
+def read(result, path: Sequence) -> list[float]:
+    """The numbers at ``path`` in ``result`` (several with :data:`EACH` or an array), flattened."""
+    parent, cur = None, result
+    for i, step in enumerate(path):
+        if step == EACH:
+            return [v for item in cur for v in read(item, path[i + 1:])]
+        if isinstance(step, Where):
+            matches = [item for item in cur if item.get(step.field) == step.value]
+            if len(matches) != 1:
+                raise KeyError(f"{len(matches)} entries with {step.field} == {step.value!r}")
+            parent, cur = cur, matches[0]
+        elif isinstance(step, At):
+            parent, cur = cur, cur[list(parent[step.axis]).index(step.value)]
+        else:
+            parent, cur = cur, cur[step]
+    return [float(v) for v in np.ravel(np.asarray(cur, dtype=float))]
+
+
+def value_of(c: Claim) -> float:
+    """Compute one claim's value: run (or reuse) its experiment and read its paths."""
+    result = c.experiment()
+    values = [v for path in c.paths for v in read(result, path)]
+    return float(COMBINE[c.combine](values))
+
+
+# fmt: off
+CLAIMS: list[Claim] = [
+    # -------------------- ch01_denoising
+    Claim(
+        "ch1.linear_identity_rel_err", "ch1", BEYOND, ex1.ch1_linear_identity,
+        [("rel_err",)],
+        target="<= 0.02",
+        claim=("Monte Carlo estimate of E||M(x + sigma eps) - x||^2 agrees with ||(M - I)x||^2 + "
+               "sigma^2 ||M||_F^2 (relative error)"),
+    ),
+    Claim(
+        "ch1.tweedie_score_max_abs_err", "ch1", BEYOND, ex1.ch1_tweedie_check,
+        [("max_abs_err",)],
+        target="<= 1e-4",
+        claim=("Tweedie: (f_emp(y) - y) / sigma^2 equals the autograd gradient of log p_sigma(y) "
+               "(max abs error)"),
+    ),
+    Claim(
+        "ch1.empirical_denoiser_memorizes", "ch1", REPRODUCES, ex1.ch1_empirical_sampling,
+        [("fraction_memorized",)],
+        target=">= 0.95",
+        claim=("Sampling with the empirical optimal denoiser returns training points: fraction of "
+               "samples whose nearest training digit is closer than a tenth of the data's typical "
+               "spacing"),
+    ),
+    # -------------------- ch02_memorization
+    Claim(
+        "mem.cosine_min", "ch2", REPRODUCES, ex2.ch2_memorization,
+        [(ex2.CH2.p, "cosine_min"), (ex2.CH2.p_exact, "cosine_min")],
+        combine="min",
+        target=">= 0.99",
+        claim=("p >= n on separable digits: every surviving encoder column is a stored training "
+               "sample (min over units of the cosine to its sample, p = 2n)"),
+    ),
+    Claim(
+        "mem.r_rel_err_max", "ch2", QUALIFIES, ex2.ch2_memorization,
+        [(ex2.CH2.p, "gain_rel_err"), (ex2.CH2.p_exact, "gain_rel_err")],
+        combine="max",
+        target="<= 0.05",
+        claim=("The gain of the units active on x_i along x_i equals (||x_i||^2 - n lam) / "
+               "(||x_i||^2 + sigma^2), i.e. r_i^2 = that / ||x_i||_2^2 (max relative error over "
+               "samples, p = n and p = 2n)"),
+    ),
+    Claim(
+        "mem.top1_share_mean", "ch2", REPRODUCES, ex2.ch2_memorization,
+        [(ex2.CH2.p, "top1_grouped")],
+        target=">= 0.9",
+        claim=("Spiky representations: mean top-1 share of h on noisy training inputs (units storing "
+               "the same sample counted as one; p = 2n)"),
+    ),
+    # -------------------- ch03_generalization
+    Claim(
+        "gen.block_rel_err", "ch3", REPRODUCES, ex3.ch3_gmm_blocks,
+        [("block_rel_err",)],
+        target="<= 0.05",
+        claim=("p << n on a separable Gaussian mixture: ||W2 W1^T - sum_k M_k||_F / ||sum_k M_k||_F "
+               "with M_k the per-cluster Wiener filter with threshold n lam / n_k"),
+    ),
+    Claim(
+        "gen.top1_share_mean", "ch3", REPRODUCES, ex3.ch3_gmm_blocks,
+        [("top1_mean",)],
+        target="<= 0.5",
+        claim=("Balanced representations: mean top-1 share of h on noisy samples of the mixture"),
+    ),
+    Claim(
+        "gen.psnr_gain_db", "ch3", REPRODUCES, ex3.ch3_digits,
+        [("psnr_gen",), ("psnr_mem",)],
+        combine="difference",
+        target="> 0",
+        claim=("On unseen digits, a width-16 DAE trained on 1000 digits denoises better than one of "
+               "the same width trained on 16 (mean PSNR difference, dB)"),
+    ),
+    # -------------------- ch04_mixed
+    Claim(
+        "mixed.dup_auroc", "ch4", REPRODUCES, ex4.ch4_detector,
+        [("auroc_top1",)],
+        target=">= 0.95",
+        claim=("Mixed regime: the top-1 share of h (mean over noisy copies) separates duplicated "
+               "from distinct training samples (AUROC, duplicated samples of multiplicity 12 among "
+               "200 distinct ones)"),
+    ),
+    Claim(
+        "mixed.dup_stored_cosine_min", "ch4", REPRODUCES, ex4.ch4_multiplicity_sweep,
+        [("stored_cos_min",)],
+        target=">= 0.95",
+        claim=("Every memorized duplicated sample has a decoder column with cosine >= 0.95 to it "
+               "(min over all stored samples of the multiplicity sweep)"),
+    ),
+    Claim(
+        "mixed.threshold_agreement", "ch4", REPRODUCES, ex4.ch4_multiplicity_sweep,
+        [("agree",)],
+        target=">= 0.85",
+        claim=("A duplicated sample is stored iff m > m* = n_bulk lam / (||x||^2 - D lam): fraction "
+               "of (sample, m, seed) cases of the batched sweep where the trained network agrees"),
+    ),
+    Claim(
+        "mixed.phase_frac_over_mean", "ch4", REPRODUCES, ex4.phase_diagram,
+        [("frac_over_mean",)],
+        target=">= 0.9",
+        claim=("Phase diagram: mean memorized fraction over the cells with p >= n (8 x 8 grid, 3 "
+               "seeds)"),
+    ),
+    Claim(
+        "mixed.phase_frac_under_max", "ch4", REPRODUCES, ex4.phase_diagram,
+        [("frac_under_max",)],
+        target="<= 0.1",
+        claim=("Phase diagram: largest memorized fraction over the cells with p <= n / 4"),
+    ),
+    # -------------------- ch05_theorem
+    Claim(
+        "thm.mask_stability", "ch5", REPRODUCES, ex5.ch5_blocks,
+        [("stability",)],
+        target=">= 0.99",
+        claim=("Default setting (two antipodal clusters, width p much smaller than n, sigma = 0.2): "
+               "fraction of noisy training inputs whose ReLU pattern on the alive units equals that "
+               "of the clean input"),
+    ),
+    Claim(
+        "thm.block_purity", "ch5", REPRODUCES, ex5.ch5_blocks,
+        [("purity",)],
+        target=">= 0.95",
+        claim=("Default setting: fraction of active units that fire for one cluster only"),
+    ),
+    Claim(
+        "thm.loss_gap_rel", "ch5", REPRODUCES, ex5.ch5_blocks,
+        [("loss_gap_rel",)],
+        combine="abs",
+        target="<= 0.02",
+        claim=("Default setting: (exact loss of the trained network - sum of the closed-form per- "
+               "cluster optima) / that sum"),
+    ),
+    Claim(
+        "thm.robust_min_purity", "ch5", REPRODUCES, ex5.ch5_robustness,
+        [("rows", EACH, "purity")],
+        combine="min",
+        target=">= 0.9",
+        claim=("Minimum block purity over sigma in {0.2, 1, 5} x optimizer in {SGD, Adam, AdamW, "
+               "RMSprop}"),
+    ),
+    # -------------------- ch06_diffusion
+    Claim(
+        "diff.mem_copy_fraction", "ch6", REPRODUCES, ex6.ch6_sampling,
+        [("mem", "copy_fraction")],
+        target=">= 0.9",
+        claim=("A toy diffusion model (tied ReLU denoiser with a learned gain of sigma, p = 256) "
+               "trained on 5 centred digits samples copies: fraction of 200 ancestral samples whose "
+               "direction is 3 times closer to its nearest training digit than to the second nearest "
+               "(d1/d2 < 1/3)"),
+    ),
+    Claim(
+        "diff.gen_copy_fraction", "ch6", REPRODUCES, ex6.ch6_sampling,
+        [("gen", "copy_fraction")],
+        target="<= 0.1",
+        claim=("The same model trained on 1500 centred digits does not: fraction of its 200 samples "
+               "that are copies (d1/d2 < 1/3)"),
+    ),
+    Claim(
+        "diff.copy_test_false_positive", "ch6", BEYOND, ex6.ch6_calibration,
+        [("gen", "ratio_fp")],
+        target="<= 0.01",
+        claim=("The copy test is not too easy on digits: fraction of 297 held-out real digits that "
+               "it calls copies of the 1500 training digits (d1/d2 < 1/3)"),
+    ),
+    Claim(
+        "diff.mem_vs_gen_spikiness_ratio", "ch6", QUALIFIES, ex6.ch6_sampling,
+        [("std_ratio",)],
+        target=">= 2",
+        claim=("Spikier representations when memorizing: mean std of h at the final sampling step, "
+               "memorizing model over generalizing model (the std is not scale-free: ||h||^2 = "
+               "a(sigma) x^T (D - s x), see chapter 6)"),
+    ),
+    Claim(
+        "diff.mem_vs_gen_top1_ratio", "ch6", REPRODUCES, ex6.ch6_sampling,
+        [("top1_ratio",)],
+        target=">= 2",
+        claim=("Spikier representations when memorizing, scale-free: mean top-1 share of h at the "
+               "final sampling step, memorizing model over generalizing model"),
+    ),
+    Claim(
+        "diff.mem_vs_gen_cv_ratio", "ch6", REPRODUCES, ex6.ch6_std_diagnosis,
+        [("cv_ratio",)],
+        target=">= 2",
+        claim=("Spikier when memorizing, by a scale-free spread statistic: mean coefficient of "
+               "variation std(h)/mean(h) at the final samples (smallest noise level), memorizing "
+               "model over generalizing model"),
+    ),
+    # -------------------- ch07_jacobians
+    Claim(
+        "jac.mem_eff_rank", "ch7", REPRODUCES, ex7.ch7_unet_jacobians,
+        [("mem_median_erank",)],
+        target="<= 3",
+        claim=("Memorizing UNet (32 digits) at noisy copies of its training digits (sigma = 0.2): "
+               "median effective rank of the denoiser's Jacobian (number of singular values >= 1/2)"),
+    ),
+    Claim(
+        "jac.gen_eff_rank", "ch7", REPRODUCES, ex7.ch7_unet_jacobians,
+        [("gen_median_erank",)],
+        target=">= 10",
+        claim=("Generalizing UNet (1597 digits) at noisy held-out digits (sigma = 0.2): median "
+               "effective rank of the Jacobian (number of singular values >= 1/2)"),
+    ),
+    Claim(
+        "jac.mem_top_sv_cosine", "ch7", QUALIFIES, ex7.ch7_unet_jacobians,
+        [("mem_median_cos",)],
+        target=">= 0.9",
+        claim=("Memorizing UNet at noisy copies of its training digits (sigma = 0.2): median "
+               "|cosine| between the top singular vector of its Jacobian and the stored digit. The "
+               "paper's contrast predicts >= 0.9; the book measures that it does NOT hold for a "
+               "denoiser with biases, whose Jacobian at a memorized point is nearly zero in every "
+               "direction (chapter 7 derives why; the same UNet without biases, "
+               "jac.bf_mem_top_sv_cosine, has the predicted rank-one Jacobian)"),
+    ),
+    Claim(
+        "jac.dae_mem_top_sv_cosine", "ch7", REPRODUCES, ex7.ch7_dae_jacobians,
+        [("mem_median_cos",)],
+        target=">= 0.9",
+        claim=("Memorizing two-layer DAE (chapter 2 setting: p = n = 6 separable digits) at noisy "
+               "training digits: median |cosine| between the top singular vector of J = W2 D(y) W1^T "
+               "and the stored digit (a bias-free network stores a ray, so J = r_i^2 x_i x_i^T)"),
+    ),
+    Claim(
+        "jac.bf_mem_top_sv_cosine", "ch7", BEYOND, ex7.ch7_bias_free_jacobians,
+        [("mem_median_cos",)],
+        target=">= 0.9",
+        claim=("Bias-free UNet (no additive constants, so D(ty) = t D(y)) trained on the same 32 "
+               "digits, at the same noisy copies (sigma = 0.2): median |cosine| between the top "
+               "singular vector of its Jacobian and the stored digit (it stores rays, like the DAE)"),
+    ),
+    Claim(
+        "jac.bf_mem_top_sv", "ch7", BEYOND, ex7.ch7_bias_free_jacobians,
+        [("mem_median_s1",)],
+        target=">= 0.5",
+        claim=("The same bias-free memorizing UNet passes the stored direction: median largest "
+               "singular value of its Jacobian at the noisy copies (the UNet with biases: near zero)"),
+    ),
+    Claim(
+        "jac.bf_mem_eff_rank", "ch7", BEYOND, ex7.ch7_bias_free_jacobians,
+        [("mem_median_erank",)],
+        target="<= 3",
+        claim=("Bias-free memorizing UNet at the noisy copies: median effective rank (singular "
+               "values >= 1/2)"),
+    ),
+    Claim(
+        "jac.bf_gen_eff_rank", "ch7", BEYOND, ex7.ch7_bias_free_jacobians,
+        [("gen_median_erank",)],
+        target=">= 10",
+        claim=("Bias-free UNet trained on the 1597 digits, at the same noisy held-out digits: median "
+               "effective rank"),
+    ),
+    Claim(
+        "jac.bf_euler_rel_err", "ch7", BEYOND, ex7.ch7_bias_free_jacobians,
+        [("euler_max_rel_err",)],
+        target="<= 1e-4",
+        claim=("Euler's identity for the bias-free UNets: max over all inputs of both models of "
+               "||J(y) y - D(y)|| / ||D(y)||"),
+    ),
+    Claim(
+        "jac.bf_mem_top_sv_cosine_sigma05", "ch7", BEYOND, ex7.ch7_bias_free_sweep,
+        [("mem_cos", At("sigmas", 0.5))],
+        target=">= 0.9",
+        claim=("Bias-free memorizing UNet at noisy copies of its digits at sigma = 0.5 (fresh "
+               "noise): the top singular vector is still the stored digit, median |cosine|"),
+    ),
+    Claim(
+        "jac.bf_mem_u1_in_differences_sigma1", "ch7", BEYOND, ex7.ch7_bias_free_sweep,
+        [("mem_u1_in_differences", At("sigmas", 1.0))],
+        target=">= 0.9",
+        claim=("The same model at sigma = 1: median fraction of the top singular vector's norm in "
+               "the span of the differences x_j - x_i to the other stored digits (the posterior- "
+               "covariance directions; a random direction: about 0.7)"),
+    ),
+    Claim(
+        "jac.randomized_sv_rel_err", "ch7", BEYOND, ex7.ch7_randomized,
+        [("max_rel_err",)],
+        target="<= 0.05",
+        claim=("Randomized top-8 SVD from VJPs vs the full Jacobian of the generalizing UNet on a "
+               "32x32 input (d = 1024): max relative error of the top 8 singular values"),
+    ),
+    # -------------------- ch08_applications
+    Claim(
+        "detect.auroc", "ch8", REPRODUCES, ex8.detection_table,
+        [("rows", Where("method", ex8.SPIKINESS), "auroc")],
+        target=">= 0.95",
+        claim=("Class-conditional digit UNet with 16 images duplicated 40 times under prompts of "
+               "their own: AUROC of the prompt-free spikiness score (std of the max-pooled last up- "
+               "block-0 SiLU activation, sigma = 0.2) separating generated copies of training images "
+               "from novel samples"),
+    ),
+    Claim(
+        "detect.tpr_at_1fpr", "ch8", REPRODUCES, ex8.detection_table,
+        [("rows", Where("method", ex8.SPIKINESS), "tpr")],
+        target=">= 0.5",
+        claim=("Same benchmark: true positive rate of the spikiness score at 1% false positive rate "
+               "(threshold = 99th percentile of the novel samples' scores)"),
+    ),
+    Claim(
+        "detect.speedup_vs_slowest_baseline", "ch8", REPRODUCES, ex8.detection_table,
+        [("speedup_vs_slowest",)],
+        target=">= 5",
+        claim=("Same benchmark: time per sample of the slowest baseline (local intrinsic dimension "
+               "from the full Jacobian) over that of the spikiness score, measured in one run"),
+    ),
+    Claim(
+        "steer.gen_over_mem_response", "ch8", REPRODUCES, ex8.steering,
+        [("ratio",)],
+        target=">= 3",
+        claim=("Steering towards 'bold' (mean pooled-representation difference of bold and thin "
+               "digits, alpha = 2, added to three decoder blocks mid-sampling): mean change of a "
+               "bold-vs-thin classifier's logit for generalized samples over that for memorized "
+               "samples"),
+    ),
+]
+# fmt: on
+
+
+def _check_unique(claims: list[Claim]) -> None:
+    ids = [c.id for c in claims]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise ValueError(f"duplicate claim ids {sorted(dup)}")
+
+
+_check_unique(CLAIMS)
+
+
+def select(ids: list[str] | None = None) -> list[Claim]:
+    """The claims whose id or chapter ("ch1" ... "ch8") is in ``ids`` (all when None)."""
+    if not ids:
+        return list(CLAIMS)
+    known = {c.id for c in CLAIMS} | {c.chapter for c in CLAIMS}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(f"unknown claim id or chapter {unknown}; choose from: {sorted(known)}")
+    return [c for c in CLAIMS if c.id in ids or c.chapter in ids]
+
+
+#: The fields of a row of ``--json``.
+FIELDS = ("id", "claim", "value", "target", "holds", "verdict")
+
+
+def evaluate(ids: list[str] | None = None, *, progress: bool = False) -> list[dict]:
+    """Compute the claims (all, or those whose id or chapter is in ``ids``).
+
+    Returns a list of dicts with the keys of :data:`FIELDS` plus ``chapter``, ``doc`` (the page
+    that computes the claim) and ``seconds``.
     """
-    chosen = CLAIMS
-    if ids:
-        known = {c.id for c in CLAIMS} | {c.chapter for c in CLAIMS}
-        unknown = [i for i in ids if i not in known]
-        if unknown:
-            raise ValueError(f"unknown claim id or chapter {unknown}; choose from: {sorted(known)}")
-        chosen = [c for c in CLAIMS if c.id in ids or c.chapter in ids]
     rows = []
-    for c in chosen:
+    for c in select(ids):
         if progress:
             print(f"computing {c.id} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        value = float(c.compute(quick))
-        rows.append(
-            {
-                "id": c.id,
-                "claim": c.claim,
-                "value": value,
-                "target": c.target,
-                "holds": holds(value, c.target),
-                "seconds": round(time.perf_counter() - t0, 3),
-            }
-        )
+        value = value_of(c)
+        rows.append({"id": c.id, "claim": c.claim, "value": value, "target": c.target,
+                     "holds": holds(value, c.target), "verdict": c.verdict, "chapter": c.chapter,
+                     "doc": c.doc, "seconds": round(time.perf_counter() - t0, 3)})
     return rows
 
 
-#: Column widths of the appendix table: it must fit the page, so that "holds" is visible without
-#: scrolling sideways (long ids wrap anywhere; targets do not wrap).
-_HTML_COLUMNS = (("id", "24%"), ("claim", "46%"), ("value", "11%"), ("target", "10%"), ("holds", "9%"))
-
-
-def _breakable(name: str) -> str:
-    """``name`` escaped, with line-break opportunities after its dots and underscores."""
-    return escape(name).replace(".", ".<wbr>").replace("_", "_<wbr>")
-
-
-def to_html(rows: list[dict]) -> str:
-    """An HTML table of the rows, for the book's appendix (fixed layout, fits the page width)."""
-    cols = "".join(f'<col style="width: {w}">' for _, w in _HTML_COLUMNS)
-    head = "<tr>" + "".join(f"<th>{name}</th>" for name, _ in _HTML_COLUMNS) + "</tr>"
-    body = "".join(
-        f'<tr><td><code style="overflow-wrap: anywhere">{_breakable(r["id"])}</code></td><td>{escape(r["claim"])}</td>'
-        f'<td>{r["value"]:.4g}</td><td style="white-space: nowrap">{escape(r["target"])}</td>'
-        f"<td>{'&#10004; yes' if r['holds'] else '&#10008; NO'}</td></tr>"
-        for r in rows
-    )
-    return (f'<table class="table memgen-scorecard" style="table-layout: fixed; width: 100%">'
-            f"<colgroup>{cols}</colgroup><thead>{head}</thead><tbody>{body}</tbody></table>")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memgen.scorecard", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m memgen.scorecard",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the rows as a JSON list")
-    parser.add_argument("--full", action="store_true", help="full-size experiments instead of the quick mode")
-    parser.add_argument("--only", action="append", metavar="ID", help="claim id or chapter (repeatable)")
+    parser.add_argument("--only", action="append", metavar="ID",
+                        help="claim id or chapter, e.g. ch1 (repeatable)")
     args = parser.parse_args(argv)
     try:
-        rows = evaluate(args.only, quick=not args.full, progress=not args.json)
+        rows = evaluate(args.only, progress=not args.json)
     except ValueError as err:
         parser.error(str(err))
     if args.json:
-        print(json.dumps([{k: r[k] for k in ("id", "claim", "value", "target", "holds")} for r in rows], indent=2))
+        print(json.dumps([{k: r[k] for k in FIELDS} for r in rows], indent=2))
     else:
         for r in rows:
             mark = "ok  " if r["holds"] else "FAIL"
-            print(f"{mark} {r['id']:<40} {r['value']:<12.4g} target {r['target']:<10} ({r['seconds']} s)")
+            print(f"{mark} {r['id']:<40} {r['value']:<12.4g} target {r['target']:<10} "
+                  f"{r['verdict']:<10} ({r['seconds']} s)")
     return 0 if all(r["holds"] for r in rows) else 1
 
 

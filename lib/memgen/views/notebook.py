@@ -19,3 +19,19 @@ def glue(name: str, value: Any, *, display: bool = False) -> None:
         print(f"{name} = {value}")
         return None
     _glue(name, value, display=display)
+
+
+def glue_all(prefix: str, source: Any, keys=None) -> None:
+    """Glue several values in one call: ``source[key]`` (a dict) or ``source.key`` (a settings
+    record) under the name ``f"{prefix}_{key}"``, for each of ``keys`` (default: every key of a
+    dict). The chapters' bookkeeping cells use it, so that a visible cell shows the computation
+    and not a column of ``glue`` calls."""
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError(f"prefix must be a non-empty string, got {prefix!r}")
+    if keys is None:
+        if not isinstance(source, dict):
+            raise ValueError("keys must be given when source is not a dict")
+        keys = list(source)
+    for key in keys:
+        value = source[key] if isinstance(source, dict) else getattr(source, key)
+        glue(f"{prefix}_{key}", value)
