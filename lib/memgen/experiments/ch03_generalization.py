@@ -15,6 +15,7 @@ from ..memorization import (
 )
 from ..memorization import alive_units
 from ..metrics import psnr
+from ..theorem import activation_rates
 from ..stats import top1_share
 from .cache import experiment
 
@@ -67,10 +68,9 @@ def ch3_gmm_blocks() -> dict:
     theory = block_prediction(X, data.labels, c.sigma, c.lam)
     with torch.no_grad():
         M = (model.W2 @ model.W1.T).double()
-        pre = X @ model.W1
     # which cluster each unit serves: the cluster on whose points it is active
-    active = (pre > 0).double()
-    share = torch.stack([active[data.labels == k].mean(0) for k in range(c.gmm_K)])  # (K, p)
+    every = torch.ones(model.p, dtype=torch.bool)
+    share = activation_rates(model, X, data.labels, units=every).T  # (K, p)
     alive = alive_units(model.W1)
     spectra = []
     for k in range(c.gmm_K):
