@@ -28,7 +28,7 @@ import math
 import torch
 
 from ._checks import check_float, check_int, check_tensor, make_generator
-from .linear import second_moment_spectrum, wiener_gain
+from .linear import second_moment_spectrum
 from .memorization import alive_units
 
 
@@ -262,8 +262,9 @@ def per_cluster_optimum(X, labels, sigma, lam, *, widths=None) -> dict:
         nk = len(Xk)
         tau = n * lam / nk
         s = second_moment_spectrum(Xk)
-        # the loss a direction saves: m_j (s_j - tau)_+ with m_j = wiener_gain(s_j, tau, sigma)
-        gain = wiener_gain(s, tau, sigma) * (s - tau).clamp_min(0)
+        # the loss a direction saves, m_j (s_j - tau)_+ with m_j = wiener_gain(s_j, tau, sigma),
+        # written as one quotient (s_j - tau)_+^2 / (s_j + sigma^2) so that it rounds as it always has
+        gain = (s - tau).clamp_min(0).pow(2) / (s + sigma**2).clamp_min(1e-300)
         if widths is not None:
             gain[check_int("widths entry", widths[i], 0):] = 0.0
         per.append(nk / n * float((s - gain).sum()))
