@@ -107,3 +107,16 @@ def test_readme_states_the_rules():
     for phrase in ("imports no experiment, view, Hub or tooling module", "experiments import no view",
                    "views import no experiment", "nothing imports `memgen_book`"):
         assert phrase in readme, phrase
+
+
+def test_package_docstring_maps_every_module_and_exports_resolve():
+    import memgen
+
+    doc = memgen.__doc__
+    for path in sorted((LIB / "memgen").glob("*.py")):
+        if path.stem != "__init__" and not path.stem.startswith("_"):
+            assert f":mod:`memgen.{path.stem}`" in doc, path.stem
+    for sub in ("experiments", "views", "hub"):
+        assert f":mod:`memgen.{sub}`" in doc, sub
+    for name in memgen.__all__:
+        assert getattr(memgen, name) is not None, name
