@@ -150,3 +150,42 @@ def test_glossary_links_every_chapter():
     glossary = (ROOT / "chapters" / "glossary.md").read_text(encoding="utf-8")
     for c in course.chapters(ROOT):
         assert f"<{c.label}>`" in glossary, f"the glossary links no term to {c.label}"
+
+
+ALIASES = {"experiments": "ex", "views": "vw"}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_code_cells_are_short_lines_without_statement_chains(path: Path):
+    """Chapter code lines are at most 88 characters (QuantEcon's convention) and no line chains
+    statements with ``;`` (checked on the parsed code, so a ``;`` inside a string does not count)."""
+    import ast
+
+    long, chains = [], []
+    for d in directives(path.read_text(encoding="utf-8")):
+        if d["name"] != "code-cell":
+            continue
+        body = d["body"]
+        long += [ln for ln in body.splitlines() if len(ln) > 88]
+        tree = ast.parse(body)
+        rows = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+        chains += sorted({r for r in rows if rows.count(r) > 1 and not _compound_on(tree, r)})
+    assert not long, f"{path.name}: {len(long)} code lines over 88 characters, e.g. {long[0]!r}"
+    assert not chains, f"{path.name}: statements chained with ';' on cell lines {chains}"
+
+
+def _compound_on(tree, row) -> bool:
+    """True if the statements sharing ``row`` are a compound statement and its one-line body."""
+    import ast
+
+    return any(isinstance(n, (ast.If, ast.For, ast.While, ast.With, ast.FunctionDef, ast.Try))
+               and n.lineno == row for n in ast.walk(tree))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_one_alias_per_module(path: Path):
+    """Chapters import a chapter module as exN / vwN (N its chapter number), the same everywhere."""
+    text = path.read_text(encoding="utf-8")
+    for floor, letter in ALIASES.items():
+        for stem, alias in re.findall(rf"from memgen\.{floor} import (ch\d\d_\w+) as (\w+)", text):
+            assert alias == f"{letter}{int(stem[2:4])}", (path.name, stem, alias)
