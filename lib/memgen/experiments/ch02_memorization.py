@@ -129,17 +129,21 @@ def ch2_memorization() -> dict:
 
 @dataclass(frozen=True)
 class GridSettings:
-    """The website's (n, p) and sigma grids of chapter 2."""
+    """The website's (n, p) and sigma grids of chapter 2: the chapter's separable digits (pairwise
+    cosines <= 0, the setting in which Corollary 3.2 applies), the first n of them, width p."""
 
-    ns: tuple = (4, 16, 64, 256)
-    ps: tuple = (4, 16, 64)
-    sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
-    sigma_n: int = 16
-    sigma_p: int = 32
-    sigma: float = 0.2
-    lam: float = 0.01
-    steps: int = 1500
-    n_columns: int = 8
+    ns: tuple = (2, 4, 6)  # the first n of CH2's separable digits
+    ps: tuple = (1, 2, 4, 6, 12, 24)  # below, at and above n
+    sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # the sigma slider, at (sigma_n, sigma_p)
+    sigma_n: int = 6  # the chapter's setting: n = 6, p = 12 (CH2.n, CH2.p)
+    sigma_p: int = 12
+    sigma: float = 0.2  # the (n, p) grid's noise level and weight decay (CH2's)
+    lam: float = 0.5
+    steps: int = 3000
+    seeds: tuple = (0, 1, 2, 3)  # trained at once per cell; the lowest loss is kept
+    stored_cosine: float = 0.95  # a sample is stored if an alive column has this cosine with it
+    draws: int = 20  # noisy copies per training sample for the top-1 shares
+    n_columns: int = 8  # largest encoder columns shown per cell
     seed: int = 0
 
     def replace(self, **changes) -> "GridSettings":
@@ -150,31 +154,58 @@ class GridSettings:
 GRID = GridSettings()
 
 
-def _grid_cell(X, model, sigma, g) -> dict:
+def predicted_stored_fraction(X, p, lam) -> float:
+    """Corollary 3.2 with a limited width: a sample can be stored only if ||x_i||^2 > n lam, and
+    p units store at most p samples (one unit per sample on separable data), so the predicted
+    fraction of stored samples is min(p, #{i: ||x_i||^2 > n lam}) / n."""
+    n = len(X)
+    alive = int((X.pow(2).sum(1) > n * lam).sum())
+    return min(p, alive) / n
+
+
+def _grid_cell(X, model, sigma, lam, g) -> dict:
     """What a grid figure shows for one trained model: its largest columns, h of a noisy training
-    input, the mean top-1 share over noisy training inputs."""
+    input, the stored fraction (measured and predicted) and the top-1 shares of h over noisy
+    training inputs, raw and with the units that store the same sample merged (the raw share is
+    confounded by p: with p > n several co-aligned units share one sample)."""
+    n = len(X)
+    own = unit_owners(model.W1, X)
+    stored = own["alive"] & (own["cosine"] >= GRID.stored_cosine)
     with torch.no_grad():
         norms = model.W1.norm(dim=0)
         top = torch.argsort(norms, descending=True)[: GRID.n_columns]
-        h = model.representation(X + sigma * torch.randn(X.shape, generator=g))
-    return {"columns": model.W1.detach()[:, top].T.clone(), "cosine": unit_owners(model.W1, X)["cosine"][top],
-            "h0": h[0], "top1": float(top1_share(h).mean()), "std0": float(h[0].std())}
+        Y = X.repeat(GRID.draws, 1)
+        h = model.representation(Y + sigma * torch.randn(Y.shape, generator=g))
+    hg = grouped_representation(h[:, own["alive"]], own["owner"][own["alive"]], n)
+    return {"columns": model.W1.detach()[:, top].T.clone(), "cosine": own["cosine"][top],
+            "h0": h[0], "top1": float(top1_share(h).mean()),
+            "top1_merged": float(top1_share(hg).mean()),
+            "std0": float(h[0].std()) if h.shape[1] > 1 else 0.0,
+            "stored_fraction": float(torch.unique(own["owner"][stored]).numel() / n),
+            "predicted_stored_fraction": predicted_stored_fraction(X, model.p, lam)}
 
 
 @experiment
 def regime_grid() -> dict:
-    """DAEs trained on centred digits over a grid of (n, p), and over sigma at one (n, p)."""
+    """DAEs trained on the chapter's separable digits over a grid of (n, p), and over sigma at the
+    chapter's (n, p) = (6, 12); each cell keeps the lowest-loss of ``GRID.seeds``."""
     c = GRID
     Xall, digits = centred_digits()
-    perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(c.seed))
+    idx = separable_subset(Xall, max(c.ns + (c.sigma_n,)), max_cosine=CH2.max_cosine,
+                           seed=CH2.subset_seed)
     g = torch.Generator().manual_seed(c.seed + 1)
     cells = {}
     for n in c.ns:
-        X = Xall[perm[:n]]
+        X = Xall[idx[:n]]
         for p in c.ps:
-            m = fit_dae(X, p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=c.seed).model
-            cells[(n, p)] = _grid_cell(X, m, c.sigma, g)
-    X = Xall[perm[: c.sigma_n]]
-    res = fit_dae(X, c.sigma_p, sigma=list(c.sigmas), lam=c.lam, steps=c.steps, seed=c.seed)
-    by_sigma = {s: _grid_cell(X, m, s, g) for s, m in zip(c.sigmas, res.models)}
-    return {"cells": cells, "by_sigma": by_sigma, "image_shape": digits.image_shape}
+            m = best_of(fit_dae(X, p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=list(c.seeds)))
+            cells[(n, p)] = _grid_cell(X, m, c.sigma, c.lam, g)
+    X = Xall[idx[: c.sigma_n]]
+    by_sigma = {}
+    for s in c.sigmas:
+        m = best_of(fit_dae(X, c.sigma_p, sigma=s, lam=c.lam, steps=c.steps, seed=list(c.seeds)))
+        by_sigma[s] = _grid_cell(X, m, s, c.lam, g)
+    agree = [abs(cell["stored_fraction"] - cell["predicted_stored_fraction"]) < 1e-9
+             for cell in cells.values()]
+    return {"cells": cells, "by_sigma": by_sigma, "image_shape": digits.image_shape,
+            "sigma_np": (c.sigma_n, c.sigma_p), "stored_agreement": float(sum(agree) / len(agree))}

@@ -194,6 +194,14 @@ CLAIMS: list[Claim] = [
         claim=("Spiky representations: mean top-1 share of h on noisy training inputs (units storing "
                "the same sample counted as one; p = 2n)"),
     ),
+    Claim(
+        "mem.grid_stored_agreement", "ch2", REPRODUCES, ex2.regime_grid,
+        [("stored_agreement",)],
+        target=">= 0.9",
+        claim=("Width limits memorization: on the first n of the separable digits (n in {2, 4, 6}, "
+               "p in {1, ..., 24}), fraction of (n, p) cells whose fraction of stored samples "
+               "equals the prediction min(p, #{i: ||x_i||^2 > n lam}) / n"),
+    ),
     # -------------------- ch03_generalization
     Claim(
         "gen.block_rel_err", "ch3", REPRODUCES, ex3.ch3_gmm_blocks,

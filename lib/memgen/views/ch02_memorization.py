@@ -72,13 +72,27 @@ def _cell_traces(cell: dict, image_shape, n_cols: int) -> list:
     traces = _image_traces(cols, image_shape, 1, n_cols)
     h = _np(cell["h0"])
     axis = n_cols + 1
-    traces.append(go.Bar(x=np.arange(len(h)), y=h, marker_color="#3050c0", xaxis=f"x{axis}", yaxis=f"y{axis}",
-                         hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+    traces.append(go.Bar(x=np.arange(len(h)), y=h, marker_color="#3050c0", xaxis=f"x{axis}",
+                         yaxis=f"y{axis}", hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
     return traces
 
 
+def _bar_ranges(cells, n_cols: int) -> tuple[str, list]:
+    """The bar panel's axis name and a y range that fits every frame's bars."""
+    top = max(float(_np(c["h0"]).max()) for c in cells)
+    return f"{n_cols + 1}", [0.0, 1.05 * max(top, 1e-6)]
+
+
+def _frame_axes(cell, axis: str, y_range) -> dict:
+    """Per-frame axes of the bar panel: every unit of this frame visible, one shared y range."""
+    p = len(_np(cell["h0"]))
+    return {f"xaxis{axis}": {"range": [-0.5, p - 0.5], "dtick": max(1, p // 12)},
+            f"yaxis{axis}": {"range": y_range}}
+
+
 def _grid_layout(n_cols: int, image_shape) -> dict:
-    fig = make_subplots(rows=2, cols=n_cols, specs=[[{}] * n_cols, [{"colspan": n_cols}] + [None] * (n_cols - 1)],
+    fig = make_subplots(rows=2, cols=n_cols,
+                        specs=[[{}] * n_cols, [{"colspan": n_cols}] + [None] * (n_cols - 1)],
                         row_heights=[0.45, 0.55], vertical_spacing=0.14, horizontal_spacing=0.01)
     for i in range(1, n_cols + 1):
         fig.update_xaxes(visible=False, row=1, col=i)
@@ -89,38 +103,60 @@ def _grid_layout(n_cols: int, image_shape) -> dict:
     return fig.layout.to_plotly_json()
 
 
+def _title(head: str, cell: dict) -> str:
+    return (f"{head}: stored {cell['stored_fraction']:.2f} of the samples "
+            f"(predicted {cell['predicted_stored_fraction']:.2f}); top-1 share "
+            f"{cell['top1_merged']:.2f} merged, {cell['top1']:.2f} raw")
+
+
 def regime_grid_figure(grid: dict) -> go.Figure:
     """Slider over the (n, p) grid: largest encoder columns and h of a noisy training input."""
     cells = grid["cells"]
     n_cols = max(len(c["columns"]) for c in cells.values())
+    axis, y_range = _bar_ranges(cells.values(), n_cols)
+    layout = _grid_layout(n_cols, grid["image_shape"])
     frames = []
     for (n, p), cell in cells.items():
-        frames.append({"name": f"n={n}, p={p}", "traces": _cell_traces(cell, grid["image_shape"], n_cols),
-                       "layout": {"title": {"text": f"n = {n} samples, p = {p} units: mean top-1 share "
-                                                    f"{cell['top1']:.2f}, column–sample cosine "
-                                                    f"{float(cell['cosine'].mean()):.2f}"}}})
-    return slider_figure(frames, prefix="", active=0, layout=_grid_layout(n_cols, grid["image_shape"]))
+        frames.append({"name": f"n={n}, p={p}",
+                       "traces": _cell_traces(cell, grid["image_shape"], n_cols),
+                       "layout": {"title": {"text": _title(f"n = {n}, p = {p}", cell)},
+                                  **_frame_axes(cell, axis, y_range)}})
+    first = next(iter(cells.values()))
+    layout.update(_frame_axes(first, axis, y_range))
+    return slider_figure(frames, prefix="", active=0, layout=layout)
 
 
 def sigma_grid_figure(grid: dict) -> go.Figure:
-    """Slider over sigma at one (n, p)."""
+    """Slider over sigma at one (n, p), named in every frame's title."""
     by = grid["by_sigma"]
+    n, p = grid["sigma_np"]
     n_cols = max(len(c["columns"]) for c in by.values())
+    axis, y_range = _bar_ranges(by.values(), n_cols)
     frames = [{"name": f"{s:g}", "traces": _cell_traces(cell, grid["image_shape"], n_cols),
-               "layout": {"title": {"text": f"σ = {s:g}: mean top-1 share {cell['top1']:.2f}, column–sample "
-                                            f"cosine {float(cell['cosine'].mean()):.2f}"}}}
+               "layout": {"title": {"text": _title(f"n = {n}, p = {p}, σ = {s:g}", cell)},
+                          **_frame_axes(cell, axis, y_range)}}
               for s, cell in by.items()]
-    return slider_figure(frames, prefix="σ = ", active=2, layout=_grid_layout(n_cols, grid["image_shape"]))
+    layout = _grid_layout(n_cols, grid["image_shape"])
+    layout.update(_frame_axes(next(iter(by.values())), axis, y_range))
+    return slider_figure(frames, prefix="σ = ", active=2, layout=layout)
 
 
-def regime_heatmap(grid: dict, key: str = "top1") -> go.Figure:
-    """The whole (n, p) grid at a glance: mean top-1 share of h per cell."""
+def regime_heatmap(grid: dict, key: str = "stored_fraction") -> go.Figure:
+    """The whole (n, p) grid at a glance: the fraction of training samples stored by a unit, with
+    the prediction min(p, n_alive) / n and both top-1 shares on hover."""
     ns = sorted({n for n, _ in grid["cells"]})
     ps = sorted({p for _, p in grid["cells"]})
-    Z = np.array([[grid["cells"][(n, p)][key] for p in ps] for n in ns])
-    fig = go.Figure(go.Heatmap(z=Z, x=[str(p) for p in ps], y=[str(n) for n in ns], colorscale="Viridis",
-                               zmin=0, zmax=1, text=np.round(Z, 2), texttemplate="%{text}",
-                               colorbar={"title": "top-1"}))
-    fig.update_layout(xaxis_title="width p", yaxis_title="samples n", height=340, title="Mean top-1 share of h",
-                      margin={"t": 50})
+    cell = grid["cells"]
+    Z = np.array([[cell[(n, p)][key] for p in ps] for n in ns])
+    hover = [[(f"n = {n}, p = {p}<br>stored {cell[(n, p)]['stored_fraction']:.2f}, predicted "
+               f"{cell[(n, p)]['predicted_stored_fraction']:.2f}<br>top-1 share merged "
+               f"{cell[(n, p)]['top1_merged']:.2f}, raw {cell[(n, p)]['top1']:.2f}")
+              for p in ps] for n in ns]
+    fig = go.Figure(go.Heatmap(z=Z, x=[str(p) for p in ps], y=[str(n) for n in ns],
+                               colorscale="Viridis", zmin=0, zmax=1, text=np.round(Z, 2),
+                               texttemplate="%{text}", hovertext=hover,
+                               hovertemplate="%{hovertext}<extra></extra>",
+                               colorbar={"title": "stored"}))
+    fig.update_layout(xaxis_title="width p", yaxis_title="samples n", height=340,
+                      title="Fraction of the training digits stored by a unit", margin={"t": 50})
     return fig
