@@ -44,8 +44,10 @@ BRIDGE = ROOT / "tests" / "js" / "live_bridge.js"
 LIVE = ROOT / "lib" / "memgen_book" / "live"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node (Node.js >= 18) is not installed: the live "
-                                "explorer's JavaScript checks need it")
+pytestmark = pytest.mark.skipif(
+    NODE is None,
+    reason="node (Node.js >= 18) is not installed: the live explorer's JavaScript checks need it",
+)
 
 F32_RTOL = 2e-5  # float32 precision, relative to the largest entry
 
@@ -53,8 +55,14 @@ F32_RTOL = 2e-5  # float32 precision, relative to the largest entry
 def js(cmd: str, **payload):
     """Run one bridge command in node and return its result."""
     payload["cmd"] = cmd
-    proc = subprocess.run([NODE, str(BRIDGE)], input=json.dumps(payload), capture_output=True, text=True,
-                          timeout=600, check=False)
+    proc = subprocess.run(
+        [NODE, str(BRIDGE)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"node failed ({proc.returncode}): {proc.stderr[-2000:]}")
     reply = json.loads(proc.stdout)
@@ -94,8 +102,9 @@ def noisy(X: np.ndarray, K: int, sigma: float, seed: int) -> np.ndarray:
 
 def python_loss(W1, W2, X, Y, sigma, lam, tied, weights):
     w = None if weights is None else (np.asarray(weights, np.float32) / np.sum(weights))[None]
-    loss, g1, g2 = loss_and_grads(W1[None], W2[None], X, Y[None], np.array([sigma]), np.array([lam]),
-                                  tied=tied, weights=w)
+    loss, g1, g2 = loss_and_grads(
+        W1[None], W2[None], X, Y[None], np.array([sigma]), np.array([lam]), tied=tied, weights=w
+    )
     return float(loss[0]), g1[0], None if g2 is None else g2[0]
 
 
@@ -110,7 +119,9 @@ def test_loss_and_grads_match_python(tied, weighted, trained):
     n, d = X.shape
     p, sigma, lam, K = 12, 0.5, 0.1, 3
     if trained:  # sparse masks, the memorization solution
-        model = fit_dae(torch.from_numpy(X), p, sigma=0.2, lam=0.5, steps=300, tied=tied, seed=1).model
+        model = fit_dae(
+            torch.from_numpy(X), p, sigma=0.2, lam=0.5, steps=300, tied=tied, seed=1
+        ).model
         W1 = model.W1.detach().numpy().astype(np.float32)
         W2 = W1 if tied else model.W2.detach().numpy().astype(np.float32)
     else:  # fit_dae's initial weights: dense masks
@@ -118,8 +129,20 @@ def test_loss_and_grads_match_python(tied, weighted, trained):
     Y = noisy(X, K, sigma, seed=2)
     weights = [1.0, 3.0, 2.0, 1.0, 5.0, 0.5] if weighted else None
     loss, g1, g2 = python_loss(W1, W2, X, Y, sigma, lam, tied, weights)
-    out = js("loss_and_grads", W1=flat(W1), W2=flat(W2), X=flat(X), Y=flat(Y), n=n, d=d, p=p, sigma=sigma,
-             lam=lam, tied=tied, weights=weights)
+    out = js(
+        "loss_and_grads",
+        W1=flat(W1),
+        W2=flat(W2),
+        X=flat(X),
+        Y=flat(Y),
+        n=n,
+        d=d,
+        p=p,
+        sigma=sigma,
+        lam=lam,
+        tied=tied,
+        weights=weights,
+    )
     # the draws must flip masks, or the Monte Carlo correction would not be tested
     pre_x, pre_y = np.tile(X @ W1, (K, 1)), Y @ W1
     assert ((pre_x > 0) != (pre_y > 0)).any(axis=1).sum() >= 3
@@ -143,8 +166,21 @@ def test_fit_trajectory_matches_fit_dae_with_the_same_noise():
         z = rng.standard_normal((1, n, d), dtype=np.float32)[0]
         noise.append(flat(z * np.float32(sigma) + X))
     W1, W2 = init_weights(d, p, False, seed)
-    out = js("fit", X=flat(X), n=n, d=d, p=p, sigma=sigma, lam=lam, tied=False, W1=flat(W1), W2=flat(W2),
-             maxSteps=steps, tol=None, noise=noise)
+    out = js(
+        "fit",
+        X=flat(X),
+        n=n,
+        d=d,
+        p=p,
+        sigma=sigma,
+        lam=lam,
+        tied=False,
+        W1=flat(W1),
+        W2=flat(W2),
+        maxSteps=steps,
+        tol=None,
+        noise=noise,
+    )
     assert out["steps"] == steps
     losses = np.array(out["losses"])
     assert rel_err(losses, res.losses[:, 0]) <= 1e-4
@@ -162,21 +198,28 @@ def grouped_top1_oracle(W1, W2, X, Y, threshold=0.95):
     norm = W2.norm(dim=0)
     cos = (W2 / norm.clamp_min(1e-12)).T @ (X / X.norm(dim=1, keepdim=True)).T
     best = cos.max(dim=1)
-    group = torch.where(best.values >= threshold, best.indices, X.shape[0] + torch.arange(W2.shape[1]))
+    group = torch.where(
+        best.values >= threshold, best.indices, X.shape[0] + torch.arange(W2.shape[1])
+    )
     h = torch.relu(Y @ torch.as_tensor(W1))
     hg = torch.zeros(h.shape[0], X.shape[0] + W2.shape[1]).index_add_(1, group, h)
     return float(top1_share(hg).mean())
 
 
 def test_the_oracle_is_memgen_phase_grouped_top1():
-    phase = pytest.importorskip("memgen.phase", reason="memgen.phase moved; the oracle above is its code")
+    phase = pytest.importorskip(
+        "memgen.phase", reason="memgen.phase moved; the oracle above is its code"
+    )
     X = separable_digits(6)
     model = fit_dae(X, 12, sigma=0.2, lam=0.5, steps=300, seed=0).model
     g = torch.Generator().manual_seed(5)  # grouped_top1's own noise, drawn the same way
     Y = X.repeat(4, 1) + 0.2 * torch.randn(4 * len(X), X.shape[1], generator=g)
     assert grouped_top1_oracle(model.W1.detach(), model.W2.detach(), X, Y) == pytest.approx(
-        phase.grouped_top1(model, X, 0.2, seed=5), abs=1e-7)
-    assert phase.memorized_fraction(model, X) == float((stored_cosine(model.W2, X) >= 0.95).float().mean())
+        phase.grouped_top1(model, X, 0.2, seed=5), abs=1e-7
+    )
+    assert phase.memorized_fraction(model, X) == float(
+        (stored_cosine(model.W2, X) >= 0.95).float().mean()
+    )
 
 
 def python_stats(model, X, Y) -> dict:
@@ -207,8 +250,17 @@ def test_statistics_match_python_on_the_same_weights(dataset):
     g = torch.Generator().manual_seed(1)
     Y = X.repeat(4, 1) + 0.2 * torch.randn(4 * n, d, generator=g)
     py = python_stats(model, X, Y)
-    out = js("stats", W1=flat(model.W1), W2=flat(model.W2), X=flat(X), Y=flat(Y), n=n, d=d, p=model.p,
-             rows=4 * n)
+    out = js(
+        "stats",
+        W1=flat(model.W1),
+        W2=flat(model.W2),
+        X=flat(X),
+        Y=flat(Y),
+        n=n,
+        d=d,
+        p=model.p,
+        rows=4 * n,
+    )
     for key in ("top1_share", "top1_raw", "stored_fraction", "std"):
         assert out[key] == pytest.approx(py[key], rel=1e-5, abs=1e-6), key
     np.testing.assert_allclose(out["gains"], py["gains"], rtol=1e-4, atol=1e-6)
@@ -220,15 +272,29 @@ def test_closed_forms_match_python():
     X = separable_digits(6)
     sq = (X.double() ** 2).sum(1)
     n, sigma, lam = 6, 0.2, 3.3  # some units die: ||x||^2 <= n lam = 19.8 for four of the six
-    out = js("theory", X=flat(X), n=n, d=64, sigma=sigma, lam=lam, rank=4, sq=sq.tolist(), nBulk=200, nDup=8,
-             m=4, nRows=232)
+    out = js(
+        "theory",
+        X=flat(X),
+        n=n,
+        d=64,
+        sigma=sigma,
+        lam=lam,
+        rank=4,
+        sq=sq.tolist(),
+        nBulk=200,
+        nDup=8,
+        m=4,
+        nRows=232,
+    )
     ref = memorization_gain(sq, n, sigma, lam).numpy()
     np.testing.assert_allclose(out["gain"], ref, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(out["memorization_gain"], ref, rtol=1e-12, atol=1e-12)
     assert out["dies"] == (sq <= n * lam).tolist() and any(out["dies"]) and not all(out["dies"])
     np.testing.assert_allclose(out["r"], np.sqrt(ref / sq.numpy()), rtol=1e-6)
     ms = threshold_multiplicity(sq, 200, 8, lam).numpy()
-    np.testing.assert_allclose([math.inf if v == "inf" else v for v in out["threshold"]], ms, rtol=1e-12)
+    np.testing.assert_allclose(
+        [math.inf if v == "inf" else v for v in out["threshold"]], ms, rtol=1e-12
+    )
     dg = [float(duplicate_gain(s, 4, 232, sigma, lam)) for s in sq]
     np.testing.assert_allclose(out["duplicate_gain"], dg, rtol=1e-9, atol=1e-12)
     M = optimal_linear_denoiser(X.double(), sigma, lam, rank=4)  # one cluster, rank 4
@@ -236,23 +302,41 @@ def test_closed_forms_match_python():
     # per-cluster blocks on a mixture, with and without sample weights
     data = gaussian_mixture(90, K=3, d=12, rank=2, separation=4.0, means="simplex", seed=1)
     for weights in (None, np.where(np.arange(90) < 5, 4.0, 1.0)):
-        Xw = data.x if weights is None else torch.repeat_interleave(data.x, torch.as_tensor(weights).long(), 0)
-        lw = data.labels if weights is None else torch.repeat_interleave(data.labels,
-                                                                          torch.as_tensor(weights).long())
+        Xw = (
+            data.x
+            if weights is None
+            else torch.repeat_interleave(data.x, torch.as_tensor(weights).long(), 0)
+        )
+        lw = (
+            data.labels
+            if weights is None
+            else torch.repeat_interleave(data.labels, torch.as_tensor(weights).long())
+        )
         ref = block_prediction(Xw, lw, 0.3, 0.01)  # weight m == m copies
-        out = js("theory", X=flat(data.x), n=90, d=12, labels=data.labels.tolist(), sigma=0.3, lam=0.01,
-                 weights=None if weights is None else weights.tolist())
+        out = js(
+            "theory",
+            X=flat(data.x),
+            n=90,
+            d=12,
+            labels=data.labels.tolist(),
+            sigma=0.3,
+            lam=0.01,
+            weights=None if weights is None else weights.tolist(),
+        )
         spec = torch.linalg.eigvalsh(ref["M"]).flip(0).numpy()
         np.testing.assert_allclose(out["spectrum"], spec, atol=1e-6)
         for k in range(3):
-            np.testing.assert_allclose(out["clusters"][k]["m"], ref["gains"][k][1].numpy(), atol=1e-6)
+            np.testing.assert_allclose(
+                out["clusters"][k]["m"], ref["gains"][k][1].numpy(), atol=1e-6
+            )
 
 
 def test_embedded_digits_are_memgens():
     X, labels, _ = _dae_pool("digits")
     out = js("digits", n=8)
-    np.testing.assert_array_equal(np.array(out["centred"], dtype=np.float64).reshape(X.shape),
-                                  X.numpy().astype(np.float64))  # exactly the float32 values
+    np.testing.assert_array_equal(
+        np.array(out["centred"], dtype=np.float64).reshape(X.shape), X.numpy().astype(np.float64)
+    )  # exactly the float32 values
     np.testing.assert_array_equal(out["labels"], labels.numpy())
     assert out["separable"] == separable_subset(X, 6, max_cosine=0.0, seed=0).tolist()
     perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
@@ -270,22 +354,38 @@ def test_digits_data_js_is_up_to_date():
     spec = importlib.util.spec_from_file_location("make_digits_data", LIVE / "make_digits_data.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert (LIVE / "digits_data.js").read_text() == mod.build(), "rerun lib/memgen_book/live/make_digits_data.py"
+    assert (LIVE / "digits_data.js").read_text() == mod.build(), (
+        "rerun lib/memgen_book/live/make_digits_data.py"
+    )
 
 
-# ---------------------------------------------------------------- converged statistics, both regimes
+# ------------------------------------------------------------ converged statistics, both regimes
 
 
 def train_both(X, p, sigma, lam, steps, seed=0, js_seed=0):
-    """fit_dae for `steps` steps and the JS fit (its own noise, convergence stop, maxSteps = steps) from
-    the same initial weights; statistics of both on the same noisy copies."""
+    """fit_dae for `steps` steps and the JS fit (its own noise, convergence stop, maxSteps = steps)
+    from the same initial weights; statistics of both on the same noisy copies."""
     n, d = X.shape
     model = fit_dae(X, p, sigma=sigma, lam=lam, steps=steps, seed=seed).model
     W1, W2 = init_weights(d, p, False, seed)
     g = torch.Generator().manual_seed(7)
     Y = X.repeat(4, 1) + sigma * torch.randn(4 * n, d, generator=g)
-    out = js("fit", X=flat(X), n=n, d=d, p=p, sigma=sigma, lam=lam, tied=False, W1=flat(W1), W2=flat(W2),
-             maxSteps=steps, seed=js_seed, Ystats=flat(Y), rows=4 * n)
+    out = js(
+        "fit",
+        X=flat(X),
+        n=n,
+        d=d,
+        p=p,
+        sigma=sigma,
+        lam=lam,
+        tied=False,
+        W1=flat(W1),
+        W2=flat(W2),
+        maxSteps=steps,
+        seed=js_seed,
+        Ystats=flat(Y),
+        rows=4 * n,
+    )
     return python_stats(model, X, Y), out
 
 
@@ -313,7 +413,9 @@ def test_converged_generalization_regime_agrees():
     Tolerances: grouped top-1 share within 0.05 (both <= 0.5), stored fractions <= 0.02, the p
     largest eigenvalues of sym(W2 W1^T) within 0.05 of each other and within 0.1 of the per-cluster
     prediction (the top one is about 2)."""
-    data = gaussian_mixture(200, K=2, d=32, rank=4, spread=1.0, separation=5.0, means="simplex", seed=0)
+    data = gaussian_mixture(
+        200, K=2, d=32, rank=4, spread=1.0, separation=5.0, means="simplex", seed=0
+    )
     p = 16
     py, out = train_both(data.x, p, 0.2, 1e-3, steps=1500)
     st = out["stats"]
@@ -321,7 +423,9 @@ def test_converged_generalization_regime_agrees():
     assert st["top1_share"] <= 0.5 and py["top1_share"] <= 0.5
     assert abs(st["top1_share"] - py["top1_share"]) <= 0.05
     assert st["stored_fraction"] <= 0.02 and py["stored_fraction"] <= 0.02
-    theory = torch.linalg.eigvalsh(block_prediction(data.x, data.labels, 0.2, 1e-3)["M"]).flip(0).numpy()
+    theory = (
+        torch.linalg.eigvalsh(block_prediction(data.x, data.labels, 0.2, 1e-3)["M"]).flip(0).numpy()
+    )
     js_spec, py_spec = np.array(st["spectrum"][:p]), py["spectrum"][:p]
     assert np.abs(js_spec - py_spec).max() <= 0.05
     assert np.abs(js_spec - theory[:p]).max() <= 0.1

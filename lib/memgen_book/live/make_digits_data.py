@@ -34,12 +34,12 @@ WIDTH = 88  # characters per line of the pixel string
 
 
 def _chunks(text: str, width: int) -> list[str]:
-    return [text[i:i + width] for i in range(0, len(text), width)]
+    return [text[i : i + width] for i in range(0, len(text), width)]
 
 
 def _int_lines(values, per_line: int = 16) -> list[str]:
     vals = [str(int(v)) for v in values]
-    return [", ".join(vals[i:i + per_line]) + "," for i in range(0, len(vals), per_line)]
+    return [", ".join(vals[i : i + per_line]) + "," for i in range(0, len(vals), per_line)]
 
 
 def build() -> str:
@@ -69,14 +69,18 @@ def build() -> str:
         "  'use strict';",
         "  root.digitsData = {",
         f"    n: {len(values)}, d: {values.shape[1]}, imageShape: [8, 8], levels: 16,",
-        f"    separableMaxCosine: {SEPARABLE_MAX_COSINE}, separableSeed: {SEPARABLE_SEED}, "
-        f"permSeed: {PERM_SEED},",
+        (
+            f"    separableMaxCosine: {SEPARABLE_MAX_COSINE}, separableSeed: {SEPARABLE_SEED}, "
+            f"permSeed: {PERM_SEED},"
+        ),
         f"    centredSum: {float(X.double().sum()):.9g},",
         "    separable: [" + ", ".join(str(int(i)) for i in sep) + "],",
         "    mean: [",
     ]
-    out += ["      " + ", ".join(repr(float(v)) for v in mean[i:i + 4].tolist()) + ","
-            for i in range(0, len(mean), 4)]
+    out += [
+        "      " + ", ".join(repr(float(v)) for v in mean[i : i + 4].tolist()) + ","
+        for i in range(0, len(mean), 4)
+    ]
     out += ["    ],", "    labels:"]
     out += [f"      '{c}' +" for c in _chunks(labels, WIDTH)]
     out[-1] = out[-1][:-2] + ","
@@ -105,8 +109,9 @@ def build() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if digits_data.js is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if digits_data.js is out of date"
+    )
     args = parser.parse_args(argv)
     text = build()
     if args.check:
