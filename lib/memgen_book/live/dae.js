@@ -106,7 +106,36 @@ function memgenLive_dae(root) {
     return { C1: N1, C2: N2 };
   }
 
+  /**
+   * Re-draw, in place, the dead units at the initial scale N(0, 1/d). Unit j is dead when its
+   * largest output on the training rows of X (n x d), ||w2_j|| max_i [w1_j . x_i]_+, is at most
+   * tol (1e-2) times the largest unit's: a ReLU unit silent on all data gets no gradient but the
+   * weight decay, so it would never revive. Returns how many were re-drawn.
+   */
+  function redrawDead(C1, C2, d, p, tied, rng, X, n, tol) {
+    var n2 = columnNorms(C2, d, p), out = new Float64Array(p), mx = 0, j, count = 0;
+    for (j = 0; j < p; j++) {
+      var top = 0;
+      for (var i = 0; i < n; i++) {
+        var s = 0;
+        for (var a = 0; a < d; a++) s += X[i * d + a] * C1[j * d + a];
+        top = Math.max(top, s);
+      }
+      out[j] = top * n2[j];
+      mx = Math.max(mx, out[j]);
+    }
+    var t = (tol === undefined ? 1e-2 : tol) * mx, sc = 1 / Math.sqrt(d);
+    for (j = 0; j < p; j++) {
+      if (mx > 0 && out[j] > t) continue;
+      rng.fillNormal(C1, sc, j * d, d);
+      if (!tied) rng.fillNormal(C2, sc, j * d, d);
+      count++;
+    }
+    return count;
+  }
+
   root.dae = {
+    redrawDead: redrawDead,
     toColumns: toColumns, fromColumns: fromColumns, initColumns: initColumns,
     representation: representation, forward: forward, columnNorms: columnNorms, resize: resize,
   };

@@ -384,8 +384,10 @@ function memgenLive_fit(root) {
   /**
    * Warm start after a control moved. changes: any of {sigma, lam, p, tied, problem, seed,
    * maxSteps, tol}. A new seed, or data of another dimension d, starts from fresh weights;
-   * anything else keeps the current weights (new units, if p grew, are drawn fresh) and resets
-   * Adam and the schedule. Returns 'cold' or 'warm'.
+   * anything else keeps the current weights and resets Adam and the schedule. New units (p grew)
+   * and dead ones (largest output on the training rows <= 1e-2 x the largest unit's: a dead ReLU
+   * unit never revives by gradient) are drawn fresh at the initial scale, so that lowering lam again can store samples again, as
+   * a cold start would. Returns 'cold' or 'warm'.
    */
   Trainer.prototype.update = function (changes) {
     var checks = root.checks, cold = false;
@@ -422,6 +424,8 @@ function memgenLive_fit(root) {
       this.C2 = r.C2;
       this.p = p;
     }
+    this.revived = root.dae.redrawDead(this.C1, this.C2, this.d, this.p, this.tied, this.growRng,
+      this.X, this.n);
     this.restart();
     return 'warm';
   };
