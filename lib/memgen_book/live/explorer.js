@@ -10,7 +10,11 @@
  *   data-{n,p,sigma,lam,k,separation,m,seed}-{min,max,step} (ranges), data-max-steps, data-tol,
  *   data-own-side (side of the reader's images after resizing, default 8), data-main-thread
  *   ("true": no Worker), data-title.
- * The root's data-state attribute holds a JSON summary of the latest result (see stateOf).
+ * The root's data-state attribute holds a JSON summary of the latest result (see stateOf):
+ * the parameters, step, loss, converged, top1_share (co-aligned units merged, as
+ * memgen.phase.grouped_top1), stored_fraction (a decoder column at cosine >= 0.95, as
+ * memgen.phase.memorized_fraction), stored_gain_fraction (gain > 0.05, chapter 2's count), std,
+ * cv, active_units, regime, the theory's predicted_stored_fraction, m_star, spectra, timings.
  */
 function memgenLive_explorer(root) {
   'use strict';
@@ -55,8 +59,8 @@ function memgenLive_explorer(root) {
   var TRY = {
     'digits-separable': 'These are chapter 2\'s digits, pairwise cosine ≤ 0. With p ≥ n the ' +
       'network memorizes: each surviving unit stores one digit (the columns are the digits, ' +
-      'cosine ≈ 1) and h of a training input is one spike. Raise λ past ‖x_i‖²/n and watch units die one ' +
-      'by one, as the theory bars predict; lower p below n and digits compete for units. A unit ' +
+      'cosine ≈ 1) and h of a training input is one spike. Raise λ past ‖x_i‖²/n and watch ' +
+      'units die one by one, as the theory bars predict; lower p below n and digits compete for units. A unit ' +
       'that died is re-drawn at random when a control moves, but a unit that shares a digit with ' +
       'another stays there: lowering λ again may not store every digit (change the seed for a ' +
       'fresh start).',
@@ -700,7 +704,11 @@ function memgenLive_explorer(root) {
       lam: m.params.lam, seed: m.params.seed, tied: m.params.tied, run: m.id, start: m.start,
       step: m.step, total_steps: m.totalSteps, loss: round6(m.loss), converged: m.converged,
       reason: m.reason, top1_share: round6(st.top1_share), top1_raw: round6(st.top1_raw),
-      stored_fraction: round6(st.stored_fraction), std: round6(st.std), cv: round6(st.cv),
+      stored_fraction: round6(st.stored_fraction),
+      stored_gain_fraction: round6(m.samples.gains.filter(function (g) {
+        return g > 0.05;
+      }).length / m.samples.gains.length),
+      std: round6(st.std), cv: round6(st.cv),
       active_units: st.active_units, col_cos_mean: round6(st.col_cos_mean), regime: m.regime,
       theory: th.kind, predicted_stored_fraction: round6(predictedStored),
       ms_per_step: round6(m.msPerStep), elapsed_ms: round6(m.elapsedMs),

@@ -386,8 +386,8 @@ function memgenLive_fit(root) {
    * maxSteps, tol}. A new seed, or data of another dimension d, starts from fresh weights;
    * anything else keeps the current weights and resets Adam and the schedule. New units (p grew)
    * and dead ones (largest output on the training rows <= 1e-2 x the largest unit's: a dead ReLU
-   * unit never revives by gradient) are drawn fresh at the initial scale, so that lowering lam again can store samples again, as
-   * a cold start would. Returns 'cold' or 'warm'.
+   * unit never revives by gradient) are drawn fresh at the initial scale, so that lowering lam
+   * again can store samples again, as a cold start would. Returns 'cold' or 'warm'.
    */
   Trainer.prototype.update = function (changes) {
     var checks = root.checks, cold = false;
