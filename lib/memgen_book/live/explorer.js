@@ -60,10 +60,10 @@ function memgenLive_explorer(root) {
     'digits-separable': 'These are chapter 2\'s digits, pairwise cosine ≤ 0. With p ≥ n the ' +
       'network memorizes: each surviving unit stores one digit (the columns are the digits, ' +
       'cosine ≈ 1) and h of a training input is one spike. Raise λ past ‖x_i‖²/n and watch ' +
-      'units die one by one, as the theory bars predict; lower p below n and digits compete for units. A unit ' +
-      'that died is re-drawn at random when a control moves, but a unit that shares a digit with ' +
-      'another stays there: lowering λ again may not store every digit (change the seed for a ' +
-      'fresh start).',
+      'units die one by one, as the theory bars predict; lower p below n and digits compete ' +
+      'for units. A unit that died is re-drawn at random when a control moves, but a unit that ' +
+      'shares a digit with another stays there: lowering λ again may not store every digit ' +
+      '(change the seed for a fresh start).',
     'digits-centred': 'Centred digits that are not separable. The regime boundary: p ≥ n ' +
       'memorizes (spiky h, columns that look like training digits), p ≪ n generalizes (balanced ' +
       'h, columns like eigen-digits, the spectrum of W2 W1ᵀ close to the rank-p Wiener filter). ' +
