@@ -9,7 +9,8 @@
  *       from the current weights (a new seed, or data of another dimension, start cold);
  *   {type: 'stop'}.
  * Messages out: {type: 'ready'}; {type: 'progress', id, step, loss, losses (new since the last
- * message), converged, reason, msPerStep, elapsedMs, start ('cold' | 'warm'), params, stats,
+ * message), converged, reason, msPerStep, elapsedMs (since the init/update arrived), trainMs (of
+ * it, in Adam steps), start ('cold' | 'warm'), params, stats,
  * samples, units, columns, hTrain, hUnseen, spectrum, theory, regime}, posted after the first
  * slice of each run, then every progressMs, and once at convergence; {type: 'error', id, message}.
  *
@@ -100,6 +101,7 @@ function memgenLive_engine(root) {
     this.stopped = false;
     this.t0 = now();
     this.stepMs = 0;
+    this.trainMs = 0;
     this.sent = start === 'cold' ? 0 : tr.losses.length;
     this.lastPost = -Infinity;
     this.forcePost = true;
@@ -136,8 +138,9 @@ function memgenLive_engine(root) {
     if (!this.theory) this.theory = this.computeTheory();
     var wasConverged = tr.converged;
     if (!tr.converged) {
-      var t = now(), steps = tr.run(this.sliceMs);
-      this.stepMs += now() - t;
+      var t = now(), steps = tr.run(this.sliceMs), dt = now() - t;
+      this.stepMs += dt;
+      this.trainMs += dt;
       this.stepsRun = (this.stepsRun || 0) + steps;
     }
     var justConverged = tr.converged && !wasConverged;
@@ -217,7 +220,7 @@ function memgenLive_engine(root) {
       lossOffset: this.sent, converged: tr.converged, reason: tr.reason,
       relDecrease: tr.relDecrease === undefined ? null : tr.relDecrease,
       msPerStep: runSteps > 0 ? this.stepMs / Math.max(1, this.stepsRun) : null,
-      elapsedMs: elapsed, regime: this.theory.regime,
+      elapsedMs: elapsed, trainMs: this.trainMs, regime: this.theory.regime,
       params: { n: n, d: d, p: p, sigma: tr.sigma, lam: tr.lam, seed: tr.seed, tied: tr.tied,
         maxSteps: tr.maxSteps, tol: tr.tol },
       stats: { top1_share: s.top1_share, top1_raw: s.top1_raw, stored_fraction: s.stored_fraction,
