@@ -70,11 +70,13 @@ def _open(browser, width=1200):
 def demo(browser):
     page, problems, requests = _open(browser)
     yield page
+    explorers = page.evaluate("() => document.querySelectorAll('.memgen-live').length")
     page.close()
     assert problems == [], problems
     offsite = [u for u in requests if not u.startswith(("file://", "blob:"))]
     assert offsite == [], f"requests other than file:// : {offsite}"
-    assert sum(u.startswith("blob:") for u in requests) <= 1, "only the worker's own Blob source"
+    blobs = sum(u.startswith("blob:") for u in requests)
+    assert blobs <= explorers, "only each explorer's own Web Worker source, a Blob of the page"
 
 
 def state(page, root=".memgen-live") -> dict:
@@ -240,3 +242,66 @@ def test_narrow_viewport_has_no_horizontal_overflow(browser):
         page.close()
     assert problems == [], problems
     assert all(u.startswith(("file://", "blob:")) for u in requests), requests
+
+
+def test_own_images_train_as_small_grayscale_squares(demo, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    files = []
+    yy, xx = np.mgrid[:24, :32]
+    for k in range(6):  # discs of random size and place, 32 x 24 px
+        r, cx, cy = rng.integers(3, 8), rng.integers(8, 24), rng.integers(6, 18)
+        path = tmp_path / f"disc{k}.png"
+        plt.imsave(path, ((xx - cx) ** 2 + (yy - cy) ** 2 < r * r).astype(float), cmap="gray")
+        files.append(str(path))
+    s = converged(demo)
+    choose(demo, "own")
+    demo.set_input_files(".memgen-live input[name=file]", files)
+    s = converged(demo, s["run"])
+    assert s["dataset"] == "own" and s["n"] == 5 and s["d"] == 64 and s["error"] is None
+
+
+def test_same_seed_same_result_after_a_reload(browser):
+    finals = []
+    for _ in range(2):
+        page, problems, _ = _open(browser)
+        try:
+            finals.append(converged(page))
+        finally:
+            page.close()
+        assert problems == []
+    keys = ("step", "loss", "top1_share", "stored_fraction", "std")
+    assert [finals[0][k] for k in keys] == [finals[1][k] for k in keys]
+
+
+def test_data_attributes_configure_an_embedded_explorer(demo):
+    converged(demo)
+    demo.evaluate("""() => {
+        const el = document.createElement('div');
+        el.className = 'memgen-live third';
+        Object.assign(el.dataset, {dataset: 'gmm', datasets: 'gmm,gmm-dup', n: '60', p: '6',
+            lam: '0.002', lamMax: '0.01', k: '3', separation: '4', seed: '2', maxSteps: '300'});
+        document.body.appendChild(el);
+        memgenLive.explorer.mount(el);
+    }""")
+    s = converged(demo, root=".memgen-live.third")
+    assert (s["dataset"], s["n"], s["p"], s["lam"], s["K"], s["separation"], s["seed"]) == (
+        "gmm",
+        60,
+        6,
+        0.002,
+        3,
+        4,
+        2,
+    )
+    assert s["total_steps"] <= 300
+    opts = demo.eval_on_selector_all(
+        ".memgen-live.third select[name=dataset] option", "els => els.map(e => e.value)"
+    )
+    assert opts == ["gmm", "gmm-dup"]
+    assert demo.get_attribute(".memgen-live.third input[name=lam]", "max") == "0.01"

@@ -274,11 +274,16 @@ function memgenLive_explorer(root) {
     });
     axes(ctx, c.w, c.h, pad);
     if (!len || !Number.isFinite(lo)) return;
-    if (!opts.logy) lo = Math.min(lo, 0);
+    if (!opts.logy) {
+      lo = Math.min(lo, 0);
+      if (lo > -0.02 * Math.abs(hi)) lo = 0; // round-off below zero: draw from 0
+    }
     if (hi - lo < 1e-9) hi = lo + 1;
     var pw = c.w - pad.l - pad.r, ph = c.h - pad.t - pad.b;
     var X = function (i) { return pad.l + (len > 1 ? i / (len - 1) : 0.5) * pw; };
-    var Y = function (v) { return c.h - pad.b - ((tr(v) - lo) / (hi - lo)) * ph; };
+    var Y = function (v) {
+      return c.h - pad.b - ((Math.max(lo, tr(v)) - lo) / (hi - lo)) * ph;
+    };
     ctx.fillStyle = '#555';
     ctx.textAlign = 'right';
     ctx.fillText(opts.logy ? fmt(Math.pow(10, hi), 2) : fmt(hi, 2), pad.l - 3, pad.t + 8);
@@ -310,6 +315,15 @@ function memgenLive_explorer(root) {
         ctx.fillStyle = s.color || '#228833';
         for (i = 0; i < s.y.length; i++) {
           if (Number.isFinite(s.y[i])) ctx.fillRect(X(i) - 2, Y(s.y[i]) - 2, 4, 4);
+        }
+      }
+      if (s.rings) {
+        ctx.strokeStyle = s.color || '#000';
+        for (i = 0; i < s.y.length; i++) {
+          if (!Number.isFinite(s.y[i])) continue;
+          ctx.beginPath();
+          ctx.arc(X(i), Y(s.y[i]), 4, 0, 2 * Math.PI);
+          ctx.stroke();
         }
       }
       if (s.label) {
@@ -837,8 +851,9 @@ function memgenLive_explorer(root) {
       P.title.textContent = 'p < n: eigenvalues of sym(W2 W1ᵀ), learned vs predicted blocks';
       drawLines(P.canvas, [
         { y: m.spectrum, color: '#228833', dots: true, label: 'learned' },
-        { y: th.spectrum, color: '#000', dash: [4, 3], label: 'theory' },
-      ], { vlines: [Math.min(m.params.p, th.spectrum.length - 1)], title: 'eigenvalue index →' });
+        { y: th.spectrum, color: '#000', dash: [4, 3], rings: true, label: 'theory (rings)' },
+      ], { vlines: [Math.min(m.params.p, th.spectrum.length - 1)],
+        title: 'index j = 1 … p + 4 (grey line: p)' });
       this.theoryNote.textContent = (th.clusters > 1 ? th.clusters + ' clusters: per-cluster ' +
         'Wiener filter with threshold nλ/n_k' : 'one cluster: the rank-p Wiener filter with ' +
         'threshold nλ') + ', m_j = (s_j − nλ/n_k)₊ / (s_j + σ²).';
