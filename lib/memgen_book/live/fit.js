@@ -34,10 +34,12 @@ function memgenLive_fit(root) {
     this.inY = new Uint8Array(p);
     this.inX = new Uint8Array(p);
     this.flip = new Int32Array(p);
-    this.R1 = new Float64Array(d);
-    this.R2 = new Float64Array(d);
-    this.Dl = new Float64Array(d);
     this.gtmp = new Float64Array(p * d);
+    this.coef = new Float64Array(Math.max(n, p));
+    this.actT = new Int32Array(n * p); // per unit, the samples that activate it
+    this.cntT = new Int32Array(p);
+    this.chT = new Float64Array(n * p);
+    this.cgT = new Float64Array(n * p);
   }
 
   // sum_a u[uo + a] v[vo + a], four accumulators
@@ -68,6 +70,23 @@ function memgenLive_fit(root) {
     for (var a = 0; a < d; a++) out[oo + a] += c * v[vo + a];
   }
 
+  /**
+   * out[oo .. oo + d) += sum over t < count of coef[t] * src[list[lo + t] * d ..] (four source rows
+   * per pass, so that out is loaded and stored once per four multiply-adds).
+   */
+  function gatherRows(out, oo, src, d, list, lo, count, coef, co) {
+    var t = 0, a;
+    for (; t + 3 < count; t += 4) {
+      var o0 = list[lo + t] * d, o1 = list[lo + t + 1] * d;
+      var o2 = list[lo + t + 2] * d, o3 = list[lo + t + 3] * d;
+      var c0 = coef[co + t], c1 = coef[co + t + 1], c2 = coef[co + t + 2], c3 = coef[co + t + 3];
+      for (a = 0; a < d; a++) {
+        out[oo + a] += c0 * src[o0 + a] + c1 * src[o1 + a] + c2 * src[o2 + a] + c3 * src[o3 + a];
+      }
+    }
+    for (; t < count; t++) axpy(out, oo, coef[co + t], src, list[lo + t] * d, d);
+  }
+
   function rowMajor(C, d, p, W) {
     for (var j = 0; j < p; j++) for (var a = 0; a < d; a++) W[a * p + j] = C[j * d + a];
   }
@@ -88,7 +107,7 @@ function memgenLive_fit(root) {
     var ws = o.ws && o.ws.n === n && o.ws.d === d && o.ws.p === p ? o.ws : new Workspace(n, d, p);
     var w = ws.w, pre = ws.pre, act = ws.act, cnt = ws.cnt, R = ws.R;
     var G1 = ws.G1, G2 = tied ? ws.G1 : ws.G2, Q = ws.Q, QG1 = ws.QG1, QG2 = ws.QG2;
-    var i, j, k, a, t, c, s, xo, ro, jo, io;
+    var i, j, k, a, t, c, s, xo, ro, jo, io, coef = ws.coef;
     if (o.weights) for (i = 0; i < n; i++) w[i] = o.weights[i];
     else w.fill(1 / n);
     var g1 = o.g1 || new Float64Array(p * d);
@@ -109,10 +128,8 @@ function memgenLive_fit(root) {
       }
       cnt[i] = m;
       for (a = 0; a < d; a++) R[xo + a] = -X[xo + a];
-      for (t = 0; t < m; t++) {
-        j = act[io + t];
-        axpy(R, xo, pre[io + j], C2, j * d, d);
-      }
+      for (t = 0; t < m; t++) coef[t] = pre[io + act[io + t]];
+      gatherRows(R, xo, C2, d, act, io, m, coef, 0);
       loss += w[i] * dot(R, xo, R, xo, d);
     }
     gram(C1, d, p, G1);
@@ -142,15 +159,24 @@ function memgenLive_fit(root) {
         }
       }
     }
+    // 2 R^T (h w) into g2 and 2 X^T ((R W2) D w) into g1, unit by unit over its samples
+    var actT = ws.actT, cntT = ws.cntT, chT = ws.chT, cgT = ws.cgT;
+    cntT.fill(0);
     for (i = 0; i < n; i++) {
       xo = i * d;
       io = i * p;
       for (t = 0; t < cnt[i]; t++) {
         j = act[io + t];
-        jo = j * d;
-        axpy(g2, jo, 2 * w[i] * pre[io + j], R, xo, d); // 2 R^T (h w)
-        axpy(g1, jo, 2 * w[i] * dot(R, xo, C2, jo, d), X, xo, d); // 2 X^T ((R W2) D w)
+        var q2 = j * n + cntT[j]++;
+        actT[q2] = i;
+        chT[q2] = 2 * w[i] * pre[io + j];
+        cgT[q2] = 2 * w[i] * dot(R, xo, C2, j * d, d);
       }
+    }
+    for (j = 0; j < p; j++) {
+      if (!cntT[j]) continue;
+      gatherRows(g2, j * d, R, d, actT, j * n, cntT[j], chT, j * n);
+      gatherRows(g1, j * d, X, d, actT, j * n, cntT[j], cgT, j * n);
     }
     // 2 W2 (Q * G1) and 2 W1 (Q * G2), as dot products with the rows of W2, W1 (d, p)
     var W1r = ws.W1r, W2r = tied ? ws.W1r : ws.W2r;
@@ -160,17 +186,30 @@ function memgenLive_fit(root) {
       if (!qrow[j]) continue;
       jo = j * d;
       for (a = 0; a < d; a++) {
-        g2[jo + a] += 2 * dot(QG1, j * p, W2r, a * p, p);
-        g1[jo + a] += 2 * dot(QG2, j * p, W1r, a * p, p);
+        var q1 = 2 * dot(QG1, j * p, W2r, a * p, p);
+        g2[jo + a] += q1;
+        g1[jo + a] += tied ? q1 : 2 * dot(QG2, j * p, W1r, a * p, p); // tied: the same product
       }
     }
 
     // ---- Monte Carlo correction, only on draws that flip a mask: with R2 the residual of the
     // frozen-mask network on y and R1 = R2 + Delta that of the true one,
-    // Delta = sum over flipped units of (+-) A_f w2_f
+    // Delta = sum over flipped units of (+-) A_f w2_f. The gradient terms are collected per unit
+    // (which vector, which coefficient) and added four rows at a time at the end.
     var A = ws.A, actY = ws.actY, inY = ws.inY, inX = ws.inX, flip = ws.flip;
-    var R1 = ws.R1, R2 = ws.R2, Dl = ws.Dl;
-    for (var r = 0; r < K * n; r++) {
+    var rows = K * n;
+    if (!ws.mcVec || ws.mcVec.length < 3 * rows * d) {
+      ws.mcVec = new Float64Array(3 * rows * d); // Delta, R1, R2 of each flipped draw
+      ws.listV = new Int32Array(p * rows);
+      ws.coefV = new Float64Array(p * rows);
+      ws.listY = new Int32Array(p * rows);
+      ws.coefY = new Float64Array(p * rows);
+    }
+    var mcVec = ws.mcVec, listV = ws.listV, coefV = ws.coefV, listY = ws.listY, coefY = ws.coefY;
+    var cntMC = ws.cntT;
+    cntMC.fill(0);
+    var nFlipped = 0;
+    for (var r = 0; r < rows; r++) {
       i = r % n;
       ro = r * d;
       xo = i * d;
@@ -184,43 +223,57 @@ function memgenLive_fit(root) {
       var same = my === cnt[i];
       for (t = 0; same && t < my; t++) same = actY[t] === act[io + t];
       if (same) continue;
-      var wk = w[i] / K, nf = 0;
+      var wk = w[i] / K, nf = 0, vo = 3 * nFlipped;
+      var Dl = vo * d, R1 = (vo + 1) * d, R2 = (vo + 2) * d;
+      nFlipped++;
       for (t = 0; t < my; t++) inY[actY[t]] = 1;
       for (t = 0; t < cnt[i]; t++) inX[act[io + t]] = 1;
       for (a = 0; a < d; a++) {
-        R2[a] = -X[xo + a];
-        Dl[a] = 0;
+        mcVec[R2 + a] = -X[xo + a];
+        mcVec[Dl + a] = 0;
       }
-      for (t = 0; t < cnt[i]; t++) axpy(R2, 0, A[act[io + t]], C2, act[io + t] * d, d);
+      for (t = 0; t < cnt[i]; t++) coef[t] = A[act[io + t]];
+      gatherRows(mcVec, R2, C2, d, act, io, cnt[i], coef, 0);
       for (j = 0; j < p; j++) {
         if (inY[j] === inX[j]) continue;
         flip[nf++] = j;
-        axpy(Dl, 0, inY[j] ? A[j] : -A[j], C2, j * d, d);
+        axpy(mcVec, Dl, inY[j] ? A[j] : -A[j], C2, j * d, d);
       }
-      for (a = 0; a < d; a++) R1[a] = R2[a] + Dl[a];
-      loss += wk * (dot(R1, 0, R1, 0, d) - dot(R2, 0, R2, 0, d));
+      for (a = 0; a < d; a++) mcVec[R1 + a] = mcVec[R2 + a] + mcVec[Dl + a];
+      loss += wk * (dot(mcVec, R1, mcVec, R1, d) - dot(mcVec, R2, mcVec, R2, d));
       for (j = 0; j < p; j++) {
         var y1 = inY[j], x1 = inX[j];
         if (!y1 && !x1) continue;
         jo = j * d;
+        var q = j * rows + cntMC[j]++, cy;
+        listY[q] = r;
         if (y1 && x1) { // both masks: the difference of the two terms involves Delta only
-          axpy(g2, jo, 2 * wk * A[j], Dl, 0, d);
+          listV[q] = vo;
+          coefV[q] = 2 * wk * A[j];
           s = 0; // Delta . w2_j from the Gram matrix of W2
           for (t = 0; t < nf; t++) {
             var f = flip[t];
             s += (inY[f] ? A[f] : -A[f]) * G2[f * p + j];
           }
-          axpy(g1, jo, 2 * wk * s, Y, ro, d);
+          cy = 2 * wk * s;
         } else if (y1) {
-          axpy(g2, jo, 2 * wk * A[j], R1, 0, d);
-          axpy(g1, jo, 2 * wk * dot(R1, 0, C2, jo, d), Y, ro, d);
+          listV[q] = vo + 1;
+          coefV[q] = 2 * wk * A[j];
+          cy = 2 * wk * dot(mcVec, R1, C2, jo, d);
         } else {
-          axpy(g2, jo, -2 * wk * A[j], R2, 0, d);
-          axpy(g1, jo, -2 * wk * dot(R2, 0, C2, jo, d), Y, ro, d);
+          listV[q] = vo + 2;
+          coefV[q] = -2 * wk * A[j];
+          cy = -2 * wk * dot(mcVec, R2, C2, jo, d);
         }
+        coefY[q] = cy;
       }
       inY.fill(0);
       inX.fill(0);
+    }
+    for (j = 0; j < p; j++) {
+      if (!cntMC[j]) continue;
+      gatherRows(g2, j * d, mcVec, d, listV, j * rows, cntMC[j], coefV, j * rows);
+      gatherRows(g1, j * d, Y, d, listY, j * rows, cntMC[j], coefY, j * rows);
     }
 
     // ---- weight decay lam (||W1||^2 + ||W2||^2)
