@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -155,7 +156,13 @@ def main(argv=None) -> int:
         "--repeats", type=int, default=1, help="runs per case (the fastest is kept)"
     )
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     res = run(args.repeats)
+    res["machine"] = {
+        "cpus": os.cpu_count(),
+        "load_1min_before": load_before,
+        "load_1min_after": os.getloadavg()[0],
+    }
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
@@ -172,6 +179,11 @@ def main(argv=None) -> int:
     print(
         "control move -> first data-state update (ms): "
         + ", ".join(f"{m['control']}={m['value']}: {m['ms']:.0f}" for m in res["moves"])
+    )
+    m = res["machine"]
+    print(
+        f"machine: {m['cpus']} CPUs, 1-minute load average {m['load_1min_before']:.1f} before, "
+        f"{m['load_1min_after']:.1f} after (other work on the machine slows every number)"
     )
     s, g = res["summary"], res["goals"]
 

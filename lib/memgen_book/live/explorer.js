@@ -688,6 +688,11 @@ function memgenLive_explorer(root) {
       return;
     }
     if (msg.type !== 'progress' || msg.id !== this.runId) return; // a stale run
+    if (msg.light) { // step and loss only: keep the last statistics of this run
+      if (!this.last || this.last.id !== msg.id) return;
+      var full = this.last;
+      msg = Object.assign({}, full, msg, { light: false, params: full.params, stats: full.stats });
+    }
     if (msg.start === 'cold' && msg.lossOffset === 0 && this.lastRun !== msg.id) {
       this.losses = [];
       this.restarts = [];

@@ -12,7 +12,10 @@
  * message), converged, reason, msPerStep, elapsedMs (since the init/update arrived), trainMs (of
  * it, in Adam steps), start ('cold' | 'warm'), params, stats,
  * samples, units, columns, hTrain, hUnseen, spectrum, theory, regime}, posted after the first
- * slice of each run, then every progressMs, and once at convergence; {type: 'error', id, message}.
+ * slice of each run, then every statsMs (at least 200 ms, statistics at most ~10% of the time),
+ * and at convergence; in between, every progressMs (50 ms), a light one {type: 'progress',
+ * light: true, id, step, loss, losses, converged, msPerStep, ...} without the statistics;
+ * {type: 'error', id, message}.
  *
  * worker.createTrainer(onmessage, opts) builds a Web Worker from a Blob whose source is the core
  * modules' function source (so nothing is fetched and it works from file://), and falls back to
@@ -54,6 +57,7 @@ function memgenLive_engine(root) {
     this.scheduled = false;
     this.stopped = false;
     this.nColumns = opts.nColumns || 8;
+    this.statsMs = 200;
   }
 
   Engine.prototype.handle = function (msg) {
@@ -104,6 +108,7 @@ function memgenLive_engine(root) {
     this.trainMs = 0;
     this.sent = start === 'cold' ? 0 : tr.losses.length;
     this.lastPost = -Infinity;
+    this.lastFull = -Infinity;
     this.forcePost = true;
     this.theory = null;
     // fixed noisy copies for the statistics (only the model changes between moves)
@@ -144,14 +149,16 @@ function memgenLive_engine(root) {
       this.stepsRun = (this.stepsRun || 0) + steps;
     }
     var justConverged = tr.converged && !wasConverged;
-    if (this.forcePost || justConverged || now() - this.lastPost >= this.progressMs) {
-      var t1 = now();
-      this.postProgress();
+    var t1 = now();
+    if (this.forcePost || justConverged || t1 - this.lastFull >= this.statsMs) {
+      this.postProgress(false);
       var cost = now() - t1;
-      this.lastPost = now();
-      // keep the statistics at most ~20% of the time
-      this.progressMs = Math.max(50, 4 * cost);
+      this.lastPost = this.lastFull = now();
+      this.statsMs = Math.max(200, 10 * cost); // the statistics take at most ~10% of the time
       this.forcePost = false;
+    } else if (t1 - this.lastPost >= this.progressMs) {
+      this.postProgress(true); // step and loss only
+      this.lastPost = now();
     }
     if (!tr.converged) this.kick();
   };
@@ -190,8 +197,20 @@ function memgenLive_engine(root) {
     return th;
   };
 
-  Engine.prototype.postProgress = function () {
+  Engine.prototype.postProgress = function (light) {
     var tr = this.trainer, data = this.data, st = root.stats;
+    if (light) {
+      var ls = tr.losses.slice(this.sent);
+      var lmsg = { type: 'progress', light: true, id: this.id, start: this.start, step: tr.t,
+        totalSteps: tr.losses.length, loss: tr.losses[tr.losses.length - 1], losses: ls,
+        lossOffset: this.sent, converged: tr.converged, reason: tr.reason,
+        relDecrease: tr.relDecrease === undefined ? null : tr.relDecrease,
+        msPerStep: this.stepMs / Math.max(1, this.stepsRun), elapsedMs: now() - this.t0,
+        trainMs: this.trainMs, regime: this.theory.regime };
+      this.sent = tr.losses.length;
+      this.post(lmsg);
+      return;
+    }
     var n = data.n, d = data.d, p = tr.p;
     var s = st.summary(tr.C1, tr.C2, data.X, n, d, p, this.Ystats, this.statsRows);
     var showRow = data.showIndex || 0;
