@@ -288,19 +288,12 @@ function memgenLive_worker(root) {
     return parts.join('\n');
   }
 
-  /** Run the engine on this thread, in short slices. */
+  /**
+   * Run the engine on this thread, in slices of 8 ms, each a separate task (a MessageChannel
+   * message, or setTimeout where there is none), so that input and drawing go on in between.
+   */
   function mainThreadTrainer(onmessage) {
-    var engine = new root.engine.Engine(function (msg) { onmessage(msg); }, {
-      sliceMs: 8,
-      schedule: function (cb) {
-        if (typeof requestAnimationFrame !== 'undefined' && typeof document !== 'undefined' &&
-            !document.hidden) {
-          setTimeout(cb, 0);
-        } else {
-          setTimeout(cb, 0);
-        }
-      },
-    });
+    var engine = new root.engine.Engine(function (msg) { onmessage(msg); }, { sliceMs: 8 });
     return {
       mode: 'main-thread',
       post: function (msg) { setTimeout(function () { engine.handle(msg); }, 0); },
