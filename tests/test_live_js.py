@@ -207,9 +207,16 @@ def grouped_top1_oracle(W1, W2, X, Y, threshold=0.95):
 
 
 def test_the_oracle_is_memgen_phase_grouped_top1():
-    phase = pytest.importorskip(
-        "memgen.phase", reason="memgen.phase moved; the oracle above is its code"
-    )
+    import importlib
+
+    for name in ("memgen.phase", "memgen.experiments.phase"):  # its place before/after the move
+        try:
+            phase = importlib.import_module(name)
+            break
+        except ImportError:
+            continue
+    else:
+        pytest.skip("memgen.phase not found; grouped_top1_oracle above is a copy of its code")
     X = separable_digits(6)
     model = fit_dae(X, 12, sigma=0.2, lam=0.5, steps=300, seed=0).model
     g = torch.Generator().manual_seed(5)  # grouped_top1's own noise, drawn the same way
