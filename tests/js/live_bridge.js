@@ -20,7 +20,8 @@ function list(a) { return a ? Array.from(a) : null; }
 function statsReply(C1, C2, X, n, d, p, Y, rows) {
   const s = live.stats.summary(C1, C2, X, n, d, p, Y, rows);
   return {
-    top1_share: s.top1_share, top1_raw: s.top1_raw, stored_fraction: s.stored_fraction,
+    top1_share: s.top1_share, top1_aligned: s.top1_aligned, top1_raw: s.top1_raw,
+    stored_fraction: s.stored_fraction,
     std: s.std, cv: s.cv, active_units: s.active_units, col_cos_mean: s.col_cos_mean,
     gains: list(s.gains), stored_cos: list(s.stored_cos), owner: list(s.owners.owner),
     owner_cos: list(s.owners.cosine), spectrum: list(live.stats.symSpectrum(C1, C2, d, p)),

@@ -32,6 +32,13 @@ test('grouped top-1 merges units that store the same sample', () => {
   close(g.perRow[0], 1, 1e-12);
   close(g.mean, 1, 1e-12);
   assert.deepEqual(Array.from(g.group.slice(0, 3)), [0, 0, 1]);
+  // the scorecard's grouping: alive units summed per owner, the dead unit 3 dropped
+  const own = st.unitOwners(C, X, n, d, p);
+  close(st.ownerTop1(g.H, n, p, own, n), 1, 1e-12);
+  const s = st.summary(C, C, X, n, d, p, X, n);
+  close(s.top1_share, 1, 1e-12);
+  close(s.top1_aligned, 1, 1e-12);
+  close(s.top1_raw, (0.8 + 1) / 2, 1e-12);
 });
 
 test('stored fraction, stored cosine, owners and active units', () => {

@@ -11,8 +11,8 @@
  *   data-own-side (side of the reader's images after resizing, default 8), data-main-thread
  *   ("true": no Worker), data-title.
  * The root's data-state attribute holds a JSON summary of the latest result (see stateOf):
- * the parameters, step, loss, converged, top1_share (co-aligned units merged, as
- * memgen.phase.grouped_top1), stored_fraction (a decoder column at cosine >= 0.95, as
+ * the parameters, step, loss, converged, top1_share (units storing the same sample merged, as
+ * the scorecard's mem.top1_share_mean), top1_aligned (memgen.phase.grouped_top1), stored_fraction (a decoder column at cosine >= 0.95, as
  * memgen.phase.memorized_fraction), stored_gain_fraction (gain > 0.05, chapter 2's count), std,
  * cv, active_units, regime, the theory's predicted_stored_fraction, m_star, spectra, timings.
  */
@@ -722,7 +722,8 @@ function memgenLive_explorer(root) {
       dataset: v.dataset, n: m.params.n, p: m.params.p, d: m.params.d, sigma: m.params.sigma,
       lam: m.params.lam, seed: m.params.seed, tied: m.params.tied, run: m.id, start: m.start,
       step: m.step, total_steps: m.totalSteps, loss: round6(m.loss), converged: m.converged,
-      reason: m.reason, top1_share: round6(st.top1_share), top1_raw: round6(st.top1_raw),
+      reason: m.reason, top1_share: round6(st.top1_share),
+      top1_aligned: round6(st.top1_aligned), top1_raw: round6(st.top1_raw),
       stored_fraction: round6(st.stored_fraction),
       stored_gain_fraction: round6(m.samples.gains.filter(function (g) {
         return g > 0.05;

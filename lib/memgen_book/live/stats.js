@@ -9,9 +9,12 @@
  * - storedCosine / storedFraction: best cosine of each sample with an alive decoder column, and the
  *   fraction of samples with cosine >= 0.95 (memgen.mixed.stored_cosine,
  *   memgen.phase.memorized_fraction: the book's "memorized / stored fraction");
- * - groupedTop1: top-1 share of h on noisy training inputs with the units whose decoder column
- *   stores the same sample (cosine >= 0.95) merged into one; other units count alone
- *   (memgen.phase.grouped_top1, the scorecard's "units storing the same sample counted as one");
+ * - ownerTop1: top-1 share of h on noisy training inputs with every alive unit's activation added
+ *   to its owner (best-cosine training sample of its encoder column), dead units dropped: the
+ *   scorecard's "units storing the same sample counted as one" (claim mem.top1_share_mean, from
+ *   chapter 2's memgen.memorization.unit_owners + grouped_representation);
+ * - groupedTop1: the same with only co-aligned units merged, those whose decoder column stores a
+ *   sample at cosine >= 0.95, the others counting alone (memgen.phase.grouped_top1, chapter 4);
  * - gainsAlongSamples: u_i^T (sum over units active on x_i of w2_j w1_j^T) u_i
  *   (memgen.memorization.gains_along_samples);
  * - symSpectrum: eigenvalues of sym(W2 W1^T), descending.
@@ -168,6 +171,21 @@ function memgenLive_stats(root) {
     return { mean: rows > 0 ? s / rows : 0, perRow: perRow, H: H, group: group };
   }
 
+  /**
+   * The scorecard's grouped top-1 share (chapter 2): h (rows x p) of the noisy copies, the alive
+   * units' activations summed per owner (memgen.memorization.grouped_representation of
+   * unit_owners(W1, X)), top-1 share per row, mean over rows. own: unitOwners(C1, X, ...).
+   */
+  function ownerTop1(H, rows, p, own, n) {
+    var G = new Float64Array(n), s = 0;
+    for (var r = 0; r < rows; r++) {
+      G.fill(0);
+      for (var j = 0; j < p; j++) if (own.alive[j]) G[own.owner[j]] += H[r * p + j];
+      s += top1Share(G, 0, n);
+    }
+    return rows > 0 ? s / rows : 0;
+  }
+
   /** memgen.memorization.gains_along_samples (n). */
   function gainsAlongSamples(C1, C2, X, n, d, p) {
     var xn = rowNorms(X, n, d), out = new Float64Array(n);
@@ -222,7 +240,8 @@ function memgenLive_stats(root) {
 
   /**
    * Everything the explorer reports about a model on its training rows X (n x d) and noisy
-   * copies Y (rows x d): top1_share (grouped), top1_raw, stored_fraction, std, cv,
+   * copies Y (rows x d): top1_share (the scorecard's grouping), top1_aligned (memgen.phase's),
+   * top1_raw (no grouping), stored_fraction, std, cv,
    * active_units, col_cos_mean / col_cos_min (best cosine of the alive encoder columns to a
    * training sample), gains (n), stored_cos (n).
    */
@@ -239,7 +258,8 @@ function memgenLive_stats(root) {
     var sc = storedCosine(C2, X, n, d, p), k = 0;
     for (var i = 0; i < n; i++) if (sc[i] >= THRESHOLD) k++;
     return {
-      top1_share: gt.mean,
+      top1_share: ownerTop1(gt.H, rows, p, own, n),
+      top1_aligned: gt.mean,
       top1_raw: rowMean(gt.H, rows, p, top1Share),
       stored_fraction: k / n,
       std: rowMean(gt.H, rows, p, unitStd),
@@ -258,7 +278,7 @@ function memgenLive_stats(root) {
     THRESHOLD: THRESHOLD, ALIVE_TOL: ALIVE_TOL, unitStd: unitStd, top1Share: top1Share, cv: cv,
     rowMean: rowMean, columnCosines: columnCosines, unitOwners: unitOwners,
     storedCosine: storedCosine, storedFraction: storedFraction, unitGroups: unitGroups,
-    groupRepresentation: groupRepresentation, groupedTop1: groupedTop1,
+    groupRepresentation: groupRepresentation, groupedTop1: groupedTop1, ownerTop1: ownerTop1,
     gainsAlongSamples: gainsAlongSamples, symSpectrum: symSpectrum, activeUnits: activeUnits,
     summary: summary,
   };
