@@ -12,9 +12,10 @@
  *   ("true": no Worker), data-title.
  * The root's data-state attribute holds a JSON summary of the latest result (see stateOf):
  * the parameters, step, loss, converged, top1_share (units storing the same sample merged, as
- * the scorecard's mem.top1_share_mean), top1_aligned (memgen.phase.grouped_top1), stored_fraction (a decoder column at cosine >= 0.95, as
- * memgen.phase.memorized_fraction), stored_gain_fraction (gain > 0.05, chapter 2's count), std,
- * cv, active_units, regime, the theory's predicted_stored_fraction, m_star, spectra, timings.
+ * the scorecard's mem.top1_share_mean), top1_aligned (memgen.phase.grouped_top1),
+ * stored_fraction (a decoder column at cosine >= 0.95, as memgen.phase.memorized_fraction),
+ * stored_gain_fraction (gain > 0.05, chapter 2's count), std, cv, active_units, regime, the
+ * theory's predicted_stored_fraction, m_star, spectra, timings.
  */
 function memgenLive_explorer(root) {
   'use strict';
