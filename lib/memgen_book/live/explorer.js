@@ -774,7 +774,8 @@ function memgenLive_explorer(root) {
     var regime = m.regime === 'memorization' ? 'p ≥ n: memorization regime'
       : m.regime === 'mixed' ? 'mixed regime (duplicates)' : 'p < n: generalization regime';
     this.summary.textContent = regime + '. Top-1 share ' + fmt(st.top1_share, 3) +
-      ' (units storing the same sample as one; 1 = one spike) · stored fraction ' + fmt(st.stored_fraction, 3) +
+      ' (units storing the same sample as one; 1 = one spike) · stored fraction ' +
+      fmt(st.stored_fraction, 3) +
       ' · std of h ' + fmt(st.std, 3) + ' · cv ' + fmt(st.cv, 3) + ' · active units ' +
       st.active_units + '/' + m.params.p + '.';
   };
