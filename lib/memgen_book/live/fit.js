@@ -26,18 +26,15 @@ function memgenLive_fit(root) {
     this.Q = new Float64Array(p * p);
     this.QG1 = new Float64Array(p * p);
     this.QG2 = new Float64Array(p * p);
-    this.qrow = new Uint8Array(p);
     this.W1r = new Float64Array(d * p);
     this.W2r = new Float64Array(d * p);
-    this.A = new Float64Array(p);
     this.actY = new Int32Array(p);
     this.inY = new Uint8Array(p);
     this.inX = new Uint8Array(p);
     this.flip = new Int32Array(p);
     this.gtmp = new Float64Array(p * d);
     this.coef = new Float64Array(Math.max(n, p));
-    this.qa = new Float64Array(d);
-    this.qb = new Float64Array(d);
+    this.T = new Float64Array(p * d);
     this.actT = new Int32Array(n * p); // per unit, the samples that activate it
     this.cntT = new Int32Array(p);
     this.chT = new Float64Array(n * p);
@@ -83,6 +80,34 @@ function memgenLive_fit(root) {
       dot4(u, uo, C, j * len, (j + 1) * len, (j + 2) * len, (j + 3) * len, len, out, oo + j);
     }
     for (; j < k1; j++) out[oo + j] = dot(u, uo, C, j * len, len);
+  }
+
+  /**
+   * out[i * os + oo + k] = U[i * len ..] . V[k * len ..] for i0 <= i < i1, k0 <= k < k1: a block
+   * of dot products, two rows of U by four of V per pass (six loads per eight multiply-adds).
+   */
+  function dotBlock(U, i0, i1, V, k0, k1, len, out, os, oo) {
+    var i = i0, k, a;
+    for (; i + 1 < i1; i += 2) {
+      var u0 = i * len, u1 = u0 + len, r0 = i * os + oo, r1 = r0 + os;
+      for (k = k0; k + 3 < k1; k += 4) {
+        var v0 = k * len, v1 = v0 + len, v2 = v1 + len, v3 = v2 + len;
+        var s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        for (a = 0; a < len; a++) {
+          var x0 = U[u0 + a], x1 = U[u1 + a];
+          var y0 = V[v0 + a], y1 = V[v1 + a], y2 = V[v2 + a], y3 = V[v3 + a];
+          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+        }
+        out[r0 + k] = s00; out[r0 + k + 1] = s01; out[r0 + k + 2] = s02; out[r0 + k + 3] = s03;
+        out[r1 + k] = s10; out[r1 + k + 1] = s11; out[r1 + k + 2] = s12; out[r1 + k + 3] = s13;
+      }
+      for (; k < k1; k++) {
+        out[r0 + k] = dot(U, u0, V, k * len, len);
+        out[r1 + k] = dot(U, u1, V, k * len, len);
+      }
+    }
+    for (; i < i1; i++) dotRows(U, i * len, V, k0, k1, len, out, i * os + oo);
   }
 
   /** out[t] = u[uo ..] . C[list[lo + t] * len ..] for t < count. */
@@ -154,11 +179,11 @@ function memgenLive_fit(root) {
 
     // ---- closed-form part, masks frozen at the clean inputs
     var loss = 0;
+    dotBlock(X, 0, n, C1, 0, p, d, pre, p, 0); // X W1
     for (i = 0; i < n; i++) {
       xo = i * d;
       io = i * p;
       var m = 0;
-      dotRows(X, xo, C1, 0, p, d, pre, io);
       for (j = 0; j < p; j++) if (pre[io + j] > 0) act[io + m++] = j;
       cnt[i] = m;
       for (a = 0; a < d; a++) R[xo + a] = -X[xo + a];
@@ -177,8 +202,6 @@ function memgenLive_fit(root) {
         for (var u = 0; u < cnt[i]; u++) Q[rowq + act[io + u]] += c;
       }
     }
-    var qrow = ws.qrow;
-    qrow.fill(0);
     for (j = 0; j < p; j++) {
       for (k = 0; k < p; k++) {
         var q = Q[j * p + k];
@@ -186,7 +209,6 @@ function memgenLive_fit(root) {
           loss += q * G1[j * p + k] * G2[j * p + k];
           QG1[j * p + k] = q * G1[j * p + k];
           QG2[j * p + k] = q * G2[j * p + k];
-          qrow[j] = 1;
         } else {
           QG1[j * p + k] = 0;
           QG2[j * p + k] = 0;
@@ -217,24 +239,17 @@ function memgenLive_fit(root) {
     var W1r = ws.W1r, W2r = tied ? ws.W1r : ws.W2r;
     rowMajor(C1, d, p, W1r);
     if (!tied) rowMajor(C2, d, p, W2r);
-    for (j = 0; j < p; j++) {
-      if (!qrow[j]) continue;
-      jo = j * d;
-      var qa = ws.qa, qb = ws.qb;
-      dotRows(QG1, j * p, W2r, 0, d, p, qa, 0);
-      if (!tied) dotRows(QG2, j * p, W1r, 0, d, p, qb, 0);
-      else qb = qa; // tied: the same product
-      for (a = 0; a < d; a++) {
-        g2[jo + a] += 2 * qa[a];
-        g1[jo + a] += 2 * qb[a];
-      }
-    }
+    var T = ws.T;
+    dotBlock(QG1, 0, p, W2r, 0, d, p, T, d, 0); // (Q * G1) W2^T, row j = unit j
+    for (k = 0; k < p * d; k++) g2[k] += 2 * T[k];
+    if (!tied) dotBlock(QG2, 0, p, W1r, 0, d, p, T, d, 0); // tied: the same product
+    for (k = 0; k < p * d; k++) g1[k] += 2 * T[k];
 
     // ---- Monte Carlo correction, only on draws that flip a mask: with R2 the residual of the
     // frozen-mask network on y and R1 = R2 + Delta that of the true one,
     // Delta = sum over flipped units of (+-) A_f w2_f. The gradient terms are collected per unit
     // (which vector, which coefficient) and added four rows at a time at the end.
-    var A = ws.A, actY = ws.actY, inY = ws.inY, inX = ws.inX, flip = ws.flip;
+    var actY = ws.actY, inY = ws.inY, inX = ws.inX, flip = ws.flip;
     var rows = K * n;
     if (!ws.mcVec || ws.mcVec.length < 3 * rows * d) {
       ws.mcVec = new Float64Array(3 * rows * d); // Delta, R1, R2 of each flipped draw
@@ -247,14 +262,17 @@ function memgenLive_fit(root) {
     var cntMC = ws.cntT;
     cntMC.fill(0);
     var nFlipped = 0;
+    if (!ws.AY || ws.AY.length < rows * p) ws.AY = new Float64Array(rows * p);
+    var AY = ws.AY;
+    dotBlock(Y, 0, rows, C1, 0, p, d, AY, p, 0); // Y W1
     for (var r = 0; r < rows; r++) {
       i = r % n;
       ro = r * d;
       xo = i * d;
       io = i * p;
       var my = 0;
-      dotRows(Y, ro, C1, 0, p, d, A, 0);
-      for (j = 0; j < p; j++) if (A[j] > 0) actY[my++] = j;
+      var ao = r * p;
+      for (j = 0; j < p; j++) if (AY[ao + j] > 0) actY[my++] = j;
       var same = my === cnt[i];
       for (t = 0; same && t < my; t++) same = actY[t] === act[io + t];
       if (same) continue;
@@ -267,12 +285,12 @@ function memgenLive_fit(root) {
         mcVec[R2 + a] = -X[xo + a];
         mcVec[Dl + a] = 0;
       }
-      for (t = 0; t < cnt[i]; t++) coef[t] = A[act[io + t]];
+      for (t = 0; t < cnt[i]; t++) coef[t] = AY[ao + act[io + t]];
       gatherRows(mcVec, R2, C2, d, act, io, cnt[i], coef, 0);
       for (j = 0; j < p; j++) {
         if (inY[j] === inX[j]) continue;
         flip[nf++] = j;
-        axpy(mcVec, Dl, inY[j] ? A[j] : -A[j], C2, j * d, d);
+        axpy(mcVec, Dl, inY[j] ? AY[ao + j] : -AY[ao + j], C2, j * d, d);
       }
       for (a = 0; a < d; a++) mcVec[R1 + a] = mcVec[R2 + a] + mcVec[Dl + a];
       loss += wk * (dot(mcVec, R1, mcVec, R1, d) - dot(mcVec, R2, mcVec, R2, d));
@@ -284,20 +302,20 @@ function memgenLive_fit(root) {
         listY[q] = r;
         if (y1 && x1) { // both masks: the difference of the two terms involves Delta only
           listV[q] = vo;
-          coefV[q] = 2 * wk * A[j];
+          coefV[q] = 2 * wk * AY[ao + j];
           s = 0; // Delta . w2_j from the Gram matrix of W2
           for (t = 0; t < nf; t++) {
             var f = flip[t];
-            s += (inY[f] ? A[f] : -A[f]) * G2[f * p + j];
+            s += (inY[f] ? AY[ao + f] : -AY[ao + f]) * G2[f * p + j];
           }
           cy = 2 * wk * s;
         } else if (y1) {
           listV[q] = vo + 1;
-          coefV[q] = 2 * wk * A[j];
+          coefV[q] = 2 * wk * AY[ao + j];
           cy = 2 * wk * dot(mcVec, R1, C2, jo, d);
         } else {
           listV[q] = vo + 2;
-          coefV[q] = -2 * wk * A[j];
+          coefV[q] = -2 * wk * AY[ao + j];
           cy = -2 * wk * dot(mcVec, R2, C2, jo, d);
         }
         coefY[q] = cy;
