@@ -10,7 +10,8 @@ page's own Blob Web Worker (memgenLive.worker.createTrainer, the explorer's engi
   "wall" is from posting the init message to the converged message (worker start-up, statistics
   and messages included), "train" the time spent in Adam steps;
 - the time from a control move (a range input's value set and 'input' dispatched) to the first
-  data-state update of the new run, over a sequence of moves of the mounted explorer.
+  data-state update of the new run, over a sequence of moves of the mounted explorer (on the
+  default, then on the Gaussian mixture: n = 200, p = 16, d = 32).
 
 Goals: the default setting converges within 0.3 s, (100, 128) within 2 s, the first update
 within 100 ms. The numbers depend on the machine (and on what else runs on it):
@@ -45,6 +46,7 @@ CASES = [
     ("digits-separable", 6, 12),
 ]
 GOALS = {"default_s": 0.3, "n100_p128_s": 2.0, "first_update_ms": 100.0}
+GMM_MOVES = [("sigma", 0.3), ("lam", 0.002), ("p", 12), ("n", 150), ("K", 3), ("separation", 4)]
 MOVES = [
     ("sigma", 0.3),
     ("lam", 0.8),
@@ -123,14 +125,27 @@ def run(repeats: int = 1) -> dict:
                 }
             )
             out["cases"].append(best)
+        converged = (
+            "() => JSON.parse(document.querySelector('.memgen-live').dataset.state).converged"
+        )
         for name, value in MOVES:
             res = page.evaluate(MOVE_JS, [name, value])
-            res.update({"control": name, "value": value})
+            res.update({"control": name, "value": value, "dataset": "digits-separable"})
             out["moves"].append(res)
-            page.wait_for_function(
-                "() => JSON.parse(document.querySelector('.memgen-live').dataset.state).converged",
-                timeout=60000,
-            )
+            page.wait_for_function(converged, timeout=60000)
+        run = json.loads(page.get_attribute(".memgen-live", "data-state"))["run"]
+        page.select_option(".memgen-live select[name=dataset]", "gmm")
+        page.wait_for_function(
+            "(run) => { const s = JSON.parse(document.querySelector('.memgen-live')"
+            ".dataset.state); return s.run > run && s.converged; }",
+            arg=run,
+            timeout=60000,
+        )
+        for name, value in GMM_MOVES:
+            res = page.evaluate(MOVE_JS, [name, value])
+            res.update({"control": name, "value": value, "dataset": "gmm"})
+            out["moves"].append(res)
+            page.wait_for_function(converged, timeout=60000)
         browser.close()
     by = {(c["dataset"], c["n"], c["p"]): c for c in out["cases"]}
     first = [m["ms"] for m in out["moves"]]
@@ -176,10 +191,15 @@ def main(argv=None) -> int:
             f" {c['train_ms'] / 1000:8.3f} {c['wall_ms'] / 1000:7.3f}"
             f" {c['first_progress_ms']:10.1f}  {c['reason']} ({c['mode']})"
         )
-    print(
-        "control move -> first data-state update (ms): "
-        + ", ".join(f"{m['control']}={m['value']}: {m['ms']:.0f}" for m in res["moves"])
-    )
+    for ds in ("digits-separable", "gmm"):
+        print(
+            f"control move -> first data-state update (ms), {ds}: "
+            + ", ".join(
+                f"{m['control']}={m['value']}: {m['ms']:.0f}"
+                for m in res["moves"]
+                if m["dataset"] == ds
+            )
+        )
     m = res["machine"]
     print(
         f"machine: {m['cpus']} CPUs, 1-minute load average {m['load_1min_before']:.1f} before, "
