@@ -126,7 +126,10 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 # pytest exit status 5 means it collected no tests: report it and fail.
+# The live explorer's JavaScript unit tests run under Node's built-in test runner (Node >= 18, no
+# npm package needed); then pytest, which also checks the JavaScript against memgen through node.
 test: $(CHROMIUM) book student archive
+	node --test tests/js/
 	@rc=0; $(BIN)/python -m pytest tests || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "make test: pytest collected no tests (exit status 5)" >&2; fi; \
 	exit $$rc

@@ -3,14 +3,14 @@
 Each check builds a problem in Python, runs the same arrays through the JavaScript with ``node``
 (``tests/js/live_bridge.js``, JSON over stdin/stdout) and compares:
 
-- ``memgen.fit.loss_and_grads`` with the same X, W1, W2 and noisy draws Y: loss and gradients to
+- ``memgen.fit_fast.loss_and_grads`` with the same X, W1, W2 and noisy draws Y: loss and gradients to
   float32 precision (relative 2e-5 of the largest entry), tied and untied, with and without
   sample weights, at the initial weights (dense masks, many flips) and at trained ones;
-- ``memgen.fit.fit_dae`` step by step, fed the exact noise fit_dae draws (numpy's generator);
+- ``memgen.fit_fast.fit_dae`` step by step, fed the exact noise fit_dae draws (numpy's generator);
 - the statistics (grouped top-1 share as memgen.phase.grouped_top1, stored fraction as
   memgen.phase.memorized_fraction, unit std, gains, owners, spectrum) on the same weights;
 - the closed forms of memgen.linear, memgen.generalization and memgen.mixed;
-- the embedded digits (digits_data.js) against memgen.data / memgen.explorers / memgen.memorization;
+- the embedded digits (digits_data.js) against memgen.data / memgen.views.explorers / memgen.memorization;
 - training to convergence in both regimes (the JS with its own noise, from Python's initial
   weights): converged statistics agree within the tolerances stated in each test.
 
@@ -31,8 +31,8 @@ import torch
 
 from memgen.dae import ReLUDAE
 from memgen.data import gaussian_mixture, load_digits
-from memgen.explorers import _dae_pool
-from memgen.fit import fit_dae, loss_and_grads
+from memgen.views.explorers import _dae_pool
+from memgen.fit_fast import fit_dae, loss_and_grads
 from memgen.generalization import block_prediction
 from memgen.linear import memorization_gain, optimal_linear_denoiser
 from memgen.memorization import (
@@ -366,7 +366,7 @@ def test_embedded_digits_are_memgens():
     assert out["separable"] == separable_subset(X, 6, max_cosine=0.0, seed=0).tolist()
     perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
     assert out["perm"] == perm.tolist()
-    # memgen.explorers.dae_explorer_state(dataset="digits", n=8, seed=0) trains on these rows
+    # memgen.views.explorers.dae_explorer_state(dataset="digits", n=8, seed=0) trains on these rows
     assert out["centred_index"] == perm[1:9].sort().values.tolist()
     assert out["unseen_index"] == int(perm[0])
     digits = load_digits()

@@ -5,7 +5,7 @@ page's own Blob Web Worker (memgenLive.worker.createTrainer, the explorer's engi
 
 - ms per Adam step and time to convergence (the engine's stop rule: mean loss of 50 steps down by
   < 1e-3 relative, 10 steps in a row; or 2000 steps) for (n, p) = (8, 16), (8, 64), (64, 16),
-  (100, 128) on the centred digits (d = 64), sigma = 0.2, lambda = 0.1 (memgen.explorers'
+  (100, 128) on the centred digits (d = 64), sigma = 0.2, lambda = 0.1 (memgen.views.explorers'
   defaults), and for the demo's default (chapter 2's 6 separable digits, p = 12, lambda = 0.5);
   "wall" is from posting the init message to the converged message (worker start-up, statistics
   and messages included), "train" the time spent in Adam steps;

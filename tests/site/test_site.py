@@ -181,18 +181,69 @@ def test_widgets_rendered(visit, docname):
     assert not w["errors"], f"{v.url}: widgets failed to render: {w}"
 
 
+# --- the live explorers (the DAE trained in the reader's browser) ---------------------------------
+
+LIVE_PAGES = ["chapters/ch01_denoising", "chapters/ch02_memorization",
+              "chapters/ch03_generalization", "chapters/ch04_mixed"]
+
+JS_LIVE_STATE = "el => JSON.parse(el.getAttribute('data-state') || '{}')"
+
+
+def _live_state(page, index=0, *, want=None, timeout=60000):
+    """Wait until explorer ``index`` has converged (and ``want(state)`` holds); return its state."""
+    page.wait_for_function(
+        """([i]) => { const el = document.querySelectorAll('.memgen-live')[i];
+             if (!el) return false; const s = JSON.parse(el.getAttribute('data-state') || '{}');
+             return s.converged === true; }""", arg=[index], timeout=timeout)
+    el = page.query_selector_all(".memgen-live")[index]
+    return el.evaluate(JS_LIVE_STATE)
+
+
+@pytest.mark.parametrize("docname", LIVE_PAGES)
+def test_live_explorer_trains_on_the_built_page(visit, docname):
+    v = visit(docname)
+    roots = v.page.query_selector_all(".memgen-live")
+    assert roots, f"{v.url}: no live explorer"
+    state = _live_state(v.page)
+    for key in ("n", "p", "sigma", "lam", "dataset", "step", "loss", "converged", "top1_share",
+                "stored_fraction"):
+        assert key in state, (v.url, key, state)
+    assert state["step"] > 0 and state["loss"] > 0, state
+    for name in ("n", "p", "sigma", "lam"):
+        assert roots[0].query_selector(f'input[type=range][name="{name}"]'), (v.url, name)
+    assert roots[0].query_selector('select[name="dataset"]'), v.url
+
+
+def test_live_explorer_recomputes_after_a_move_and_shows_both_regimes(visit):
+    v = visit("chapters/ch02_memorization")
+    page, root = v.page, v.page.query_selector_all(".memgen-live")[0]
+    state = _live_state(page)
+    assert state["dataset"] == "digits-separable" and state["p"] >= state["n"], state
+    assert state["top1_share"] > 0.9 and state["stored_fraction"] > 0.9, state  # spiky, stored
+    run = state["run"]
+    root.query_selector('select[name="dataset"]').select_option("gmm")
+    page.wait_for_function(
+        """([r]) => { const s = JSON.parse(document.querySelector('.memgen-live')
+             .getAttribute('data-state') || '{}');
+             return s.run !== r && s.dataset === 'gmm' && s.converged === true; }""",
+        arg=[run], timeout=90000)
+    state = root.evaluate(JS_LIVE_STATE)
+    assert state["p"] < state["n"] / 4, state
+    assert state["top1_share"] < 0.6 and state["stored_fraction"] < 0.1, state  # balanced
+
+
 # --- the checks above must not pass vacuously ----------------------------------------------------
 
 
 def test_book_exercises_every_check(visit):
-    totals = {"figures": 0, "sliders": 0, "math": 0, "widgets": 0}
+    totals = {"figures": 0, "sliders": 0, "math": 0, "live explorers": 0}
     for docname in PAGES:
         page = visit(docname).page
         figures = page.evaluate(JS_FIGURES)
         totals["figures"] += len(figures)
         totals["sliders"] += sum(f["sliders"] > 0 for f in figures)
         totals["math"] += page.evaluate(JS_MATH)["containers"]
-        totals["widgets"] += page.evaluate(JS_WIDGETS)["views"]
+        totals["live explorers"] += page.evaluate("document.querySelectorAll('.memgen-live').length")
     assert all(totals.values()), f"the book has no page that exercises some check: {totals}"
 
 

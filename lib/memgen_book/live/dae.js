@@ -21,7 +21,7 @@ function memgenLive_dae(root) {
   }
 
   /**
-   * Initial weights like memgen.fit._initial_weights / ReLUDAE(d, p, tied, seed): i.i.d.
+   * Initial weights like memgen.fit_fast._initial_weights / ReLUDAE(d, p, tied, seed): i.i.d.
    * N(0, scale^2) entries, scale = 1 / sqrt(d) by default, W1 drawn first (row-major), then W2.
    * (The draws come from memgenLive.rng, not from torch: same distribution, other numbers.)
    */

@@ -1,9 +1,9 @@
 /* memgenLive.datasets: the explorer's training sets, all seeded.
  *
  * - digits(kind, n): the book's 8x8 digits in [-1, 1] minus the mean of all 1797 (the centring of
- *   memgen.explorers and chapter 2), from memgenLive.digitsData: kind "separable" takes the first
+ *   memgen.views.explorers and chapter 2), from memgenLive.digitsData: kind "separable" takes the first
  *   n of chapter 2's separable subset (pairwise cosines <= 0), kind "centred" the rows
- *   perm[1 .. n] of the embedded seed-0 permutation (memgen.explorers' choice), sorted;
+ *   perm[1 .. n] of the embedded seed-0 permutation (memgen.views.explorers' choice), sorted;
  * - gaussianMixture: memgen.data.gaussian_mixture's construction (K low-rank clusters, simplex or
  *   orthogonal means, interleaved labels) with memgenLive.rng draws;
  * - mixedData: memgen.mixed.mixed_data's construction (a shifted separable mixture plus D points

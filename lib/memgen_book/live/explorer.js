@@ -28,8 +28,8 @@ function memgenLive_explorer(root) {
     { value: 'own', label: 'your own data' },
   ];
 
-  // defaults per dataset: chapter 2 (separable digits), memgen.explorers (centred digits),
-  // chapter 3 (mixture, d = 32, rank 4), chapter 4 (duplicates: memgen.experiments_mixed.MIXED)
+  // defaults per dataset: chapter 2 (separable digits), memgen.views.explorers (centred digits),
+  // chapter 3 (mixture, d = 32, rank 4), chapter 4 (duplicates: memgen.experiments.ch04_mixed.MIXED)
   var PRESETS = {
     'digits-separable': { n: 6, p: 12, sigma: 0.2, lam: 0.5,
       ranges: { n: [1, 6, 1], p: [1, 64, 1], sigma: [0.01, 1, 0.01], lam: [0, 6, 0.05] } },

@@ -1,9 +1,9 @@
-/* memgenLive.fit: the loss of memgen.fit.loss_and_grads, its hand-written gradients, and the
- * full-batch Adam loop of memgen.fit.fit_dae (same defaults and cosine schedule), with a
+/* memgenLive.fit: the loss of memgen.fit_fast.loss_and_grads, its hand-written gradients, and the
+ * full-batch Adam loop of memgen.fit_fast.fit_dae (same defaults and cosine schedule), with a
  * convergence stop and warm restarts.
  *
  * The loss, per sample i with weight w_i (1/n by default), of the DAE f(y) = W2 [W1^T y]_+ at
- * y = x_i + sigma eps is estimated as in memgen.fit: with the ReLU mask D_i frozen at the clean
+ * y = x_i + sigma eps is estimated as in memgen.fit_fast: with the ReLU mask D_i frozen at the clean
  * input the noise expectation is exact,
  *     ||W2 h(x_i) - x_i||^2 + sigma^2 d_i^T (W1^T W1 * W2^T W2) d_i,
  * and a control-variate Monte Carlo term corrects it on the noisy draws y that flip a mask,
@@ -358,14 +358,14 @@ function memgenLive_fit(root) {
 
   var ADAM = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
-  /** lr at step t (1-based) of `steps` under memgen.fit.fit_dae's schedule. */
+  /** lr at step t (1-based) of `steps` under memgen.fit_fast.fit_dae's schedule. */
   function scheduledLr(lr, t, steps, schedule) {
     if (schedule === 'constant') return lr;
     return lr * 0.5 * (1 + Math.cos(Math.PI * (t - 1) / steps));
   }
 
   /**
-   * One Adam update in place (torch's Adam, as written out in memgen.fit.fit_dae):
+   * One Adam update in place (torch's Adam, as written out in memgen.fit_fast.fit_dae):
    * m += (1 - b1)(g - m); v = b2 v + (1 - b2) g^2;
    * w -= lr_t / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
    */
