@@ -168,15 +168,22 @@ def wen_score(model, x_T: torch.Tensor, class_labels, sigma_max: float) -> torch
     return ((d_0 - d_c) / s).norm(dim=1)
 
 
-def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0) -> torch.Tensor:
+#: Images per batched Jacobian call of :func:`lid_estimate` (bounds its memory; see
+#: :func:`memgen.jacobian.batched_jacobians`).
+LID_CHUNK = 16
+
+
+def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0,
+                 chunk_size: int | None = LID_CHUNK) -> torch.Tensor:
     """Local intrinsic dimension estimate per image: ``tr dD/dy`` at ``y = x + sigma eps``
     (unconditional), from full Jacobians by reverse mode (d vector-Jacobian products per image,
-    vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`)."""
+    vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`), ``chunk_size`` images at
+    a time (None: all at once, whose memory grows with the number of images)."""
     from .jacobian import batched_jacobians
 
     x = check_tensor("x", x, ndim=2, dtype=None)
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
-    J = batched_jacobians(lambda v: model(v, sigma), renoise(x, sigma, seed))
+    J = batched_jacobians(lambda v: model(v, sigma), renoise(x, sigma, seed), chunk_size=chunk_size)
     return torch.diagonal(J, dim1=1, dim2=2).sum(1)
 
 
