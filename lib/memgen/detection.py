@@ -89,7 +89,7 @@ def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Ca
     def hook(m, i, o):
         if not active():
             return o
-        return _tensor_output(layer_of[m], o) + delta.to(o.dtype).reshape(1, -1, 1, 1)
+        return _tensor_output(layer_of[m], o) + delta.to(o.device, o.dtype).reshape(1, -1, 1, 1)
 
     layer_of = {}
     try:
@@ -120,9 +120,10 @@ def pool_features(feat: torch.Tensor, how: str = "max") -> torch.Tensor:
 
 
 def renoise(x: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
-    """``x + sigma * eps`` with seeded noise (the global RNG is not used)."""
+    """``x + sigma * eps`` with seeded noise (the global RNG is not used), drawn on the CPU so that
+    every device sees the same numbers, then moved to ``x``'s device."""
     g = make_generator(seed)
-    return x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype)
+    return x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype).to(x.device)
 
 
 def pooled_representation(model, x: torch.Tensor, *, sigma: float = 0.1, layer: str = "up_blocks.0.resnets.1",

@@ -128,7 +128,8 @@ def randomized_svd(
     power_iters = check_int("power_iters", power_iters, 0)
     l = min(k + oversample, op.d_in, op.d_out)
     g = make_generator(seed)
-    omega = torch.randn(l, op.d_out, generator=g, dtype=op.out.dtype)
+    # drawn on the CPU (the same sketch on every device), then moved to the model's device
+    omega = torch.randn(l, op.d_out, generator=g, dtype=op.out.dtype).to(op.out.device)
     Y = op.rmatmat(omega)  # rows J^T w: columns of A Omega, (l, d_in)
     Q = torch.linalg.qr(Y.T).Q  # (d_in, l), spans the top right singular vectors of J
     for _ in range(power_iters):

@@ -35,10 +35,11 @@ def hub_offline() -> bool:
 
 
 @contextlib.contextmanager
-def hub_errors(what: str):
+def hub_errors(what: str, *, local: bool = False):
     """Turn any download/load failure into a :class:`HubUnavailable` naming ``what`` and ending
-    with :data:`OFFLINE_POINTER`."""
-    if hub_offline():
+    with :data:`OFFLINE_POINTER`. ``local=True`` (loading from a folder on disk) skips the
+    offline switch, since nothing is downloaded."""
+    if hub_offline() and not local:
         raise HubUnavailable(
             f"{what}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so it cannot "
             f"be downloaded. {OFFLINE_POINTER}")

@@ -60,6 +60,7 @@ class HubDenoiser:
     encode: Callable = field(default=lambda x: x)
     decode: Callable = field(default=lambda z: z)
     device: str = "cpu"
+    dtype: torch.dtype = torch.float32  # the model's weights; add_noise returns inputs of this dtype
 
     @property
     def sigma(self) -> float:
@@ -70,8 +71,10 @@ class HubDenoiser:
         return int(math.prod(self.shape))
 
     def add_noise(self, x0: torch.Tensor, seed=0) -> torch.Tensor:
+        """``x_t`` on the model's device and in its dtype; the noise is drawn on the CPU (the same
+        numbers on every device)."""
         g = make_generator(seed)
-        x0 = x0.to(self.device)
+        x0 = x0.to(self.device, self.dtype)
         eps = torch.randn(x0.shape, generator=g).to(x0)
         return math.sqrt(self.abar) * x0 + math.sqrt(1 - self.abar) * eps
 
@@ -96,6 +99,19 @@ def ddpm_abar(t: int, num_train_timesteps: int = 1000, beta_start=1e-4, beta_end
     return float(torch.cumprod(1 - betas, 0)[t])
 
 
+def _placement(model) -> dict:
+    """``{"device", "dtype"}`` of a model's parameters (HubDenoiser's fields)."""
+    p = next(model.parameters())
+    return {"device": str(p.device), "dtype": p.dtype}
+
+
+def host(t: torch.Tensor) -> torch.Tensor:
+    """``t`` detached and on the CPU, for results handed back to the reader; on the ``meta``
+    device (the tests' stand-in for a GPU, which holds no values) ``t`` stays where it is."""
+    t = t.detach()
+    return t if t.is_meta else t.cpu()
+
+
 def math_attention():
     """Context: the MATH scaled-dot-product-attention kernel (twice differentiable, so the
     double-VJP products of :mod:`memgen.jacobian` work through attention)."""
@@ -116,7 +132,7 @@ def wrap_unet2d(unet, t: int, abar: float, name: str = "UNet2DModel") -> HubDeno
     def eps(x):
         return unet(x, tt.to(x.device)).sample
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(unet))
 
 
 def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") -> HubDenoiser:
@@ -129,7 +145,7 @@ def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") 
         out = dit(x, timestep=tt.to(x.device), class_labels=label.to(x.device)).sample
         return out[:, :c]
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(dit))
 
 
 def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torch.Tensor,
@@ -143,7 +159,7 @@ def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torc
     def eps(x):
         return unet(x, tt.to(x.device), encoder_hidden_states=ehs.to(x)).sample
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(unet))
 
 
 def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_up_to: int = 4096,
@@ -167,8 +183,9 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
         else:
             S, U, V = randomized_svd(den.fn, x_t, k, power_iters=power_iters, seed=seed, chunk_size=chunk_size)
             method = "randomized"
-    return {"S": S.detach().cpu(), "U": U.detach().cpu(), "V": V.detach().cpu(), "method": method,
-            "effective_rank": effective_rank(S.detach().cpu())}
+    S, U, V = host(S), host(U), host(V)
+    # on the meta device (tests) there are no values to count
+    return {"S": S, "U": U, "V": V, "method": method, "effective_rank": None if S.is_meta else effective_rank(S)}
 
 
 # ----------------------------------------------------------------------------- loaders (online)

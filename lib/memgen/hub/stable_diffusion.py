@@ -55,7 +55,7 @@ from .._checks import check_choice, check_float, check_int, check_tensor, make_g
 from ..detection import add_per_layer, capture, pool_features, representation_std
 from ..metrics import auroc, tpr_at_fpr
 from . import OFFLINE_POINTER, HubUnavailable, hub_errors
-from .models import _device
+from .models import _device, host
 
 MODEL_ID = "CompVis/stable-diffusion-v1-4"
 
@@ -113,14 +113,46 @@ class SDParts:
         return int(self.scheduler.config.num_train_timesteps)
 
 
-def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
-    """Stable Diffusion's UNet, VAE, a DDIM scheduler and the CLIP prompt encoder from the Hub.
+def _from_pretrained(cls, model_id: str, subfolder: str, dtype: torch.dtype, **kwargs):
+    """``cls.from_pretrained`` of one component in ``dtype``; half precision asks for the
+    ``variant="fp16"`` files first (half the download) and falls back to the full-precision files
+    when the repository has no such variant."""
+    if dtype == torch.float16:
+        try:
+            return cls.from_pretrained(model_id, subfolder=subfolder, variant="fp16", **_dtype_kwarg(cls, dtype),
+                                       **kwargs)
+        except (OSError, ValueError):  # no fp16 variant of this component
+            pass
+    return cls.from_pretrained(model_id, subfolder=subfolder, **_dtype_kwarg(cls, dtype), **kwargs)
 
-    Defaults: ``cuda`` and ``float16`` when a GPU is present, else CPU ``float32`` (slow: minutes
-    per image). Needs ``transformers`` for CLIP (Colab has it). Raises :class:`HubUnavailable`
-    naming the model and pointing to chapter 8's offline results when anything fails.
+
+def _dtype_kwarg(cls, dtype: torch.dtype) -> dict:
+    """transformers >= 4.56 names the argument ``dtype`` (``torch_dtype`` is deprecated there);
+    diffusers and older transformers take ``torch_dtype``."""
+    if cls.__module__.startswith("transformers"):
+        import transformers
+        from packaging.version import Version
+
+        if Version(transformers.__version__) >= Version("4.56"):
+            return {"dtype": dtype}
+    return {"torch_dtype": dtype}
+
+
+def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None, *, attention_slice=None) -> SDParts:
+    """Stable Diffusion's UNet, VAE, a DDIM scheduler and the CLIP prompt encoder from the Hub (or
+    from a local folder in the Hub's layout, which is how the tests load tiny components).
+
+    Defaults: ``cuda`` and ``float16`` when a GPU is present (weights downloaded as the ``fp16``
+    variant: 2.2 GB instead of 4.3 GB; generation and the one-pass detector are safe in half
+    precision, the Jacobians of chapter 7 are not and use :func:`memgen.hub.models.load_sd_unet`
+    in float32), else CPU ``float32`` (slow: minutes per image). ``attention_slice``: passed to the
+    UNet's ``set_attention_slice`` (e.g. ``"auto"``) to lower the attention's memory further
+    (None: diffusers' default attention). Needs ``transformers`` for CLIP (Colab has it). Raises
+    :class:`HubUnavailable` naming the model and pointing to chapter 8's offline results when
+    anything fails.
     """
-    with hub_errors(model_id):
+    local = os.path.isdir(os.fspath(model_id))
+    with hub_errors(model_id, local=local):
         try:
             import transformers  # noqa: F401
         except ImportError:
@@ -132,11 +164,13 @@ def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
 
         dev = _device(device)
         dt = dtype if dtype is not None else (torch.float16 if str(dev).startswith("cuda") else torch.float32)
-        unet = UNet2DConditionModel.from_pretrained(model_id, subfolder="unet", torch_dtype=dt).to(dev).eval()
-        vae = AutoencoderKL.from_pretrained(model_id, subfolder="vae", torch_dtype=dt).to(dev).eval()
+        unet = _from_pretrained(UNet2DConditionModel, model_id, "unet", dt).to(dev).eval()
+        if attention_slice is not None:
+            unet.set_attention_slice(attention_slice)
+        vae = _from_pretrained(AutoencoderKL, model_id, "vae", dt).to(dev).eval()
         scheduler = DDIMScheduler.from_pretrained(model_id, subfolder="scheduler")
         tok = CLIPTokenizer.from_pretrained(model_id, subfolder="tokenizer")
-        text = CLIPTextModel.from_pretrained(model_id, subfolder="text_encoder", torch_dtype=dt).to(dev).eval()
+        text = _from_pretrained(CLIPTextModel, model_id, "text_encoder", dt).to(dev).eval()
 
     @torch.no_grad()
     def encode_prompt(prompts):
@@ -144,7 +178,7 @@ def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None) -> SDParts:
                   return_tensors="pt").input_ids
         return text(ids.to(dev))[0]
 
-    return SDParts(unet, vae, scheduler, encode_prompt, dev, dt)
+    return SDParts(unet, vae, scheduler, encode_prompt, str(dev), dt)
 
 
 def try_load_sd_parts(**kwargs):
@@ -200,8 +234,11 @@ def _latent_hw(parts: SDParts, height, width) -> tuple:
 
 
 def _fresh_scheduler(parts: SDParts, steps: int):
+    """A copy of the scheduler with ``steps`` timesteps. The timesteps stay on the CPU (0-dim CPU
+    tensors combine with tensors on any device, and the UNet moves them to the latents' device),
+    so that ``int(t)`` never copies from the accelerator (nor fails on the ``meta`` device)."""
     sched = type(parts.scheduler).from_config(parts.scheduler.config)
-    sched.set_timesteps(steps, device=parts.device)
+    sched.set_timesteps(steps)
     return sched
 
 
@@ -322,7 +359,7 @@ def detection_scores(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str
     Larger = more likely memorized."""
     pool = check_choice("pool", pool, ("max", "mean"))
     feat = detection_features(parts, x, t=t, layer=layer, space=space, seed=seed)
-    return representation_std(pool_features(feat, pool)).cpu()
+    return host(representation_std(pool_features(feat, pool)))
 
 
 @torch.no_grad()
@@ -339,13 +376,13 @@ def wen_scores(parts: SDParts, prompts, *, steps: int = 1, num_inference_steps: 
     uncond = parts.encode_prompt([""] * len(prompts))
     sched = _fresh_scheduler(parts, num_inference_steps)
     z = initial_latents(parts, len(prompts), seed=seed, height=height, width=width) * sched.init_noise_sigma
-    total = torch.zeros(len(prompts))
+    total = torch.zeros(len(prompts), device=z.device)
     for t in sched.timesteps[:steps]:
         zin = sched.scale_model_input(z, t)
         eps_c, eps_u = _eps(parts, zin, t, cond), _eps(parts, zin, t, uncond)
-        total += (eps_c - eps_u).float().flatten(1).norm(dim=1).cpu()
+        total += (eps_c - eps_u).float().flatten(1).norm(dim=1)
         z = sched.step(eps_u + guidance * (eps_c - eps_u), t, z).prev_sample
-    return total / steps
+    return host(total / steps)
 
 
 # ------------------------------------------------------------------------------ the benchmark
@@ -402,8 +439,10 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
     result = {}
     for m in ("std", "wen"):
         pos, neg = torch.cat(scores[m]["memorized"]), torch.cat(scores[m]["ordinary"])
-        result[m] = {"memorized": pos, "ordinary": neg, "auroc": auroc(pos, neg),
-                     "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01), "seconds_per_sample": seconds[m] / n_total}
+        values = not pos.is_meta  # the meta device (tests) has shapes but no values to rank
+        result[m] = {"memorized": pos, "ordinary": neg, "auroc": auroc(pos, neg) if values else None,
+                     "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01) if values else None,
+                     "seconds_per_sample": seconds[m] / n_total}
     result["generation_seconds_per_sample"] = seconds["generation"] / n_total
     return result
 
