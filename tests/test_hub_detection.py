@@ -334,15 +334,101 @@ def test_prompt_files_jsonl_csv_txt(tmp_path):
     (tmp_path / "o.csv").write_text(';Caption;URL;Index\n0;Soaring by Peter Eades;http://x;1\n'
                                     '1;"Maroon Bells; a panorama";http://y;2\n2;Tulipimania;http://z;3\n')
     (tmp_path / "o.txt").write_text("a cat\n\n  a dog  \n")
-    mem, ordinary = hd.load_prompt_sets(tmp_path / "m.jsonl", tmp_path / "o.csv", n=2)
-    assert mem == ["Mothers influence on her young hippo", "The No Limits Business Woman Podcast"]
-    assert ordinary == ["Soaring by Peter Eades", "Maroon Bells; a panorama"]
+    assert hd.read_prompts(tmp_path / "m.jsonl", 2) == ["Mothers influence on her young hippo",
+                                                        "The No Limits Business Woman Podcast"]
+    # the delimiter is explicit, never guessed: a quoted ';' inside a field stays in the prompt
+    assert hd.read_prompts(tmp_path / "o.csv", 2, delimiter=";") == ["Soaring by Peter Eades",
+                                                                     "Maroon Bells; a panorama"]
+    with pytest.raises(ValueError, match="delimiter must be one character"):
+        hd.read_prompts(tmp_path / "o.csv", delimiter=";;")
+    with pytest.raises(ValueError, match="no prompt field"):  # read with the wrong delimiter
+        hd.read_prompts(tmp_path / "o.csv")
     assert hd.read_prompts(tmp_path / "o.txt") == ["a cat", "a dog"]
     (tmp_path / "bad.jsonl").write_text('{"url": "x"}\n')
     with pytest.raises(ValueError, match="no prompt field"):
         hd.read_prompts(tmp_path / "bad.jsonl")
     with pytest.raises(FileNotFoundError, match="PROMPT_SOURCES"):
         hd.read_prompts(tmp_path / "missing.jsonl")
+
+
+def test_the_pinned_prompt_files_parse(tmp_path):
+    """Files in the pinned sources' formats: Wen et al.'s jsonl (field caption) and the Gustavosta
+    parquet (column Prompt, with commas and semicolons inside prompts: no delimiter to guess)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mem_name = hd.PROMPT_SOURCES["memorized"]["url"].rsplit("/", 1)[-1]
+    ord_name = hd.PROMPT_SOURCES["ordinary"]["url"].rsplit("/", 1)[-1]
+    assert (mem_name, ord_name) == ("sdv1_500_memorized.jsonl", "eval.parquet")
+    rows = [{"caption": f"caption {i}, with a comma; and a semicolon", "index": i, "url": "http://x"}
+            for i in range(7)]
+    (tmp_path / mem_name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    prompts = [f"a castle, {i}; trending on artstation" for i in range(9)]
+    pq.write_table(pa.table({"Prompt": prompts}), tmp_path / ord_name)
+    mem, ordinary = hd.load_prompt_sets(tmp_path / mem_name, tmp_path / ord_name, n=5)
+    assert mem == [r["caption"] for r in rows[:5]] and ordinary == prompts[:5]
+
+
+def test_download_checks_the_pinned_sha256(tmp_path, monkeypatch, capsys):
+    import hashlib
+    import io
+
+    body = b'{"caption": "x"}\n'
+    monkeypatch.setattr(hd.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(body))
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized",
+                        {**hd.PROMPT_SOURCES["memorized"], "sha256": hashlib.sha256(body).hexdigest()})
+    path = hd.download_prompts("memorized", tmp_path)
+    assert hd.sha256_of(path) == hashlib.sha256(body).hexdigest()
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized", {**hd.PROMPT_SOURCES["memorized"], "sha256": "0" * 64})
+    with pytest.raises(hd.ChecksumMismatch, match="not the pinned 0000"):
+        hd.download_prompts("memorized", tmp_path)
+    assert (tmp_path / "sdv1_500_memorized.jsonl.mismatch").is_file()
+    # no digest pinned (the Gustavosta file): the computed one is printed
+    hd.download_prompts("ordinary", tmp_path)
+    assert f"sha256 {hashlib.sha256(body).hexdigest()}" in capsys.readouterr().out
+
+
+def test_pins_are_commits_and_digests():
+    import re
+
+    for key, src in hd.PROMPT_SOURCES.items():
+        assert re.search(r"/[0-9a-f]{40}/", src["url"]), f"{key}: not pinned to a commit: {src['url']}"
+        assert src["sha256"] is None or re.fullmatch(r"[0-9a-f]{64}", src["sha256"])
+    assert hd.PROMPT_SOURCES["memorized"]["sha256"] is not None
+
+
+def test_steering_directions_with_the_references_prompts(parts):
+    a, b = _images(2, seed=1), _images(2, seed=2)
+    layers = ["up_blocks.0.resnets.0"]
+    empty = hd.steering_directions(parts, a, b, layers, seed=3)
+    same = hd.steering_directions(parts, a, b, layers, seed=3, prompts_a="", prompts_b=["", ""])
+    assert torch.equal(empty[layers[0]], same[layers[0]])
+    cond = hd.steering_directions(parts, a, b, layers, seed=3, prompts_a="an old face", prompts_b="a young face")
+    assert not torch.allclose(cond[layers[0]], empty[layers[0]])
+    # by hand: the pass of each set conditioned on its prompt
+    seen = {}
+    for key, refs, prompt in (("a", a, "an old face"), ("b", b, "a young face")):
+        z = _manual_noised(parts, refs, 10, 3)
+        h = parts.unet.get_submodule(layers[0]).register_forward_hook(lambda m, i, o, k=key: seen.update({k: o}))
+        with torch.no_grad():
+            parts.unet(z, 10, encoder_hidden_states=parts.encode_prompt([prompt] * len(z)))
+        h.remove()
+    manual = seen["a"].mean(dim=(0, 2, 3)) - seen["b"].mean(dim=(0, 2, 3))
+    assert torch.allclose(cond[layers[0]], manual, atol=1e-5)
+    with pytest.raises(ValueError, match="prompts_a must be None, one string, or 2 strings"):
+        hd.steering_directions(parts, a, b, layers, prompts_a=["x"])
+
+
+def test_steering_references_are_generations_of_the_prompt(parts):
+    refs = hd.steering_references(parts, "an old face", 3, steps=2, batch_size=2, seed=4)
+    assert refs.shape == (3, 3, 16, 16) and refs.abs().max() <= 1
+    first = hd.decode(parts, hd.generate(parts, ["an old face"] * 2, steps=2, seed=4))
+    last = hd.decode(parts, hd.generate(parts, ["an old face"], steps=2, seed=5))
+    assert torch.allclose(refs, torch.cat([first, last]), atol=1e-5)
+    with pytest.raises(ValueError, match="prompt must be a non-empty string"):
+        hd.steering_references(parts, "", 2)
 
 
 def test_download_prompts_fails_clearly_and_keeps_existing_files(tmp_path, monkeypatch):
@@ -353,7 +439,11 @@ def test_download_prompts_fails_clearly_and_keeps_existing_files(tmp_path, monke
     with pytest.raises(hub.HubUnavailable, match="memorized prompts from https://raw.githubusercontent.com/"
                                                  "YuxinWenRick.*no network.*chapter 8"):
         hd.download_prompts("memorized", tmp_path)
+    import hashlib
+
     (tmp_path / "sdv1_500_memorized.jsonl").write_text('{"caption": "x"}\n')
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized", {**hd.PROMPT_SOURCES["memorized"],
+                                                         "sha256": hashlib.sha256(b'{"caption": "x"}\n').hexdigest()})
     assert hd.download_prompts("memorized", tmp_path) == str(tmp_path / "sdv1_500_memorized.jsonl")
     with pytest.raises(ValueError, match="unknown key"):
         hd.download_prompts("laion", tmp_path)

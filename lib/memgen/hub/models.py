@@ -42,6 +42,15 @@ MODELS = {
     "edm": None,
 }
 
+#: Chapter 7's Hub cell on a T4 (15 GB) for each model: VJPs per batched call (``chunk_size``) and,
+#: for Stable Diffusion, the latent side. :func:`memgen.hub.memory.jacobian_recipe` estimates the
+#: GPU memory of each (about 1.3, 11 and 11 GB; a test keeps every estimate under 14 GB).
+JACOBIAN_SETTINGS = {
+    "ddpm-cifar10": {"chunk_size": 4},
+    "dit": {"chunk_size": 1},
+    "sd-v1-4": {"chunk_size": 2, "latent_size": 32},
+}
+
 
 @dataclass
 class HubDenoiser:
@@ -149,10 +158,16 @@ def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") 
 
 
 def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torch.Tensor,
-                          name: str = "UNet2DConditionModel") -> HubDenoiser:
+                          name: str = "UNet2DConditionModel", latent_size: int | None = None) -> HubDenoiser:
     """A text-conditional ``UNet2DConditionModel`` (Stable Diffusion) as an x0 denoiser of latents
-    at timestep ``t`` for fixed prompt embeddings (the paper: the empty prompt)."""
+    at timestep ``t`` for fixed prompt embeddings (the paper: the empty prompt). ``latent_size``:
+    the side of the latents it takes (None: the model's ``sample_size``, 64 for SD v1.4; the UNet
+    is convolutional, so any multiple of 8 works, e.g. 32 for 256-pixel images)."""
     c, s = unet.config.in_channels, unet.config.sample_size
+    if latent_size is not None:
+        s = check_int("latent_size", latent_size, 8)
+        if s % 8:
+            raise ValueError(f"latent_size must be a multiple of 8 (the UNet downsamples three times), got {s}")
     tt = torch.tensor([t])
     ehs = encoder_hidden_states.detach()
 
@@ -225,10 +240,13 @@ def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
     return den
 
 
-def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
+def load_sd_unet(t: int = 10, prompt: str = "", device=None, latent_size: int | None = 32) -> HubDenoiser:
     """``CompVis/stable-diffusion-v1-4``'s UNet2DConditionModel at timestep t (scaled_linear betas
     0.00085..0.012) with the CLIP embedding of ``prompt`` (default empty, as in the paper), and its
-    VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it)."""
+    VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it). Float32 (the Jacobian's
+    double-VJP products need it). ``latent_size`` 32 (256-pixel images, d = 4096) by default: at
+    SD's native 64 (d = 16384) one double VJP keeps about 23 GB of activations, beyond a T4
+    (:func:`memgen.hub.memory.jacobian_recipe`); pass 64 on a GPU with 40 GB or more."""
     name = MODELS["sd-v1-4"]
     with hub_errors(name):
         from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -243,7 +261,7 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
         with torch.no_grad():
             ehs = text(ids.to(dev))[0]
     abar = ddpm_abar(t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear")
-    den = wrap_unet2d_condition(unet, t, abar, ehs, name)
+    den = wrap_unet2d_condition(unet, t, abar, ehs, name, latent_size=latent_size)
     den.encode, den.decode = _vae_codec(vae, vae.config.scaling_factor)
     den.device = dev
     return den
