@@ -28,13 +28,14 @@ REPO = colab.repository(ROOT)
 CHAPTERS = colab.chapter_sources(ROOT)
 IDS = [p.stem for p in CHAPTERS]
 
-#: Packages Google Colab ships (import names differ; these are distribution names), with the lowest
-#: version we rely on Colab having. Recorded from Colab's runtime in 2025 (ipywidgets 7.7.1,
-#: plotly 5.24, numpy 2.0, torch 2.6 or later); memgen's lower bounds must not exceed them, or pip would
-#: replace Colab's copy.
+#: Packages Google Colab ships (import names differ; these are distribution names), with the version
+#: Colab has: its package list of 2026-08-19 (torch 2.11, plotly 5.24.1, ipywidgets 7.7.1, diffusers
+#: 0.39, datasets 4.0, transformers 5.15; the others as recorded in 2025, which Colab's newer list
+#: meets). memgen's lower bounds must not exceed them, or pip would replace Colab's copy.
 COLAB_SHIPS = {
-    "torch": "2.6", "numpy": "2.0", "tqdm": "4.67", "plotly": "5.24", "ipywidgets": "7.7.1",
+    "torch": "2.11", "numpy": "2.0", "tqdm": "4.67", "plotly": "5.24.1", "ipywidgets": "7.7.1",
     "matplotlib": "3.10", "scikit-learn": "1.6", "scikit-image": "0.25", "seaborn": "0.13",
+    "datasets": "4.0", "diffusers": "0.39", "transformers": "5.15", "pillow": "11.0",
 }
 
 
@@ -103,6 +104,36 @@ def test_a_chapter_without_install_cell_is_reported(tmp_path: Path):
     text = "---\njupytext: {}\n---\n# 9. X\n\n```{code-cell} ipython3\nimport memgen\n```\n"
     with pytest.raises(ValueError, match="install cell"):
         colab.sync_install_cell(text, REPO)
+
+
+def test_hub_extra_bounds_are_met_by_colab():
+    """The hub extra (datasets, diffusers, transformers, pillow) is what Colab ships too: its lower
+    bounds must not ask for more than Colab's versions, so the Hub cells run on Colab's copies."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["hub"]
+    names = set()
+    for req in extra:
+        name, lower = _requirement_name_and_lower_bound(req)
+        names.add(name)
+        assert name in COLAB_SHIPS, f"the hub extra needs {name!r}, which Colab does not ship"
+        assert "<" not in req and "==" not in req, f"{req!r}: an upper bound or pin could replace Colab's copy"
+        assert lower, f"{req!r} has no lower bound: the code needs at least the version it was written for"
+        assert _version_tuple(lower) <= _version_tuple(COLAB_SHIPS[name]), (
+            f"{req!r} asks for more than Colab's {name} {COLAB_SHIPS[name]}")
+    assert {"datasets", "diffusers", "transformers"} <= names
+
+
+def test_lower_bounds_are_those_the_code_needs():
+    """torch >= 2.3 (torch.nn.attention.sdpa_kernel), diffusers >= 0.28.2 (DiTTransformer2DModel),
+    datasets >= 4: the bounds the issue measured; a lower bound below them would let pip keep a
+    version on which the Hub cells fail."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + project["optional-dependencies"]["hub"]
+    bounds = dict(_requirement_name_and_lower_bound(r) for r in reqs)
+    assert _version_tuple(bounds["torch"]) >= (2, 3)
+    assert _version_tuple(bounds["diffusers"]) >= (0, 28, 2)
+    assert _version_tuple(bounds["datasets"]) >= (4,)
+    import torch.nn.attention  # the API the first bound is for
+    assert hasattr(torch.nn.attention, "sdpa_kernel")
 
 
 def _requirement_name_and_lower_bound(req: str) -> tuple[str, str | None]:

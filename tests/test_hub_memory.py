@@ -111,6 +111,7 @@ def test_the_committed_table_is_up_to_date(estimates):
 
     fresh = json.loads(memory.to_json(estimates))
     committed = json.loads(memory.TABLE.read_text())
+    assert memory.native_sd_activations_gb() > memory.BUDGET_GB  # why SD's Jacobian runs at 32 x 32
     assert [r["recipe"] for r in committed["estimates"]] == [r["recipe"] for r in fresh["estimates"]]
     for got, want in zip(committed["estimates"], fresh["estimates"]):
         assert got["settings"] == want["settings"]
