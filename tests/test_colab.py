@@ -212,10 +212,34 @@ def test_notebook_runs_in_a_colab_like_environment(colab_session, source: Path, 
     assert probe["present"] == [], f"book-build tools importable in the Colab-like kernel: {probe['present']}"
     assert Path(probe["data"]).name == "memgen_data" and Path(probe["data"]).resolve().is_relative_to(venv.resolve()), (
         f"the shipped data were read from {probe['data']}, not from the installed memgen_data package")
+    peak = probe["peak_rss_bytes"]
     times = ROOT / "_build" / "colab-times.json"
     record = json.loads(times.read_text()) if times.is_file() else {}
-    record[source.stem] = {"seconds": result["seconds"], "slowest_cell_seconds": max(result["cell_seconds"])}
+    record[source.stem] = {"seconds": result["seconds"], "slowest_cell_seconds": max(result["cell_seconds"]),
+                           "peak_rss_gb": round(peak / 1e9, 2)}
     times.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"{source.stem}: kernel peak resident memory {peak / 1e9:.2f} GB, {result['seconds']:.0f} s")
+    assert peak <= colab_env.PEAK_RSS_BUDGET, (
+        f"{source.stem}.ipynb peaked at {peak / 1e9:.2f} GB of resident memory in the Colab-like kernel; "
+        f"the budget is {colab_env.PEAK_RSS_BUDGET / 1e9:.0f} GB (a free Colab runtime has about 12.7 GB)")
+
+
+@pytest.mark.colab
+def test_colab_environment_has_colabs_versions(colab_session):
+    colab_env, venv, _ = colab_session
+    have = colab_env.installed_versions(venv)
+    for name, version in colab_env.COLAB_VERSIONS.items():
+        assert have[name].split("+")[0] == version, f"{name} {have[name]} in the Colab-like venv, not {version}"
+    assert not any(m in have for m in ("jupyter-book", "myst-nb", "sphinx"))
+
+
+def test_colab_constraints_leave_colabs_packages_free():
+    import colab_env
+
+    text = colab_env.colab_constraints()
+    pinned = {line.split("==")[0].lower() for line in text.splitlines() if "==" in line}
+    assert not pinned & {n.lower() for n in colab_env.COLAB_VERSIONS if n != "torch"}
+    assert "torch" in pinned and "numpy" in pinned
 
 
 def test_shipped_data_are_package_data():
