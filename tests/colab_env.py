@@ -52,6 +52,8 @@ COLAB_PACKAGES = [
     *(f"{name}=={version}" for name, version in COLAB_VERSIONS.items()),
     "numpy", "matplotlib", "scikit-learn", "scikit-image", "seaborn", "tqdm",
     "pandas", "pillow", "ipykernel", "nbclient", "nbformat",
+    "setuptools>=77",  # only to build the checkout's wheel here (its PEP 639 license fields); Colab's pip
+    # builds the install cell's git checkout in an isolated environment with a current setuptools
 ]
 #: The memory budget of one chapter's kernel (peak resident set, bytes): a free Colab runtime has
 #: about 12.7 GB, shared with the reader's other work.
