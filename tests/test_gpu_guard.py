@@ -9,7 +9,6 @@ from pathlib import Path
 import jupytext
 import pytest
 import torch
-
 from memgen.hub import gpu
 from memgen_book import colab
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from memgen.hub import memory
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -236,9 +236,9 @@ def jacobian_recipe(key: str, *, k: int = 32, chunk_size: int | None = None, pow
     bases it keeps, (k + 10) vectors of size d each, are counted too. The VAE that the DiT and SD
     loaders keep (float32) is in the weights; SD's text encoder is freed after the prompt is
     embedded."""
-    from . import models as hub_models
     from .._checks import check_choice
     from ..jacobian import JacobianOperator
+    from . import models as hub_models
 
     key = check_choice("key", key, tuple(hub_models.JACOBIAN_SETTINGS))
     settings = hub_models.JACOBIAN_SETTINGS[key]
@@ -256,12 +256,12 @@ def jacobian_recipe(key: str, *, k: int = 32, chunk_size: int | None = None, pow
         else:
             den = hub_models.wrap_unet2d_condition(model, 10, abar, torch.zeros(1, 77, 768, device="meta"),
                                                    latent_size=latent_size)
-        l = k + 10
+        width = k + 10  # the sketch's columns (oversampling 10)
         x_t = torch.zeros(den.shape, device="meta")
         with hub_models.math_attention(), PeakMemory() as pm:
             op = JacobianOperator(den.fn, x_t, chunk_size)
-            keep = [torch.zeros(l, op.d_out, device="meta"), torch.zeros(op.d_in, l, device="meta"),
-                    torch.zeros(op.d_out, l, device="meta")]  # the sketch, Q and J Q
+            keep = [torch.zeros(width, op.d_out, device="meta"), torch.zeros(op.d_in, width, device="meta"),
+                    torch.zeros(op.d_out, width, device="meta")]  # the sketch, Q and J Q
             op.rmatmat(torch.zeros(chunk_size, op.d_out, device="meta"))
             op.matmat(torch.zeros(chunk_size, op.d_in, device="meta"))
             del keep, op
