@@ -20,7 +20,7 @@ OFFLINE_POINTER = (
     "with memgen.unet.load_denoiser) and chapter 8 (the book's own class-conditional digit model, "
     "memgen.experiments.ch08_applications); offline data: memgen.data.load_digits, "
     "memgen.data.load_faces and memgen.data.gaussian_mixture, or "
-    "memgen.hub.datasets.load_hf_images(..., local_dir=...) with an image folder."
+    "memgen.hub.datasets.load_hf_images(..., local_dir=...) with an image folder or a parquet file."
 )
 
 
