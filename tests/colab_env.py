@@ -1,11 +1,18 @@
 """A Colab-like Python environment on this machine, for tests/test_colab.py (not a test module).
 
 Google Colab ships torch, numpy, plotly, ipywidgets, matplotlib, scikit-learn, scikit-image, seaborn,
-tqdm, pandas, datasets, diffusers and Jupyter's kernel machinery, but not Jupyter Book or myst-nb.
-:func:`colab_venv` builds a fresh virtual environment with exactly those packages (the versions
-pinned in constraints.txt, installed through the ordinary pip client and its configured
-registries) and caches it under ``_build/colab-venv/<key>``, where the key hashes constraints.txt,
-the package list and the Python version: a changed pin builds a new one.
+tqdm, pandas, datasets, diffusers, transformers and Jupyter's kernel machinery, but not Jupyter Book
+or myst-nb. :func:`colab_venv` builds a fresh virtual environment with exactly those packages, at
+Colab's versions where they matter (:data:`COLAB_VERSIONS`: Colab's package list of 2026-08-19),
+the rest at the versions of constraints.txt, installed through the ordinary pip client and its
+configured registries, and caches it under ``_build/colab-venv/<key>``, where the key hashes
+constraints.txt, the package list and the Python version: a changed pin builds a new one.
+
+Two differences from Colab, because no registry here has what Colab runs: Colab has Python 3.13
+and torch 2.11 (a CUDA build); the only CPU build of torch the registries offer is 2.13.0 for
+Python 3.11 (PyPI's torch wheels for Linux are CUDA builds that pull about 3 GB of NVIDIA
+libraries), so the environment uses this interpreter (Python 3.11) and torch 2.13.0, the CPU
+build nearest to 2.11.
 
 :func:`execute_notebook` then plays a Colab session offline: it copies a chapter's ``.ipynb`` to an
 empty folder (so no file of the repository is reachable by a relative path), uninstalls ``memgen``,
@@ -27,12 +34,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_PARENT = ROOT / "_build" / "colab-venv"
+#: Colab's versions (its package list of 2026-08-19) of the packages whose version the book's
+#: code or output depends on. torch: Colab has 2.11 (CUDA); 2.13.0 is the nearest CPU build.
+COLAB_VERSIONS = {
+    "torch": "2.13.0", "plotly": "5.24.1", "ipywidgets": "7.7.1", "diffusers": "0.39.0",
+    "datasets": "4.0.0", "transformers": "5.15.0",
+}
+#: constraints.txt pins that Colab's versions above replace or that must follow them (their
+#: dependencies resolve afresh): left out of the Colab environment's constraints.
+FOLLOW_COLAB = {
+    "plotly", "ipywidgets", "widgetsnbextension", "jupyterlab_widgets", "diffusers", "datasets",
+    "transformers", "tokenizers", "huggingface_hub", "fsspec", "hf-xet", "dill", "multiprocess",
+    "xxhash", "pyarrow",
+}
 #: What Colab ships that the chapters may use (never Jupyter Book or myst-nb).
 COLAB_PACKAGES = [
-    "torch==2.13.0",  # the local CPU wheel (see constraints.txt)
-    "numpy", "plotly", "ipywidgets", "matplotlib", "scikit-learn", "scikit-image", "seaborn", "tqdm",
-    "pandas", "pillow", "datasets", "diffusers", "ipykernel", "nbclient", "nbformat",
+    *(f"{name}=={version}" for name, version in COLAB_VERSIONS.items()),
+    "numpy", "matplotlib", "scikit-learn", "scikit-image", "seaborn", "tqdm",
+    "pandas", "pillow", "ipykernel", "nbclient", "nbformat",
+    "setuptools>=77",  # only to build the checkout's wheel here (its PEP 639 license fields); Colab's pip
+    # builds the install cell's git checkout in an isolated environment with a current setuptools
 ]
+#: The memory budget of one chapter's kernel (peak resident set, bytes): a free Colab runtime has
+#: about 12.7 GB, shared with the reader's other work.
+PEAK_RSS_BUDGET = 4 * 10**9
 #: Packages that must NOT be importable in the Colab-like kernel (the book's build tools).
 NOT_IN_COLAB = ["myst_nb", "jupyter_book", "jupytext", "sphinx"]
 #: nbclient's per-cell timeout in seconds.
@@ -61,12 +86,31 @@ def colab_venv() -> Path:
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    constraints = venv / "constraints-colab.txt"
+    constraints.write_text(colab_constraints())
     subprocess.run(
-        [str(_python(venv)), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "constraints.txt"), *COLAB_PACKAGES],
+        [str(_python(venv)), "-m", "pip", "install", "--quiet", "-c", str(constraints), *COLAB_PACKAGES],
         check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     stamp.write_text(json.dumps(COLAB_PACKAGES) + "\n")
     return venv
+
+
+def colab_constraints() -> str:
+    """constraints.txt without the pins of :data:`FOLLOW_COLAB` (Colab's versions govern those)."""
+    keep = []
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        name = line.split("==")[0].strip().lower().replace("_", "-")
+        if line.startswith("#") or name not in {n.lower().replace("_", "-") for n in FOLLOW_COLAB}:
+            keep.append(line)
+    return "\n".join(keep) + "\n"
+
+
+def installed_versions(venv: Path) -> dict:
+    """``{distribution name (lower case): version}`` of the venv."""
+    out = subprocess.run([str(_python(venv)), "-m", "pip", "list", "--format=json"], check=True,
+                         capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    return {d["name"].lower().replace("_", "-"): d["version"] for d in json.loads(out.stdout)}
 
 
 def build_wheel(venv: Path, out_dir: Path) -> Path:
@@ -131,11 +175,13 @@ print(json.dumps({"cell_seconds": times}))
 """
 
 PROBE_CELL = """\
-# appended by tests/colab_env.py: where did the chapter's imports come from?
-import importlib.util, json, sys
+# appended by tests/colab_env.py: where did the chapter's imports come from, and how much
+# memory did the kernel hold at its peak (ru_maxrss: kilobytes on Linux)?
+import importlib.util, json, resource, sys
 import memgen, memgen.shipped_data
 print("COLAB-PROBE " + json.dumps({"prefix": sys.prefix, "memgen": memgen.__file__,
       "data": str(memgen.shipped_data.data_dir()),
+      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
       "present": [m for m in %r if importlib.util.find_spec(m) is not None]}))
 """ % (NOT_IN_COLAB,)
 

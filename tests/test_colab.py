@@ -28,13 +28,14 @@ REPO = colab.repository(ROOT)
 CHAPTERS = colab.chapter_sources(ROOT)
 IDS = [p.stem for p in CHAPTERS]
 
-#: Packages Google Colab ships (import names differ; these are distribution names), with the lowest
-#: version we rely on Colab having. Recorded from Colab's runtime in 2025 (ipywidgets 7.7.1,
-#: plotly 5.24, numpy 2.0, torch 2.6 or later); memgen's lower bounds must not exceed them, or pip would
-#: replace Colab's copy.
+#: Packages Google Colab ships (import names differ; these are distribution names), with the version
+#: Colab has: its package list of 2026-08-19 (torch 2.11, plotly 5.24.1, ipywidgets 7.7.1, diffusers
+#: 0.39, datasets 4.0, transformers 5.15; the others as recorded in 2025, which Colab's newer list
+#: meets). memgen's lower bounds must not exceed them, or pip would replace Colab's copy.
 COLAB_SHIPS = {
-    "torch": "2.6", "numpy": "2.0", "tqdm": "4.67", "plotly": "5.24", "ipywidgets": "7.7.1",
+    "torch": "2.11", "numpy": "2.0", "tqdm": "4.67", "plotly": "5.24.1", "ipywidgets": "7.7.1",
     "matplotlib": "3.10", "scikit-learn": "1.6", "scikit-image": "0.25", "seaborn": "0.13",
+    "datasets": "4.0", "diffusers": "0.39", "transformers": "5.15", "pillow": "11.0",
 }
 
 
@@ -103,6 +104,36 @@ def test_a_chapter_without_install_cell_is_reported(tmp_path: Path):
     text = "---\njupytext: {}\n---\n# 9. X\n\n```{code-cell} ipython3\nimport memgen\n```\n"
     with pytest.raises(ValueError, match="install cell"):
         colab.sync_install_cell(text, REPO)
+
+
+def test_hub_extra_bounds_are_met_by_colab():
+    """The hub extra (datasets, diffusers, transformers, pillow) is what Colab ships too: its lower
+    bounds must not ask for more than Colab's versions, so the Hub cells run on Colab's copies."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["hub"]
+    names = set()
+    for req in extra:
+        name, lower = _requirement_name_and_lower_bound(req)
+        names.add(name)
+        assert name in COLAB_SHIPS, f"the hub extra needs {name!r}, which Colab does not ship"
+        assert "<" not in req and "==" not in req, f"{req!r}: an upper bound or pin could replace Colab's copy"
+        assert lower, f"{req!r} has no lower bound: the code needs at least the version it was written for"
+        assert _version_tuple(lower) <= _version_tuple(COLAB_SHIPS[name]), (
+            f"{req!r} asks for more than Colab's {name} {COLAB_SHIPS[name]}")
+    assert {"datasets", "diffusers", "transformers"} <= names
+
+
+def test_lower_bounds_are_those_the_code_needs():
+    """torch >= 2.3 (torch.nn.attention.sdpa_kernel), diffusers >= 0.28.2 (DiTTransformer2DModel),
+    datasets >= 4: the bounds the issue measured; a lower bound below them would let pip keep a
+    version on which the Hub cells fail."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + project["optional-dependencies"]["hub"]
+    bounds = dict(_requirement_name_and_lower_bound(r) for r in reqs)
+    assert _version_tuple(bounds["torch"]) >= (2, 3)
+    assert _version_tuple(bounds["diffusers"]) >= (0, 28, 2)
+    assert _version_tuple(bounds["datasets"]) >= (4,)
+    import torch.nn.attention  # the API the first bound is for
+    assert hasattr(torch.nn.attention, "sdpa_kernel")
 
 
 def _requirement_name_and_lower_bound(req: str) -> tuple[str, str | None]:
@@ -181,10 +212,34 @@ def test_notebook_runs_in_a_colab_like_environment(colab_session, source: Path, 
     assert probe["present"] == [], f"book-build tools importable in the Colab-like kernel: {probe['present']}"
     assert Path(probe["data"]).name == "memgen_data" and Path(probe["data"]).resolve().is_relative_to(venv.resolve()), (
         f"the shipped data were read from {probe['data']}, not from the installed memgen_data package")
+    peak = probe["peak_rss_bytes"]
     times = ROOT / "_build" / "colab-times.json"
     record = json.loads(times.read_text()) if times.is_file() else {}
-    record[source.stem] = {"seconds": result["seconds"], "slowest_cell_seconds": max(result["cell_seconds"])}
+    record[source.stem] = {"seconds": result["seconds"], "slowest_cell_seconds": max(result["cell_seconds"]),
+                           "peak_rss_gb": round(peak / 1e9, 2)}
     times.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"{source.stem}: kernel peak resident memory {peak / 1e9:.2f} GB, {result['seconds']:.0f} s")
+    assert peak <= colab_env.PEAK_RSS_BUDGET, (
+        f"{source.stem}.ipynb peaked at {peak / 1e9:.2f} GB of resident memory in the Colab-like kernel; "
+        f"the budget is {colab_env.PEAK_RSS_BUDGET / 1e9:.0f} GB (a free Colab runtime has about 12.7 GB)")
+
+
+@pytest.mark.colab
+def test_colab_environment_has_colabs_versions(colab_session):
+    colab_env, venv, _ = colab_session
+    have = colab_env.installed_versions(venv)
+    for name, version in colab_env.COLAB_VERSIONS.items():
+        assert have[name].split("+")[0] == version, f"{name} {have[name]} in the Colab-like venv, not {version}"
+    assert not any(m in have for m in ("jupyter-book", "myst-nb", "sphinx"))
+
+
+def test_colab_constraints_leave_colabs_packages_free():
+    import colab_env
+
+    text = colab_env.colab_constraints()
+    pinned = {line.split("==")[0].lower() for line in text.splitlines() if "==" in line}
+    assert not pinned & {n.lower() for n in colab_env.COLAB_VERSIONS if n != "torch"}
+    assert "torch" in pinned and "numpy" in pinned
 
 
 def test_shipped_data_are_package_data():

@@ -136,6 +136,60 @@ def test_hf_loader_reads_a_local_image_folder_offline(tmp_path, hub_offline):
     assert float(rgb.x.min()) >= 0.0
 
 
+def _celeba_like_parquet(path, n=240, h=27, w=22):
+    """A parquet file in the layout of eurecom-ds/celeba: an image column of encoded images
+    (here PNGs, each a flat grey level i % 251 so rows can be told apart after resizing)."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    pngs = []
+    for i in range(n):
+        buf = io.BytesIO()
+        Image.fromarray(np.full((h, w, 3), i % 251, dtype=np.uint8)).save(buf, format="PNG")
+        pngs.append({"bytes": buf.getvalue(), "path": None})
+    ds = datasets.Dataset.from_dict({"image": pngs}, features=datasets.Features({"image": datasets.Image()}))
+    ds.to_parquet(str(path))
+    return path
+
+
+def test_celeba_setting_from_a_local_parquet_file_offline(tmp_path, hub_offline):
+    """The paper's CelebA path (eurecom-ds/celeba, 32 x 32 grayscale, images 0, 36, 148, 195, 232)
+    on a local parquet file written here: streamed, so only the rows up to the last index are read."""
+    path = _celeba_like_parquet(tmp_path / "celeba.parquet")
+    assert hubdata.HF_DATASETS["celeba"] == hubdata.CELEBA["dataset"] == "eurecom-ds/celeba"
+    assert hubdata.CELEBA["memorized"] == (0, 36, 148, 195, 232) and hubdata.CELEBA["n_train"] == 10_000
+    mem = hubdata.load_celeba("memorized", local_dir=path, cache_dir=tmp_path / "cache")
+    assert mem.x.shape == (5, 1024) and mem.image_shape == (32, 32) and mem.extra["streaming"]
+    assert mem.extra["indices"] == [0, 36, 148, 195, 232]
+    grey = [i % 251 for i in (0, 36, 148, 195, 232)]
+    torch.testing.assert_close(mem.x.mean(1), torch.tensor([g / 255 * 2 - 1 for g in grey]), atol=2e-3, rtol=0)
+    first = hubdata.load_hf_images("celeba", local_dir=path, n=7, cache_dir=tmp_path / "cache")
+    assert first.x.shape == (7, 1024) and first.extra["streaming"]
+    whole = hubdata.load_hf_images("celeba", local_dir=path, n=7, streaming=False, cache_dir=tmp_path / "cache")
+    torch.testing.assert_close(first.x, whole.x)
+    with pytest.raises(ValueError, match="index 240 is out of range: split 'train' of 'celeba' has only 240 rows"):
+        hubdata.load_hf_images("celeba", local_dir=path, indices=[3, 240], cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match="give n .* or indices .*, not both"):
+        hubdata.load_hf_images("celeba", local_dir=path, n=3, indices=[1])
+
+
+def test_streaming_reads_only_the_rows_it_needs(tmp_path, hub_offline, monkeypatch):
+    """n = 5 must not decode the whole split: count the images decoded."""
+    path = _celeba_like_parquet(tmp_path / "celeba.parquet", n=200)
+    seen = []
+    original = hubdata._to_array
+    monkeypatch.setattr(hubdata, "_to_array", lambda img, *a: seen.append(1) or original(img, *a))
+    import datasets
+
+    opened = []
+    real = datasets.load_dataset
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: opened.append(k.get("streaming")) or real(*a, **k))
+    hubdata.load_hf_images("celeba", local_dir=path, n=5, cache_dir=tmp_path / "cache")
+    assert opened == [True] and len(seen) == 5
+
+
 def test_hf_loader_offline_hub_name_raises_with_alternatives(tmp_path, hub_offline):
     with pytest.raises(HubUnavailable) as err:
         hubdata.load_hf_images("celeba", cache_dir=tmp_path / "cache")
@@ -153,7 +207,7 @@ def test_hf_loader_argument_errors(tmp_path):
         hubdata.load_hf_images("imagenet")
     with pytest.raises(ValueError, match="size must be an integer >= 1"):
         hubdata.load_hf_images("celeba", size=0)
-    with pytest.raises(ValueError, match="local_dir must be an existing folder"):
+    with pytest.raises(ValueError, match="local_dir must be an existing folder of images or a .parquet file"):
         hubdata.load_hf_images("celeba", local_dir=tmp_path / "missing")
 
 
@@ -167,3 +221,23 @@ def test_gaussian_mixture_simplex_means():
         data.gaussian_mixture(4, K=1, means="simplex")
     with pytest.raises(ValueError, match="means"):
         data.gaussian_mixture(4, means="random")
+
+
+def test_paper_dae_trains_on_the_celeba_path_offline(tmp_path, hub_offline):
+    """Chapter 2's CelebA cell end to end on a local parquet file: the five official images, the
+    official code's DAE (a few steps here), the figures' data."""
+    from memgen.experiments import ch02_memorization as ex2
+    from memgen.experiments import ch03_generalization as ex3
+    from memgen.views import panels
+
+    path = _celeba_like_parquet(tmp_path / "celeba.parquet")
+    faces = hubdata.load_celeba("memorized", local_dir=path, cache_dir=tmp_path / "cache")
+    res = ex2.train_paper_dae(faces.x, ex2.CELEBA_MEMORIZING, device="cpu", steps=20, progress=False)
+    assert res["device"] == "cpu" and res["losses"].shape == (20,)
+    assert res["columns"].shape == (1024, ex2.N_COLUMNS_SHOWN) and res["h"].shape == (100,)
+    assert (res["norms"][:-1] >= res["norms"][1:]).all() and (res["cosines"].abs() <= 1 + 1e-6).all()
+    panels.encoder_columns_figure(res, faces.image_shape, title="t")
+    panels.representation_bars(res["h"], title="h")
+    assert ex2.CELEBA_MEMORIZING.lam == pytest.approx(5e-3) and ex3.CELEBA_GENERALIZING.lam == pytest.approx(5e-5)
+    assert (ex3.CELEBA_GENERALIZING.batch_size, ex3.CELEBA_GENERALIZING.steps) == (256, 50_000)
+    assert ex2.cpu_seconds_per_step(ex2.CELEBA_MEMORIZING, 5, steps=3) > 0

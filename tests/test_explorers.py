@@ -129,3 +129,21 @@ def test_slider_to_an_impossible_n_reports_instead_of_raising():
     box.controls["n"].value = 128  # faces have 99 training candidates
     assert box.state is None
     assert "n must be" in box.children[2].value
+
+
+def test_statistical_panels_draw_with_seaborn(monkeypatch):
+    """The explorer's bar charts of h (and the heat map of encoder columns for non-image data)
+    are seaborn plots: seaborn is a dependency that does work, not only a declaration."""
+    import seaborn as sns
+
+    calls = []
+    for name in ("barplot", "heatmap"):
+        original = getattr(sns, name)
+        monkeypatch.setattr(sns, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    s = dae_explorer_state(dataset="gmm", n=6, p=8, steps=60)
+    fig = draw_dae_state(s)
+    assert calls.count("barplot") == 2 and calls.count("heatmap") == 1
+    bars = [p for p in fig.axes[1].patches]
+    assert len(bars) == s["p"]
+    assert np.allclose(sorted(b.get_height() for b in bars), sorted(np.asarray(s["h_train"])), atol=1e-6)
+    plt.close(fig)

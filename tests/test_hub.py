@@ -139,3 +139,49 @@ def test_hub_errors_wrap_any_failure(monkeypatch):
 def test_try_load_rejects_unknown_model():
     with pytest.raises(ValueError, match="unknown model"):
         hub.try_load("imagen")
+
+
+# ------------------------------------------------------------------------------ devices: meta and CPU
+# The meta device stands in for a GPU on a CPU machine: it propagates shapes and devices without
+# computing, so a tensor made on the wrong device (the randomized SVD's sketch drawn on the CPU was
+# one) fails with "expected device meta but got cpu".
+
+
+@pytest.mark.parametrize("kind", ["unet2d", "dit", "sd"])
+@pytest.mark.parametrize("method", ["full", "randomized"])
+def test_jacobian_recipe_stays_on_the_models_device(kind, method):
+    den = _wrapped(kind)
+    x0 = torch.rand(den.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    cpu = hub.jacobian_spectrum(den, den.add_noise(x0, seed=2), k=4, power_iters=1, chunk_size=5,
+                                full_up_to=10**6 if method == "full" else 0)
+    model = {"unet2d": _tiny_unet2d, "dit": _tiny_dit, "sd": _tiny_sd_unet}[kind]().to("meta")
+    abar = hub.ddpm_abar(10)
+    if kind == "unet2d":
+        meta = hub.wrap_unet2d(model, 10, abar)
+    elif kind == "dit":
+        meta = hub.wrap_dit(model, 10, abar, class_label=3)
+    else:
+        meta = hub.wrap_unet2d_condition(model, 10, abar, torch.randn(1, 5, 8, device="meta"))
+    assert meta.device == "meta" and meta.dtype == torch.float32
+    x_t = meta.add_noise(x0, seed=2)
+    assert x_t.device.type == "meta"
+    r = hub.jacobian_spectrum(meta, x_t, k=4, power_iters=1, chunk_size=5,
+                              full_up_to=10**6 if method == "full" else 0)
+    assert r["method"] == cpu["method"] == method
+    assert r["S"].device.type == "meta" and r["effective_rank"] is None
+    assert r["S"].shape[0] == cpu["S"].shape[0] and r["U"].shape == cpu["U"].shape and r["V"].shape == cpu["V"].shape
+    # the CPU run has values: results on the CPU, singular values sorted and non-negative
+    assert cpu["S"].device.type == "cpu" and (cpu["S"][:-1] >= cpu["S"][1:]).all() and (cpu["S"] >= 0).all()
+    assert isinstance(cpu["effective_rank"], int)
+
+
+def test_randomized_svd_draws_its_sketch_for_the_models_device():
+    from memgen.jacobian import randomized_svd
+
+    W = torch.randn(6, 6, generator=torch.Generator().manual_seed(0))
+    S_cpu, _, _ = randomized_svd(lambda v: v @ W.T, torch.ones(6), 3, oversample=3, seed=4)
+    Wm = W.to("meta")
+    S_meta, U, V = randomized_svd(lambda v: v @ Wm.T, torch.ones(6, device="meta"), 3, oversample=3, seed=4)
+    assert S_meta.device.type == U.device.type == V.device.type == "meta"
+    assert S_cpu.shape == S_meta.shape == (3,)
+    assert torch.allclose(S_cpu.double(), torch.linalg.svdvals(W.double())[:3], rtol=1e-4)

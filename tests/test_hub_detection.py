@@ -334,15 +334,101 @@ def test_prompt_files_jsonl_csv_txt(tmp_path):
     (tmp_path / "o.csv").write_text(';Caption;URL;Index\n0;Soaring by Peter Eades;http://x;1\n'
                                     '1;"Maroon Bells; a panorama";http://y;2\n2;Tulipimania;http://z;3\n')
     (tmp_path / "o.txt").write_text("a cat\n\n  a dog  \n")
-    mem, ordinary = hd.load_prompt_sets(tmp_path / "m.jsonl", tmp_path / "o.csv", n=2)
-    assert mem == ["Mothers influence on her young hippo", "The No Limits Business Woman Podcast"]
-    assert ordinary == ["Soaring by Peter Eades", "Maroon Bells; a panorama"]
+    assert hd.read_prompts(tmp_path / "m.jsonl", 2) == ["Mothers influence on her young hippo",
+                                                        "The No Limits Business Woman Podcast"]
+    # the delimiter is explicit, never guessed: a quoted ';' inside a field stays in the prompt
+    assert hd.read_prompts(tmp_path / "o.csv", 2, delimiter=";") == ["Soaring by Peter Eades",
+                                                                     "Maroon Bells; a panorama"]
+    with pytest.raises(ValueError, match="delimiter must be one character"):
+        hd.read_prompts(tmp_path / "o.csv", delimiter=";;")
+    with pytest.raises(ValueError, match="no prompt field"):  # read with the wrong delimiter
+        hd.read_prompts(tmp_path / "o.csv")
     assert hd.read_prompts(tmp_path / "o.txt") == ["a cat", "a dog"]
     (tmp_path / "bad.jsonl").write_text('{"url": "x"}\n')
     with pytest.raises(ValueError, match="no prompt field"):
         hd.read_prompts(tmp_path / "bad.jsonl")
     with pytest.raises(FileNotFoundError, match="PROMPT_SOURCES"):
         hd.read_prompts(tmp_path / "missing.jsonl")
+
+
+def test_the_pinned_prompt_files_parse(tmp_path):
+    """Files in the pinned sources' formats: Wen et al.'s jsonl (field caption) and the Gustavosta
+    parquet (column Prompt, with commas and semicolons inside prompts: no delimiter to guess)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mem_name = hd.PROMPT_SOURCES["memorized"]["url"].rsplit("/", 1)[-1]
+    ord_name = hd.PROMPT_SOURCES["ordinary"]["url"].rsplit("/", 1)[-1]
+    assert (mem_name, ord_name) == ("sdv1_500_memorized.jsonl", "eval.parquet")
+    rows = [{"caption": f"caption {i}, with a comma; and a semicolon", "index": i, "url": "http://x"}
+            for i in range(7)]
+    (tmp_path / mem_name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    prompts = [f"a castle, {i}; trending on artstation" for i in range(9)]
+    pq.write_table(pa.table({"Prompt": prompts}), tmp_path / ord_name)
+    mem, ordinary = hd.load_prompt_sets(tmp_path / mem_name, tmp_path / ord_name, n=5)
+    assert mem == [r["caption"] for r in rows[:5]] and ordinary == prompts[:5]
+
+
+def test_download_checks_the_pinned_sha256(tmp_path, monkeypatch, capsys):
+    import hashlib
+    import io
+
+    body = b'{"caption": "x"}\n'
+    monkeypatch.setattr(hd.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(body))
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized",
+                        {**hd.PROMPT_SOURCES["memorized"], "sha256": hashlib.sha256(body).hexdigest()})
+    path = hd.download_prompts("memorized", tmp_path)
+    assert hd.sha256_of(path) == hashlib.sha256(body).hexdigest()
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized", {**hd.PROMPT_SOURCES["memorized"], "sha256": "0" * 64})
+    with pytest.raises(hd.ChecksumMismatch, match="not the pinned 0000"):
+        hd.download_prompts("memorized", tmp_path)
+    assert (tmp_path / "sdv1_500_memorized.jsonl.mismatch").is_file()
+    # no digest pinned (the Gustavosta file): the computed one is printed
+    hd.download_prompts("ordinary", tmp_path)
+    assert f"sha256 {hashlib.sha256(body).hexdigest()}" in capsys.readouterr().out
+
+
+def test_pins_are_commits_and_digests():
+    import re
+
+    for key, src in hd.PROMPT_SOURCES.items():
+        assert re.search(r"/[0-9a-f]{40}/", src["url"]), f"{key}: not pinned to a commit: {src['url']}"
+        assert src["sha256"] is None or re.fullmatch(r"[0-9a-f]{64}", src["sha256"])
+    assert hd.PROMPT_SOURCES["memorized"]["sha256"] is not None
+
+
+def test_steering_directions_with_the_references_prompts(parts):
+    a, b = _images(2, seed=1), _images(2, seed=2)
+    layers = ["up_blocks.0.resnets.0"]
+    empty = hd.steering_directions(parts, a, b, layers, seed=3)
+    same = hd.steering_directions(parts, a, b, layers, seed=3, prompts_a="", prompts_b=["", ""])
+    assert torch.equal(empty[layers[0]], same[layers[0]])
+    cond = hd.steering_directions(parts, a, b, layers, seed=3, prompts_a="an old face", prompts_b="a young face")
+    assert not torch.allclose(cond[layers[0]], empty[layers[0]])
+    # by hand: the pass of each set conditioned on its prompt
+    seen = {}
+    for key, refs, prompt in (("a", a, "an old face"), ("b", b, "a young face")):
+        z = _manual_noised(parts, refs, 10, 3)
+        h = parts.unet.get_submodule(layers[0]).register_forward_hook(lambda m, i, o, k=key: seen.update({k: o}))
+        with torch.no_grad():
+            parts.unet(z, 10, encoder_hidden_states=parts.encode_prompt([prompt] * len(z)))
+        h.remove()
+    manual = seen["a"].mean(dim=(0, 2, 3)) - seen["b"].mean(dim=(0, 2, 3))
+    assert torch.allclose(cond[layers[0]], manual, atol=1e-5)
+    with pytest.raises(ValueError, match="prompts_a must be None, one string, or 2 strings"):
+        hd.steering_directions(parts, a, b, layers, prompts_a=["x"])
+
+
+def test_steering_references_are_generations_of_the_prompt(parts):
+    refs = hd.steering_references(parts, "an old face", 3, steps=2, batch_size=2, seed=4)
+    assert refs.shape == (3, 3, 16, 16) and refs.abs().max() <= 1
+    first = hd.decode(parts, hd.generate(parts, ["an old face"] * 2, steps=2, seed=4))
+    last = hd.decode(parts, hd.generate(parts, ["an old face"], steps=2, seed=5))
+    assert torch.allclose(refs, torch.cat([first, last]), atol=1e-5)
+    with pytest.raises(ValueError, match="prompt must be a non-empty string"):
+        hd.steering_references(parts, "", 2)
 
 
 def test_download_prompts_fails_clearly_and_keeps_existing_files(tmp_path, monkeypatch):
@@ -353,7 +439,132 @@ def test_download_prompts_fails_clearly_and_keeps_existing_files(tmp_path, monke
     with pytest.raises(hub.HubUnavailable, match="memorized prompts from https://raw.githubusercontent.com/"
                                                  "YuxinWenRick.*no network.*chapter 8"):
         hd.download_prompts("memorized", tmp_path)
+    import hashlib
+
     (tmp_path / "sdv1_500_memorized.jsonl").write_text('{"caption": "x"}\n')
+    monkeypatch.setitem(hd.PROMPT_SOURCES, "memorized", {**hd.PROMPT_SOURCES["memorized"],
+                                                         "sha256": hashlib.sha256(b'{"caption": "x"}\n').hexdigest()})
     assert hd.download_prompts("memorized", tmp_path) == str(tmp_path / "sdv1_500_memorized.jsonl")
     with pytest.raises(ValueError, match="unknown key"):
         hd.download_prompts("laion", tmp_path)
+
+
+# ------------------------------------------------------------------------------ devices: meta and CPU
+# The whole recipe, loaded by load_sd_parts from a local folder in the Hub's layout (tiny random-weight
+# UNet, VAE, DDIM scheduler, CLIP text encoder and tokenizer), on the CPU for values and on the meta
+# device, which stands in for a GPU: a tensor created on the wrong device fails there ("expected
+# device meta but got cpu"), and half precision (the T4 setting) shows every dtype mismatch.
+
+
+def _bytes_to_unicode():
+    """GPT-2's byte-to-character table (what CLIP's byte-level BPE vocabulary is made of)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+@pytest.fixture(scope="module")
+def sd_folder(tmp_path_factory):
+    """Tiny Stable Diffusion components saved in the Hub's folder layout (offline, seeded)."""
+    import json
+
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    root = tmp_path_factory.mktemp("tiny-sd")
+    tiny = _tiny_parts()
+    tiny.unet.save_pretrained(root / "unet")
+    tiny.vae.save_pretrained(root / "vae")
+    tiny.scheduler.save_pretrained(root / "scheduler")
+    chars = _bytes_to_unicode()
+    vocab = {c: i for i, c in enumerate(chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"])}
+    (root / "vocab.json").write_text(json.dumps(vocab))
+    (root / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(root / "vocab.json"), str(root / "merges.txt"), model_max_length=6).save_pretrained(
+        root / "tokenizer")
+    torch.manual_seed(0)
+    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=37,
+                                        num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=6,
+                                        projection_dim=32, bos_token_id=vocab["<|startoftext|>"],
+                                        eos_token_id=vocab["<|endoftext|>"], pad_token_id=vocab["<|endoftext|>"]))
+    text.save_pretrained(root / "text_encoder")
+    return root
+
+
+PLACEMENTS = [("cpu", torch.float32), ("meta", torch.float32), ("meta", torch.float16)]
+
+
+@pytest.mark.parametrize("device, dtype", PLACEMENTS, ids=["cpu", "meta", "meta-fp16"])
+def test_whole_recipe_runs_on_the_models_device(sd_folder, device, dtype):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        parts = hd.load_sd_parts(str(sd_folder), device=device, dtype=dtype)
+        assert parts.device == device and parts.dtype == dtype
+        assert {p.device.type for m in (parts.unet, parts.vae) for p in m.parameters()} == {device}
+        emb = parts.encode_prompt(["a cat", ""])
+        assert emb.shape == (2, 6, 32) and emb.device.type == device
+
+        z = hd.generate(parts, ["a cat", "a dog"], steps=2, seed=1)
+        img = hd.decode(parts, z)
+        assert z.shape == (2, 4, 8, 8) and img.shape == (2, 3, 16, 16)
+        assert z.device.type == img.device.type == device and z.dtype == dtype
+        std = hd.detection_scores(parts, img, seed=1)
+        wen = hd.wen_scores(parts, ["a cat", "a dog"], num_inference_steps=2, seed=1)
+        res = hd.run_detection_benchmark(parts, ["m1", "m2"], ["o1", "o2"], steps=2, batch_size=2, progress=False)
+        dirs = hd.steering_directions(parts, img[:1], img[1:], hd.STEERING_LAYERS, seed=0)
+        steered = hd.steered_generate(parts, ["a cat"], dirs, 0.5, steps=3, window=(1, 2), seed=1)
+    finally:
+        torch.set_num_threads(threads)
+    # results handed back: on the CPU, except on meta (no values to copy)
+    expect = "meta" if device == "meta" else "cpu"
+    for t in (std, wen, res["std"]["memorized"], res["wen"]["ordinary"]):
+        assert t.shape[0] == 2 and t.device.type == expect
+    assert all(d.device.type == device and d.ndim == 1 for d in dirs.values())
+    assert steered.shape == (1, 4, 8, 8) and steered.device.type == device
+    if device == "meta":
+        assert res["std"]["auroc"] is None and res["wen"]["tpr_at_1fpr"] is None
+        return
+    # values, on the CPU: the loaded recipe equals the same computation by hand
+    assert 0.0 <= res["std"]["auroc"] <= 1.0 and torch.isfinite(std).all() and (wen > 0).all()
+    with torch.no_grad():
+        ids = _clip_ids(sd_folder, ["a cat"])
+        assert torch.allclose(parts.encode_prompt(["a cat"]), _text_model(sd_folder)(ids)[0], atol=1e-6)
+    one = hd.detection_scores(parts, hd.decode(parts, hd.generate(parts, ["a dog"], steps=2, seed=1)), seed=1)
+    assert torch.isfinite(one).all()
+    plain = hd.generate(parts, ["a cat"], steps=3, guidance=3.5, seed=1)
+    assert not torch.allclose(plain, steered)
+
+
+def _clip_ids(folder, prompts):  # the tokenizer as load_sd_parts calls it
+    from transformers import CLIPTokenizer
+
+    tok = CLIPTokenizer.from_pretrained(folder / "tokenizer")
+    return tok(prompts, padding="max_length", max_length=tok.model_max_length, truncation=True,
+               return_tensors="pt").input_ids
+
+
+def _text_model(folder):
+    from transformers import CLIPTextModel
+
+    return CLIPTextModel.from_pretrained(folder / "text_encoder").eval()
+
+
+def test_half_precision_asks_for_the_fp16_variant_first(sd_folder, monkeypatch):
+    from diffusers import UNet2DConditionModel
+
+    asked = []
+    original = UNet2DConditionModel.from_pretrained.__func__
+
+    def spy(cls, *args, **kwargs):
+        asked.append(kwargs.get("variant"))
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(UNet2DConditionModel, "from_pretrained", classmethod(spy))
+    parts = hd.load_sd_parts(str(sd_folder), device="meta", dtype=torch.float16)
+    # the tiny folder has no fp16 files: the variant is asked for, then the full files are used
+    assert asked == ["fp16", None] and parts.unet.dtype == torch.float16

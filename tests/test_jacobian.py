@@ -34,6 +34,51 @@ def test_batched_jacobians_match_one_by_one(tiny_denoiser):
         assert torch.allclose(Jb[i], full_jacobian(f, Y[i:i + 1]), atol=1e-5)
 
 
+def test_batched_jacobians_in_chunks_equal_one_call(tiny_denoiser):
+    Y = 0.5 * torch.randn(7, 64, generator=torch.Generator().manual_seed(6))
+    f = lambda v: tiny_denoiser(v, 0.2)  # noqa: E731
+    whole = batched_jacobians(f, Y)
+    for chunk in (3, 100):
+        part = batched_jacobians(f, Y, chunk_size=chunk)
+        assert part.shape == whole.shape and not part.requires_grad
+        assert torch.allclose(part, whole, atol=1e-6)
+    with pytest.raises(ValueError, match="chunk_size must be an integer >= 1"):
+        batched_jacobians(f, Y, chunk_size=0)
+
+
+def test_batched_jacobians_chunks_free_their_graphs(tiny_denoiser):
+    """Peak memory of 16 rows in chunks of 4 stays near that of one chunk of 4 (each chunk's
+    Jacobians are detached before the next chunk runs), far below one call over 16 rows."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import resource, sys, torch\n"
+        "from memgen.jacobian import batched_jacobians\n"
+        "from memgen.unet import Denoiser, UNetConfig, build_unet\n"
+        "torch.manual_seed(0); torch.set_num_threads(1)\n"
+        "cfg = UNetConfig(image_size=8, block_out_channels=(32, 64), norm_num_groups=8)\n"
+        "m = Denoiser(build_unet(cfg), cfg).eval()\n"
+        "Y = torch.randn(int(sys.argv[1]), 64)\n"
+        "m(Y[:1], 0.2)\n"
+        "r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "batched_jacobians(lambda v: m(v, 0.2), Y, chunk_size=int(sys.argv[2]))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - r0)\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "lib")}
+
+    def growth_kb(n, chunk):  # a fresh process each: ru_maxrss is a high-water mark
+        out = subprocess.run([sys.executable, "-c", code, str(n), str(chunk)], capture_output=True, text=True,
+                             check=True, env=env)
+        return int(out.stdout.split()[-1])
+
+    one_chunk, chunked, whole = growth_kb(4, 4), growth_kb(16, 4), growth_kb(16, 16)
+    assert chunked < 0.5 * whole, (one_chunk, chunked, whole)
+    assert chunked < 2 * one_chunk + 50_000, (one_chunk, chunked, whole)
+
+
 def test_full_jacobian_of_dae_is_closed_form():
     dae = ReLUDAE(20, 7, seed=3)
     y = torch.randn(20, generator=torch.Generator().manual_seed(2))

@@ -164,3 +164,19 @@ def test_bad_arguments():
         train_dae(torch.nn.Linear(8, 8), x, **kw)
     with pytest.raises(ValueError, match="noise must have shape"):
         dae_loss(m, x, 0.1, 0.0, noise=torch.zeros(4, 8))
+
+
+def test_train_dae_runs_on_the_models_device():
+    """On the meta device (the tests' stand-in for a GPU) every tensor of the loop must be on the
+    model's device: the noise is drawn on the CPU and copied, the batch index moved."""
+    import torch
+
+    from memgen.dae import ReLUDAE
+    from memgen.train_mc import train_dae
+
+    model = ReLUDAE(16, 4, tied=True, seed=0).to("meta")
+    x = torch.rand(6, 16, generator=torch.Generator().manual_seed(0))
+    for batch in (None, 3):
+        res = train_dae(model, x, sigma=0.2, lam=0.01, optimizer="rmsprop", steps=3, batch_size=batch,
+                        progress=False)
+        assert res.losses is None and all(p.is_meta for p in res.model.parameters())

@@ -89,7 +89,7 @@ def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Ca
     def hook(m, i, o):
         if not active():
             return o
-        return _tensor_output(layer_of[m], o) + delta.to(o.dtype).reshape(1, -1, 1, 1)
+        return _tensor_output(layer_of[m], o) + delta.to(o.device, o.dtype).reshape(1, -1, 1, 1)
 
     layer_of = {}
     try:
@@ -120,9 +120,10 @@ def pool_features(feat: torch.Tensor, how: str = "max") -> torch.Tensor:
 
 
 def renoise(x: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
-    """``x + sigma * eps`` with seeded noise (the global RNG is not used)."""
+    """``x + sigma * eps`` with seeded noise (the global RNG is not used), drawn on the CPU so that
+    every device sees the same numbers, then moved to ``x``'s device."""
     g = make_generator(seed)
-    return x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype)
+    return x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype).to(x.device)
 
 
 def pooled_representation(model, x: torch.Tensor, *, sigma: float = 0.1, layer: str = "up_blocks.0.resnets.1",
@@ -168,15 +169,22 @@ def wen_score(model, x_T: torch.Tensor, class_labels, sigma_max: float) -> torch
     return ((d_0 - d_c) / s).norm(dim=1)
 
 
-def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0) -> torch.Tensor:
+#: Images per batched Jacobian call of :func:`lid_estimate` (bounds its memory; see
+#: :func:`memgen.jacobian.batched_jacobians`).
+LID_CHUNK = 16
+
+
+def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0,
+                 chunk_size: int | None = LID_CHUNK) -> torch.Tensor:
     """Local intrinsic dimension estimate per image: ``tr dD/dy`` at ``y = x + sigma eps``
     (unconditional), from full Jacobians by reverse mode (d vector-Jacobian products per image,
-    vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`)."""
+    vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`), ``chunk_size`` images at
+    a time (None: all at once, whose memory grows with the number of images)."""
     from .jacobian import batched_jacobians
 
     x = check_tensor("x", x, ndim=2, dtype=None)
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
-    J = batched_jacobians(lambda v: model(v, sigma), renoise(x, sigma, seed))
+    J = batched_jacobians(lambda v: model(v, sigma), renoise(x, sigma, seed), chunk_size=chunk_size)
     return torch.diagonal(J, dim1=1, dim2=2).sum(1)
 
 

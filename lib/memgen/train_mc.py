@@ -126,6 +126,10 @@ def train_dae(
       minimiser (Adam rescales the data gradient but not the decay).
 
     The reported loss always includes the penalty, so runs with different optimizers compare.
+    Device: the model's (``x`` is moved there). The noise and the batches are always drawn on the
+    CPU from the generator seeded with ``seed`` and copied to the device, so a GPU run sees the same
+    random numbers as a CPU run (one host-to-device copy of the noise per step). On the ``meta``
+    device (tests) ``losses`` is None.
     ``callback({"step", "loss", "model"})`` is called after steps ``callback_every``,
     ``2 * callback_every``, ... (the contract of :mod:`memgen.training`; ``loss`` a float).
     ``progress``: a tqdm progress bar (tqdm.auto).
@@ -143,6 +147,8 @@ def train_dae(
     b = n if batch_size is None else check_int("batch_size", batch_size, 1, n)
     draws = check_int("draws", draws, 1)
     callback_every = check_callback(callback, callback_every)
+    device = next(model.parameters()).device
+    on_cpu = device.type == "cpu"
     g = make_generator(seed)
 
     from tqdm.auto import tqdm
@@ -151,16 +157,20 @@ def train_dae(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _make_optimizer(name, params, lr, lam, tied)
     lam_grad = 0.0 if name == "adamw" else lam
-    x = x.to(next(model.parameters()).dtype)
-    losses = torch.empty(steps, dtype=torch.float64)
-    y = torch.empty((draws, b, model.d), dtype=x.dtype)  # reused noise buffer: no allocator churn
+    x = x.to(device, next(model.parameters()).dtype)
+    losses = torch.empty(steps, dtype=torch.float64, device=device)  # no per-step copy to the host
+    y = torch.empty((draws, b, model.d), dtype=x.dtype, device=device)  # reused noise buffer
+    host_noise = None if on_cpu else torch.empty(y.shape, dtype=y.dtype)  # drawn here, then copied
     bar = tqdm(total=steps, disable=not progress, desc=f"train_dae ({name})")
     postfix_every = max(1, steps // 100)
     t0 = time.perf_counter()
     model.train()
     for i in range(steps):
-        xb = x if b == n else x[torch.randperm(n, generator=g)[:b]]
-        y.normal_(generator=g).mul_(sigma).add_(xb)  # y = xb + sigma * eps, in place
+        xb = x if b == n else x[torch.randperm(n, generator=g)[:b].to(device)]
+        if on_cpu:
+            y.normal_(generator=g).mul_(sigma).add_(xb)  # y = xb + sigma * eps, in place
+        else:  # a CPU generator cannot fill a tensor on another device
+            y.copy_(host_noise.normal_(generator=g)).mul_(sigma).add_(xb)
         rec = _reconstruction(model, y, xb)
         if lam_grad > 0:
             penalty = model.weight_penalty()
@@ -180,6 +190,7 @@ def train_dae(
             if (i + 1) % postfix_every == 0:
                 bar.set_postfix(loss=f"{float(losses[i]):.4g}")
     bar.close()
-    return TrainResult(models=[model], losses=losses.numpy().astype(np.float64), steps=steps,
-                       seconds=time.perf_counter() - t0,
+    return TrainResult(models=[model],
+                       losses=None if losses.is_meta else losses.cpu().numpy().astype(np.float64),
+                       steps=steps, seconds=time.perf_counter() - t0,
                        settings={"optimizer": name, "sigma": sigma, "lam": lam})

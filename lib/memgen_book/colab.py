@@ -10,6 +10,11 @@ the book hides it) installs the library from that address; :func:`sync` rewrites
 sources and writes the notebooks, so changing the address in ``_config.yml`` and running
 ``make notebooks`` updates every chapter.
 
+A chapter whose code checks for a GPU (it calls ``require_gpu(``, the guard of
+:mod:`memgen.hub.gpu`) gets Colab's GPU accelerator metadata (``"accelerator": "GPU"``,
+``"colab": {"gpuType": "T4"}``), so Colab offers a T4 runtime when it opens; the guard still
+checks ``torch.cuda.is_available()`` before a Hub cell starts.
+
 The install cell installs ``memgen`` only when it is missing, with a plain ``pip install`` (no
 ``--upgrade``, no ``--force-reinstall``): pip then installs only the dependencies that are missing, so
 the torch, numpy, plotly, ... that Colab ships are never replaced.
@@ -41,6 +46,7 @@ __all__ = [
     "notebook_path",
     "sync_install_cell",
     "notebook_json",
+    "needs_gpu",
     "problems",
     "sync",
 ]
@@ -51,6 +57,15 @@ INSTALL_MARKER = "# Colab: install the book's library"
 INSTALL_TAG = "remove-cell"
 #: Chapters are the table-of-contents pages whose file name starts with this prefix.
 CHAPTER_PREFIX = "ch"
+#: A chapter whose source contains this call needs a GPU for some cells (memgen.hub.gpu).
+GPU_MARKER = "require_gpu("
+#: The GPU Colab should offer for such a chapter (the free tier's).
+GPU_TYPE = "T4"
+
+
+def needs_gpu(text: str) -> bool:
+    """Whether a chapter's source has a GPU-guarded cell (:data:`GPU_MARKER`)."""
+    return GPU_MARKER in text
 
 _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
@@ -164,19 +179,24 @@ def notebook_json(source: Path, repo: Repository) -> str:
     import nbformat
 
     text = sync_install_cell(Path(source).read_text(encoding="utf-8"), repo)
+    gpu = needs_gpu(text)
     nb = jupytext.reads(text, fmt="md:myst")
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
-    nb.metadata = nbformat.from_dict({
+    metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
         "colab": {"provenance": []},
         "memgen": {"generated_from": Path(source).name,
                    "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand"},
-    })
+    }
+    if gpu:
+        metadata["accelerator"] = "GPU"
+        metadata["colab"]["gpuType"] = GPU_TYPE
+    nb.metadata = nbformat.from_dict(metadata)
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
     return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"

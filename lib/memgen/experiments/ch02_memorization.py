@@ -209,3 +209,90 @@ def regime_grid() -> dict:
              for cell in cells.values()]
     return {"cells": cells, "by_sigma": by_sigma, "image_shape": digits.image_shape,
             "sigma_np": (c.sigma_n, c.sigma_p), "stored_agreement": float(sum(agree) / len(agree))}
+
+
+# ---------------------------------------------------------------- the paper's CelebA setting (Colab)
+
+
+@dataclass(frozen=True)
+class PaperDAE:
+    """One DAE of the paper's official CelebA code (tied decoder, no biases)."""
+
+    p: int  # hidden units; the decoder is the encoder (W2 = W1)
+    sigma: float  # training noise level
+    optimizer: str  # torch optimizer of the official code
+    lr: float  # its learning rate
+    torch_weight_decay: float  # its weight_decay argument
+    steps: int  # optimizer steps, fresh noise every step
+    batch_size: int | None  # None: full batch
+    seed: int  # the official seed (initialisation and noise)
+
+    @property
+    def lam(self) -> float:
+        """The book's lambda: the official code ties its decoder as a second Parameter sharing the
+        encoder's storage, so torch decays the matrix twice per step, as for two untied tensors:
+        ``lam = wd / 2`` (:func:`memgen.train_mc.lambda_from_torch_weight_decay` with tied=False)."""
+        from ..train_mc import lambda_from_torch_weight_decay
+
+        return lambda_from_torch_weight_decay(self.torch_weight_decay, tied=False)
+
+
+#: The memorizing DAE of the official code: the five CelebA images 0, 36, 148, 195, 232
+#: (memgen.hub.datasets.CELEBA), p = 100, sigma = 0.2, RMSprop 1e-3, weight decay 1e-2, 50,000
+#: full-batch steps, seed 1.
+CELEBA_MEMORIZING = PaperDAE(p=100, sigma=0.2, optimizer="rmsprop", lr=1e-3, torch_weight_decay=1e-2,
+                             steps=50_000, batch_size=None, seed=1)
+
+#: Seconds per optimizer step on a T4 for these small DAEs: an estimate (kernel launches and
+#: Python overhead dominate, about 0.5 ms per step), not a measurement.
+T4_SECONDS_PER_STEP = 5e-4
+#: Encoder columns shown (the paper's Figure 4: the 7 of largest norm).
+N_COLUMNS_SHOWN = 7
+
+
+def train_paper_dae(x: torch.Tensor, run: PaperDAE, *, device=None, steps: int | None = None,
+                    progress: bool = True) -> dict:
+    """Train the official code's DAE ``run`` on images ``x`` (n, d), on the GPU when there is one.
+
+    Returns the model (on the CPU), the losses, the seconds, and the paper's two figures' data:
+    the :data:`N_COLUMNS_SHOWN` encoder columns of largest norm (``columns``, ``norms``) with the
+    best cosine of each to a training image (``cosines``) and the representation ``h`` of a noisy
+    copy (sigma = 0.2, seed 0) of training image 0.
+    """
+    from .._checks import check_int, check_tensor
+    from ..train_mc import train_dae
+
+    x = check_tensor("x", x, ndim=2)
+    steps = run.steps if steps is None else check_int("steps", steps, 1)
+    dev = device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
+    model = ReLUDAE(x.shape[1], run.p, tied=True, seed=run.seed).to(dev)
+    batch = None if run.batch_size is None or run.batch_size >= len(x) else run.batch_size
+    res = train_dae(model, x, sigma=run.sigma, lam=run.lam, optimizer=run.optimizer, lr=run.lr, steps=steps,
+                    batch_size=batch, seed=run.seed, progress=progress)
+    model = model.cpu().eval()
+    W = model.W1.detach()
+    norms = W.norm(dim=0)
+    top = norms.argsort(descending=True)[:N_COLUMNS_SHOWN]
+    cols = W[:, top]
+    cos = (cols.T @ x.T) / (norms[top, None] * x.norm(dim=1)[None].clamp_min(1e-12))
+    g = torch.Generator().manual_seed(0)
+    y = x[:1] + 0.2 * torch.randn(x[:1].shape, generator=g)
+    with torch.no_grad():
+        h = model.representation(y)[0]
+    return {"model": model, "losses": res.losses, "seconds": res.seconds, "device": str(dev), "steps": steps,
+            "units": top, "columns": cols, "norms": norms[top], "cosines": cos.max(1).values,
+            "nearest": cos.argmax(1), "h": h, "h_std": float(h.std(unbiased=False)),
+            "top1_share": float(top1_share(h[None])[0]) if float(h.sum()) > 0 else 0.0}
+
+
+def cpu_seconds_per_step(run: PaperDAE, n: int, d: int = 1024, *, steps: int = 100) -> float:
+    """Measured seconds per step of :func:`train_paper_dae`'s trainer on this machine's CPU, on
+    random data of the setting's shape (n images of d pixels)."""
+    from ..train_mc import train_dae
+
+    x = torch.rand(n, d, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    model = ReLUDAE(d, run.p, tied=True, seed=run.seed)
+    batch = None if run.batch_size is None or run.batch_size >= n else run.batch_size
+    res = train_dae(model, x, sigma=run.sigma, lam=run.lam, optimizer=run.optimizer, lr=run.lr, steps=steps,
+                    batch_size=batch, seed=run.seed, progress=False)
+    return res.seconds / steps

@@ -131,3 +131,13 @@ def ch3_digits() -> dict:
         "h_gen_test": h_gen_test, "h_mem_test": h_mem,
         "column_cosine_to_data": unit_owners(gen.W1, X)["cosine"],
     }
+
+
+# ---------------------------------------------------------------- the paper's CelebA setting (Colab)
+
+from .ch02_memorization import PaperDAE  # noqa: E402
+
+#: The generalizing DAE of the official code: the first 10,000 CelebA images, p = 100,
+#: sigma = 0.2, Adam 1e-4, weight decay 1e-4, batch 256, 50,000 steps (seed 1, as the memorizing one).
+CELEBA_GENERALIZING = PaperDAE(p=100, sigma=0.2, optimizer="adam", lr=1e-4, torch_weight_decay=1e-4,
+                               steps=50_000, batch_size=256, seed=1)

@@ -20,7 +20,7 @@ OFFLINE_POINTER = (
     "with memgen.unet.load_denoiser) and chapter 8 (the book's own class-conditional digit model, "
     "memgen.experiments.ch08_applications); offline data: memgen.data.load_digits, "
     "memgen.data.load_faces and memgen.data.gaussian_mixture, or "
-    "memgen.hub.datasets.load_hf_images(..., local_dir=...) with an image folder."
+    "memgen.hub.datasets.load_hf_images(..., local_dir=...) with an image folder or a parquet file."
 )
 
 
@@ -35,10 +35,11 @@ def hub_offline() -> bool:
 
 
 @contextlib.contextmanager
-def hub_errors(what: str):
+def hub_errors(what: str, *, local: bool = False):
     """Turn any download/load failure into a :class:`HubUnavailable` naming ``what`` and ending
-    with :data:`OFFLINE_POINTER`."""
-    if hub_offline():
+    with :data:`OFFLINE_POINTER`. ``local=True`` (loading from a folder on disk) skips the
+    offline switch, since nothing is downloaded."""
+    if hub_offline() and not local:
         raise HubUnavailable(
             f"{what}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so it cannot "
             f"be downloaded. {OFFLINE_POINTER}")

@@ -42,6 +42,15 @@ MODELS = {
     "edm": None,
 }
 
+#: Chapter 7's Hub cell on a T4 (15 GB) for each model: VJPs per batched call (``chunk_size``) and,
+#: for Stable Diffusion, the latent side. :func:`memgen.hub.memory.jacobian_recipe` estimates the
+#: GPU memory of each (about 1.3, 11 and 11 GB; a test keeps every estimate under 14 GB).
+JACOBIAN_SETTINGS = {
+    "ddpm-cifar10": {"chunk_size": 4},
+    "dit": {"chunk_size": 1},
+    "sd-v1-4": {"chunk_size": 2, "latent_size": 32},
+}
+
 
 @dataclass
 class HubDenoiser:
@@ -60,6 +69,7 @@ class HubDenoiser:
     encode: Callable = field(default=lambda x: x)
     decode: Callable = field(default=lambda z: z)
     device: str = "cpu"
+    dtype: torch.dtype = torch.float32  # the model's weights; add_noise returns inputs of this dtype
 
     @property
     def sigma(self) -> float:
@@ -70,8 +80,10 @@ class HubDenoiser:
         return int(math.prod(self.shape))
 
     def add_noise(self, x0: torch.Tensor, seed=0) -> torch.Tensor:
+        """``x_t`` on the model's device and in its dtype; the noise is drawn on the CPU (the same
+        numbers on every device)."""
         g = make_generator(seed)
-        x0 = x0.to(self.device)
+        x0 = x0.to(self.device, self.dtype)
         eps = torch.randn(x0.shape, generator=g).to(x0)
         return math.sqrt(self.abar) * x0 + math.sqrt(1 - self.abar) * eps
 
@@ -96,6 +108,19 @@ def ddpm_abar(t: int, num_train_timesteps: int = 1000, beta_start=1e-4, beta_end
     return float(torch.cumprod(1 - betas, 0)[t])
 
 
+def _placement(model) -> dict:
+    """``{"device", "dtype"}`` of a model's parameters (HubDenoiser's fields)."""
+    p = next(model.parameters())
+    return {"device": str(p.device), "dtype": p.dtype}
+
+
+def host(t: torch.Tensor) -> torch.Tensor:
+    """``t`` detached and on the CPU, for results handed back to the reader; on the ``meta``
+    device (the tests' stand-in for a GPU, which holds no values) ``t`` stays where it is."""
+    t = t.detach()
+    return t if t.is_meta else t.cpu()
+
+
 def math_attention():
     """Context: the MATH scaled-dot-product-attention kernel (twice differentiable, so the
     double-VJP products of :mod:`memgen.jacobian` work through attention)."""
@@ -116,7 +141,7 @@ def wrap_unet2d(unet, t: int, abar: float, name: str = "UNet2DModel") -> HubDeno
     def eps(x):
         return unet(x, tt.to(x.device)).sample
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(unet))
 
 
 def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") -> HubDenoiser:
@@ -129,21 +154,27 @@ def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") 
         out = dit(x, timestep=tt.to(x.device), class_labels=label.to(x.device)).sample
         return out[:, :c]
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(dit))
 
 
 def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torch.Tensor,
-                          name: str = "UNet2DConditionModel") -> HubDenoiser:
+                          name: str = "UNet2DConditionModel", latent_size: int | None = None) -> HubDenoiser:
     """A text-conditional ``UNet2DConditionModel`` (Stable Diffusion) as an x0 denoiser of latents
-    at timestep ``t`` for fixed prompt embeddings (the paper: the empty prompt)."""
+    at timestep ``t`` for fixed prompt embeddings (the paper: the empty prompt). ``latent_size``:
+    the side of the latents it takes (None: the model's ``sample_size``, 64 for SD v1.4; the UNet
+    is convolutional, so any multiple of 8 works, e.g. 32 for 256-pixel images)."""
     c, s = unet.config.in_channels, unet.config.sample_size
+    if latent_size is not None:
+        s = check_int("latent_size", latent_size, 8)
+        if s % 8:
+            raise ValueError(f"latent_size must be a multiple of 8 (the UNet downsamples three times), got {s}")
     tt = torch.tensor([t])
     ehs = encoder_hidden_states.detach()
 
     def eps(x):
         return unet(x, tt.to(x.device), encoder_hidden_states=ehs.to(x)).sample
 
-    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t)
+    return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(unet))
 
 
 def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_up_to: int = 4096,
@@ -167,8 +198,9 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
         else:
             S, U, V = randomized_svd(den.fn, x_t, k, power_iters=power_iters, seed=seed, chunk_size=chunk_size)
             method = "randomized"
-    return {"S": S.detach().cpu(), "U": U.detach().cpu(), "V": V.detach().cpu(), "method": method,
-            "effective_rank": effective_rank(S.detach().cpu())}
+    S, U, V = host(S), host(U), host(V)
+    # on the meta device (tests) there are no values to count
+    return {"S": S, "U": U, "V": V, "method": method, "effective_rank": None if S.is_meta else effective_rank(S)}
 
 
 # ----------------------------------------------------------------------------- loaders (online)
@@ -208,10 +240,13 @@ def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
     return den
 
 
-def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
+def load_sd_unet(t: int = 10, prompt: str = "", device=None, latent_size: int | None = 32) -> HubDenoiser:
     """``CompVis/stable-diffusion-v1-4``'s UNet2DConditionModel at timestep t (scaled_linear betas
     0.00085..0.012) with the CLIP embedding of ``prompt`` (default empty, as in the paper), and its
-    VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it)."""
+    VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it). Float32 (the Jacobian's
+    double-VJP products need it). ``latent_size`` 32 (256-pixel images, d = 4096) by default: at
+    SD's native 64 (d = 16384) one double VJP keeps about 23 GB of activations, beyond a T4
+    (:func:`memgen.hub.memory.jacobian_recipe`); pass 64 on a GPU with 40 GB or more."""
     name = MODELS["sd-v1-4"]
     with hub_errors(name):
         from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -226,7 +261,7 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None) -> HubDenoiser:
         with torch.no_grad():
             ehs = text(ids.to(dev))[0]
     abar = ddpm_abar(t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear")
-    den = wrap_unet2d_condition(unet, t, abar, ehs, name)
+    den = wrap_unet2d_condition(unet, t, abar, ehs, name, latent_size=latent_size)
     den.encode, den.decode = _vae_codec(vae, vae.config.scaling_factor)
     den.device = dev
     return den

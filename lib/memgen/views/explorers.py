@@ -1,10 +1,14 @@
 """ipywidgets explorers for readers with a live kernel (Colab, Jupyter).
 
 On the website (no kernel) an explorer shows its initial state only; the plotly figures with
-sliders over precomputed frames are the website's interactive figures.
+sliders over precomputed frames are the website's interactive figures. The explorers' statistical
+panels draw with seaborn (bar charts of the representation h and of the softmax weights, the heat
+map of encoder columns for non-image data); images stay ``imshow``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -20,6 +24,7 @@ def empirical_denoiser_explorer(X, image_shape, *, seed: int = 0):
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
     X = check_tensor("X", X, ndim=2)
     if int(np.prod(image_shape)) != X.shape[1]:
@@ -45,7 +50,9 @@ def empirical_denoiser_explorer(X, image_shape, *, seed: int = 0):
                 ax.imshow(img.reshape(image_shape).numpy(), cmap="gray")
                 ax.set_title(title)
                 ax.axis("off")
-            axes[3].bar([str(int(j)) for j in top.indices], top.values.numpy(), color="#4455aa")
+            sns.barplot(x=[str(int(j)) for j in top.indices], y=top.values.numpy(), color="#4455aa",
+                        errorbar=None, ax=axes[3])
+            sns.despine(ax=axes[3])
             axes[3].set_ylim(0, 1)
             axes[3].set_title("largest softmax weights")
             axes[3].set_xlabel("training index")
@@ -228,6 +235,7 @@ def draw_dae_state(state: dict, fig=None):
     Returns the figure; nothing is shown or closed.
     """
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
     s = state
     if fig is None:
@@ -249,16 +257,20 @@ def draw_dae_state(state: dict, fig=None):
         ax = fig.add_subplot(gs[0])
         w = W1[:, units].T
         v = float(np.abs(w).max()) or 1.0
-        ax.imshow(w, cmap="RdBu_r", vmin=-v, vmax=v, aspect="auto")
-        ax.set_yticks(range(len(units)), [f"u{u}: cos {c:.2f}" for u, c in zip(units, cos)], fontsize=7)
-        ax.set_xticks([])
+        with warnings.catch_warnings():  # seaborn 0.13 calls a colormap method matplotlib 3.11 deprecates
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            sns.heatmap(w, cmap="RdBu_r", vmin=-v, vmax=v, center=0.0, ax=ax, cbar=False, xticklabels=False,
+                        yticklabels=[f"u{u}: cos {c:.2f}" for u, c in zip(units, cos)])
+        ax.tick_params(axis="y", labelsize=7, rotation=0)
         ax.set_title("largest-norm encoder columns (rows), best cosine to a training sample", fontsize=9)
 
     bottom = gs[1].subgridspec(1, 3, wspace=0.35)
     x = np.arange(s["p"])
     for j, (key, name) in enumerate((("train", "noisy training input"), ("unseen", "noisy unseen input"))):
         ax = fig.add_subplot(bottom[j])
-        ax.bar(x, s[f"h_{key}"], color="#4455aa" if key == "train" else "#aa5544", width=0.85)
+        sns.barplot(x=x, y=np.asarray(s[f"h_{key}"]), color="#4455aa" if key == "train" else "#aa5544",
+                    errorbar=None, native_scale=True, width=0.85, ax=ax)
+        sns.despine(ax=ax)
         ax.set_title(f"h of a {name}\ntop-1 {s[f'share_{key}']:.2f}, std {s[f'std_{key}']:.2f}", fontsize=9)
         ax.set_xlabel("unit", fontsize=8)
         ax.tick_params(labelsize=7)

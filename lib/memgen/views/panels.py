@@ -86,3 +86,29 @@ def matrices_figure(learned, theory) -> go.Figure:
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_layout(height=380, margin={"t": 50})
     return fig
+
+
+def encoder_columns_figure(res: dict, image_shape, *, title: str) -> go.Figure:
+    """The encoder columns of largest norm as images (the paper's Figure 4), each titled with its
+    norm and its best cosine to a training image: ``res`` from
+    :func:`memgen.experiments.ch02_memorization.train_paper_dae`."""
+    cols = _np(res["columns"]).T
+    k = len(cols)
+    titles = [f"‖w‖ {float(n):.2f}, cos {float(c):.2f}" for n, c in zip(res["norms"], res["cosines"])]
+    fig = make_subplots(rows=1, cols=k, horizontal_spacing=0.01, subplot_titles=titles)
+    for t in _image_traces(cols, image_shape, 1, k):
+        fig.add_trace(t)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_annotations(font_size=10)
+    fig.update_layout(title=title, height=230, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def representation_bars(h, *, title: str) -> go.Figure:
+    """h of one input, one bar per hidden unit, its std in the title (the paper's Figure 5)."""
+    H = _np(h).reshape(-1)
+    fig = go.Figure(go.Bar(x=list(range(len(H))), y=H, marker_color="#4455aa"))
+    fig.update_layout(title=f"{title} (std {float(H.std()):.3f})", xaxis_title="hidden unit",
+                      yaxis_title="h", height=300, margin={"t": 50})
+    return fig
