@@ -32,10 +32,10 @@ def main(argv=None) -> None:
         for n in args.batches:
             S, x_T, labels = b["samples"][:n], b["x_T"][:n], b["labels"][:n]
             fns = {
-                "spikiness": lambda: detection.spikiness_score(model, S, sigma=c["sigma"], layer=c["layer"],
-                                                               pool=c["pool"]),
+                "spikiness": lambda: detection.spikiness_score(model, S, sigma=c.sigma, layer=c.layer,
+                                                               pool=c.pool),
                 "wen": lambda: detection.wen_score(model, x_T, labels, xd.CONFIG.sigma_max),
-                "lid": lambda: detection.lid_score(model, S, sigma=c["lid_sigma"]),
+                "lid": lambda: detection.lid_score(model, S, sigma=c.lid_sigma),
             }
             t = {k: detection.time_per_sample(f, n, repeats=args.repeats, threads=threads) for k, f in fns.items()}
             rows.append({"threads": threads, "batch": n, **{f"{k}_ms": round(1000 * v, 3) for k, v in t.items()},

@@ -25,11 +25,11 @@ from memgen.phase import phase_maps, train_grid, train_one_by_one
 def run() -> dict:
     c = em.PHASE
     X = em.phase_points()
-    kw = {"sigma": c["sigma"], "lam": c["lam"], "steps": c["steps"]}
-    batched = train_grid(X, c["ns"], c["ps"], c["seeds"], **kw)
-    looped = train_one_by_one(X, c["ns"], c["ps"], c["seeds"], **kw)
-    fb = phase_maps(batched, X, c["sigma"])["frac"]
-    fl = phase_maps(looped, X, c["sigma"])["frac"]
+    kw = {"sigma": c.sigma, "lam": c.lam, "steps": c.steps}
+    batched = train_grid(X, c.ns, c.ps, c.seeds, **kw)
+    looped = train_one_by_one(X, c.ns, c.ps, c.seeds, **kw)
+    fb = phase_maps(batched, X, c.sigma)["frac"]
+    fl = phase_maps(looped, X, c.sigma)["frac"]
     return {"models": len(batched["cells"]), "batched_s": batched["seconds"], "one_by_one_s": looped["seconds"],
             "ratio": looped["seconds"] / batched["seconds"], "map_max_abs_diff": float(np.abs(fb - fl).max()),
             "map_mean_abs_diff": float(np.abs(fb - fl).mean())}
