@@ -206,6 +206,55 @@ def detection_table() -> dict:
             "speedup_vs_slowest": slowest / spiky, "paper": PAPER_TABLE}
 
 
+def spatial_split(model, x: torch.Tensor) -> dict:
+    """The max-pooled vector split into a spatial shape and a size: for the detector's feature map
+    f (B, C, h, w) (same layer, sigma and noise), ``v_c = max_pos f_c = P_c R_c`` with ``R_c`` the
+    root-mean-square of channel c over the positions and ``P_c = v_c / R_c`` its peakedness (1 for a
+    flat map, sqrt(h w) for a single peak). Returns ``peak`` (B,), the mean of P over channels, and
+    ``rms_norm`` (B,), the norm of the rms-pooled vector R."""
+    from ..detection import capture, renoise
+
+    c = DETECT
+    with torch.no_grad(), capture(model, c.layer) as box:
+        model(renoise(x, c.sigma, 0), c.sigma, None)
+    f = box["out"].flatten(2)
+    R = f.pow(2).mean(dim=2).sqrt()
+    P = f.amax(dim=2) / R.clamp_min(1e-12)
+    return {"peak": P.mean(dim=1), "rms_norm": R.norm(dim=1)}
+
+
+#: What each statistic of :func:`detection_statistics` reads: the size or the shape of v.
+STATISTIC_KIND = {"std": "size and shape", "norm": "size", "mean": "size", "cv": "shape", "top1": "shape"}
+
+
+def null_auroc_se(n_pos: int, n_neg: int) -> float:
+    """Standard error of the AUROC of a score that does not depend on the group (the Mann-Whitney
+    null): ``sqrt((n_pos + n_neg + 1) / (12 n_pos n_neg))``, around a mean of 1/2."""
+    return float(np.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
+
+
+@experiment
+def detection_statistics() -> dict:
+    """The detector's pooled vector v (same samples, layer, sigma and pooling as the spikiness
+    score) read by every statistic of :data:`memgen.detection.POOLED_STATISTICS`: AUROC and TPR at
+    1% FPR of each, the null AUROC's standard error for these group sizes, and per group the median
+    over samples of ``top5 / median`` (the five largest channels' mean over the median channel)."""
+    from ..detection import pooled_representation, pooled_statistics
+
+    c, model, b = DETECT, load_model(), benchmark_samples()
+    pos = b["copy"]
+    v = pooled_representation(model, b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
+    stats = pooled_statistics(v)
+    rows = [{"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)} for k, s in stats.items()]
+    top = v.sort(dim=1, descending=True).values
+    peak = top[:, :5].mean(1) / top.median(dim=1).values
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    split = spatial_split(model, b["samples"])
+    return {"rows": rows, "scores": stats, "positive": pos, "n_pos": n_pos, "n_neg": n_neg,
+            "null_se": null_auroc_se(n_pos, n_neg), "split": {k: {**_metrics(t, pos), "score": t} for k, t in split.items()},
+            "peak_over_median": {"copy": float(peak[pos].median()), "novel": float(peak[~pos].median())}}
+
+
 @experiment
 def detection_sweep() -> dict:
     """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the sweep."""

@@ -440,6 +440,23 @@ CLAIMS: list[Claim] = [
                "(threshold = 99th percentile of the novel samples' scores)"),
     ),
     Claim(
+        "detect.norm_auroc", "ch8", BEYOND, ex8.detection_statistics,
+        [("rows", Where("statistic", "norm"), "auroc")],
+        target=">= 0.95",
+        claim=("The detector works through the SIZE of the pooled vector: its Euclidean norm alone "
+               "separates the copies from the novel samples at the std's own bar (AUROC; same "
+               "samples, layer, sigma and max pooling as detect.auroc)"),
+    ),
+    Claim(
+        "detect.cv_auroc", "ch8", QUALIFIES, ex8.detection_statistics,
+        [("rows", Where("statistic", "cv"), "auroc")],
+        target="<= 0.56",
+        claim=("Not through its SHAPE, as the paper's 'spiky' reading has it: the scale-free "
+               "std/mean of the same vector does not separate copies better than chance (AUROC; "
+               "target 1/2 + 2 standard errors of the null AUROC for 128 copies and 400 novel "
+               "samples; below 1/2 if a copy's vector is flatter)"),
+    ),
+    Claim(
         "detect.speedup_vs_slowest_baseline", "ch8", REPRODUCES, ex8.detection_table,
         [("speedup_vs_slowest",)],
         target=">= 5",
