@@ -28,6 +28,13 @@ _CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block
 _BF_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, sigma_data=0.5,
                         sigma_min=0.1, sigma_max=2.0, parameterisation="x0", architecture="bias_free")
 
+#: A small diffusers DiTTransformer2DModel (memgen.unet.DiTNet): 8x8 digits in patches of 2x2
+#: (16 tokens), 2 transformer blocks of width 32 (2 heads of 16), adaLN-Zero on the noise level;
+#: the same data, noise range, parameterisation, loss, optimiser and seed as the UNets.
+_DIT_CONFIG = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0",
+                         architecture="dit", patch_size=2, num_layers=2, attention_heads=2,
+                         attention_head_dim=16)
+
 #: The shipped models (data/unets/<name>.safetensors); "data" names the training set
 #: (:func:`training_images`).
 UNET_RUNS = {
@@ -40,6 +47,10 @@ UNET_RUNS = {
     "bias_free_generalizing": {"config": _BF_CONFIG,
                                "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
                                "data": "generalizing"},
+    "dit_memorizing": {"config": _DIT_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+                       "data": "memorizing"},
+    "dit_generalizing": {"config": _DIT_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+                         "data": "generalizing"},
 }
 
 
@@ -143,12 +154,18 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
 def ch7_unet_jacobians() -> dict:
     """Jacobians of the memorizing UNet at noisy copies of its training images and of the
     generalizing UNet at noisy held-out digits, at ``JAC.sigma``."""
+    from ..empirical import jacobian_norm_bound
+
     c, models = JAC, load_models()
     sigma, k = c.sigma, c.k_show
     X_mem, _ = training_images("memorizing")
     X_new = held_out_images()
-    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, noisy(X_mem, sigma, c.noise_seed),
-                             X_mem, k)
+    Y_mem = noisy(X_mem, sigma, c.noise_seed)
+    # the two predictions for s1 at the memorized inputs, from the data alone: the empirical
+    # denoiser's bound (flat) and Euler's lower bound ||x_i|| / ||y|| of a ray-storing denoiser
+    emp_bound = jacobian_norm_bound(Y_mem, X_mem, sigma)
+    ray_s1 = X_mem.norm(dim=1) / Y_mem.norm(dim=1)
+    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, Y_mem, X_mem, k)
     gen = spectrum_at_inputs(lambda v: models["generalizing"](v, sigma), X_new,
                              noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
     # the memorizing model at novel digits: it answers with a stored digit
@@ -164,6 +181,7 @@ def ch7_unet_jacobians() -> dict:
             "mem_median_cos": float(np.median(mem["cos_own"])),
             "mem_median_cos_other": float(np.median(mem["cos_other"])),
             "gen_median_cos": float(np.median(gen["cos_own"])),
+            "emp_bound_max": float(emp_bound.max()), "ray_s1_median": float(ray_s1.median()),
             "image_shape": (8, 8)}
 
 
@@ -193,6 +211,42 @@ def ch7_bias_free_jacobians() -> dict:
     out["euler_max_rel_err"] = float(max(out["mem"]["euler"].max(), out["gen"]["euler"].max()))
     out["unet2d_euler_median_rel_err"] = float(np.median(ch7_unet_jacobians()["mem"]["euler"]))
     return out
+
+
+@experiment
+def ch7_dit_jacobians() -> dict:
+    """The analysis of :func:`ch7_unet_jacobians` (same inputs, same noise draws) for the two small
+    DiTs: the memorizing one at noisy copies of its 32 training digits, the generalizing one at the
+    noisy held-out digits, and the memorizing one at the held-out digits. Full Jacobians by reverse
+    mode with the MATH scaled-dot-product-attention backend (forward mode, and the fused backends
+    under ``vmap``, are not available through diffusers' attention on a CPU). Also the number of
+    directions that the Gaussian (Wiener) denoiser of the generalizing training set passes with gain
+    >= 1/2 at this sigma, ``#{l_j >= sigma^2}`` (a prediction from the data alone)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    c, models = JAC, load_models()
+    sigma, k = c.sigma, c.k_show
+    X_mem, _ = training_images("dit_memorizing")
+    X_new = held_out_images()
+    Y_mem, Y_new = noisy(X_mem, sigma, c.noise_seed), noisy(X_new, sigma, c.noise_seed + 1)
+    mem_fn = lambda v: models["dit_memorizing"](v, sigma)  # noqa: E731
+    gen_fn = lambda v: models["dit_generalizing"](v, sigma)  # noqa: E731
+    with sdpa_kernel(SDPBackend.MATH):
+        mem = spectrum_at_inputs(mem_fn, X_mem, Y_mem, X_mem, k)
+        gen = spectrum_at_inputs(gen_fn, X_new, Y_new, X_mem, k)
+        cross = spectrum_at_inputs(mem_fn, X_new, Y_new, X_mem, k)
+    X_gen, _ = training_images("dit_generalizing")
+    ell = torch.linalg.eigvalsh(torch.cov(X_gen.double().T))
+    return {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross, "image_shape": (8, 8),
+            "mem_median_erank": float(np.median(mem["erank"])),
+            "gen_median_erank": float(np.median(gen["erank"])),
+            "cross_median_erank": float(np.median(cross["erank"])),
+            "mem_median_s1": float(mem["S"][:, 0].median()),
+            "gen_median_s1": float(gen["S"][:, 0].median()),
+            "mem_median_cos": float(np.median(mem["cos_own"])),
+            "mem_median_out_cos": float(np.median(mem["cos_out"])),
+            "gen_median_out_cos": float(np.median(gen["cos_out"])),
+            "wiener_erank": int((ell >= sigma**2).sum())}
 
 
 @experiment
