@@ -119,8 +119,9 @@ def test_sampling_with_the_empirical_denoiser_memorizes_digits():
 
 @pytest.mark.parametrize("sigma", [0.3, 0.8, 2.0])
 def test_jacobian_norm_bound_holds_for_the_autograd_jacobian(sigma):
-    """||J_emp(y)||_2 <= eps max_j ||x_j - x_i||^2 / sigma^2 (i the most likely point, eps = 1 - w_i),
-    with J_emp from autograd; the bound vanishes at a training point with well-separated data."""
+    """||J_emp(y)||_2 <= eps max_j ||x_j - x_i||^2 / sigma^2 (i the most likely point,
+    eps = 1 - w_i), with J_emp from autograd; the bound vanishes at a training point with
+    well-separated data."""
     from memgen.empirical import jacobian_norm_bound
 
     g = torch.Generator().manual_seed(0)

@@ -1,7 +1,7 @@
-"""The toy diffusion model (chapter 6): forward against a hand computation and against a transcription
-of the official DAECond, its exact invariants (DAE at fixed sigma, positive homogeneity, the
-gain-weighted norm of r), the loss, the sampler callback contract, memorization of two points, copy
-statistics, checkpoints with checksums, validation."""
+"""The toy diffusion model (chapter 6): forward against a hand computation and against a
+transcription of the official DAECond, its exact invariants (DAE at fixed sigma, positive
+homogeneity, the gain-weighted norm of r), the loss, the sampler callback contract, memorization of
+two points, copy statistics, checkpoints with checksums, validation."""
 
 import math
 
@@ -273,7 +273,8 @@ def test_shipped_checkpoints_match_their_checksums():
     for variant, gain in (("unit", "unit"), ("scalar", "scalar")):
         models = ed.load_models(variant=variant)
         m = models["mem"]["model"]
-        assert m.p == ed.CH6.p and m.gain_kind == gain and models["mem"]["X"].shape == (ed.CH6.mem.n, 64)
+        assert m.p == ed.CH6.p and m.gain_kind == gain
+        assert models["mem"]["X"].shape == (ed.CH6.mem.n, 64)
 
 
 def test_validation():
@@ -313,7 +314,8 @@ def test_spread_statistics_closed_forms():
     r = torch.zeros(3, p, dtype=torch.float64)
     for i, k in enumerate((1, 4, 12)):
         r[i, :k] = a
-    st = spread_statistics(torch.cat([r, torch.zeros(1, p, dtype=torch.float64)]))  # a zero row is dropped
+    zero = torch.zeros(1, p, dtype=torch.float64)
+    st = spread_statistics(torch.cat([r, zero]))  # the zero row is dropped
     k = torch.tensor([1.0, 4.0, 12.0], dtype=torch.float64)
     torch.testing.assert_close(st["std"], a * torch.sqrt(k * (p - k)) / p)
     torch.testing.assert_close(st["pr"], k)
@@ -326,8 +328,8 @@ def test_spread_statistics_closed_forms():
 
 
 def test_std_diagnosis_against_homogeneity():
-    # r(x / ||x||) = r(x) / ||x|| for this bias-free representation: recompute the unit-norm std that
-    # way, and the raw std ratio from the sampler's own record
+    # r(x / ||x||) = r(x) / ||x|| for this bias-free representation: recompute the unit-norm std
+    # that way, and the raw std ratio from the sampler's own record
     from memgen.experiments import ch06_diffusion as ed
     from memgen.stats import unit_std
 

@@ -251,7 +251,8 @@ def test_benchmark_metrics_are_those_of_memgen_mixed(parts):
     stats = hd.detection_statistics(parts, img, seed=1)
     for m in ("norm", "mean", "cv", "top1"):  # the same pass's other statistics, with their metrics
         assert torch.allclose(res[m]["memorized"][2:], stats[m], atol=1e-5)
-        assert res[m]["auroc"] == pytest.approx(metrics.auroc(res[m]["memorized"], res[m]["ordinary"]))
+        expected = metrics.auroc(res[m]["memorized"], res[m]["ordinary"])
+        assert res[m]["auroc"] == pytest.approx(expected)
     assert torch.allclose(res["wen"]["ordinary"][2:],
                           hd.wen_scores(parts, ["ord three"], num_inference_steps=2, seed=1), atol=1e-5)
 
@@ -272,7 +273,8 @@ def test_benchmark_puts_memorized_prompts_on_the_positive_side(parts, monkeypatc
 
     def boosted_stats(p, x, **kw):  # every statistic of the first 2 calls gets +100
         boosted_stats.calls += 1
-        return {k: v + (100.0 if boosted_stats.calls <= 2 else 0.0) for k, v in stats(p, x, **kw).items()}
+        boost = 100.0 if boosted_stats.calls <= 2 else 0.0
+        return {k: v + boost for k, v in stats(p, x, **kw).items()}
 
     boosted_stats.calls = 0
     monkeypatch.setattr(hd, "detection_statistics", boosted_stats)

@@ -207,8 +207,8 @@ def test_conditional_checkpoint_roundtrip(tmp_path):
         assert torch.equal(model(y, 0.3, 1), back(y, 0.3, 1))
 
 
-CFG_DIT = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, architecture="dit", patch_size=2,
-                     num_layers=1, attention_heads=2, attention_head_dim=8)
+CFG_DIT = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, architecture="dit",
+                     patch_size=2, num_layers=1, attention_heads=2, attention_head_dim=8)
 
 
 def test_dit_is_the_diffusers_transformer_with_label_zero():

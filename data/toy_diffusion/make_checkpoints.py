@@ -1,6 +1,7 @@
 """Regenerate the chapter 6 checkpoints: the memorizing and the generalizing toy diffusion model.
 
-    PYTHONPATH=lib python data/toy_diffusion/make_checkpoints.py [--variant unit|scalar|both] [--out FOLDER]
+    PYTHONPATH=lib python data/toy_diffusion/make_checkpoints.py [--variant unit|scalar|both]
+        [--out FOLDER]
 
 ``unit`` (the default) is the paper's model, one gain per hidden unit (``DAECond`` of the official
 notebook), trained with ``memgen.experiments.ch06_diffusion.CH6``: writes ``mem.pt``, ``gen.pt``

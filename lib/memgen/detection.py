@@ -162,7 +162,8 @@ def pooled_statistics(v: torch.Tensor) -> dict:
 
     v = check_tensor("v", v, ndim=2, dtype=None)
     std, mean = representation_std(v), v.mean(dim=1)
-    cv = torch.where(mean > 0, std / mean.clamp_min(torch.finfo(v.dtype).tiny), torch.full_like(std, float("nan")))
+    ratio = std / mean.clamp_min(torch.finfo(v.dtype).tiny)
+    cv = torch.where(mean > 0, ratio, torch.full_like(std, float("nan")))
     return {"std": std, "norm": v.norm(dim=1), "mean": mean, "cv": cv, "top1": top1_share(v)}
 
 

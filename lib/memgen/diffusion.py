@@ -2,7 +2,7 @@
 
 The denoiser is written as in EDM (Karras et al. 2022): ``D_theta(x; sigma)`` maps a noisy input
 ``x = x0 + sigma * eps`` to an estimate of the clean ``x0``. The paper's model (``DAECond`` of the
-official ``ReLU_Diffusion`` notebook), in book notation (W in R^{d x p}, one column per hidden unit):
+official ``ReLU_Diffusion`` notebook), in book notation (W in R^{d x p}, one column per unit):
 
     c_noise(sigma) = ln(sigma)                                   (the network's noise input)
     g(sigma)       = exp(g_phi(c_noise(sigma)))  in R^p          (ONE positive gain per unit; g_phi is
@@ -70,12 +70,14 @@ class ToyDiffusionDenoiser(nn.Module):
     :mod:`memgen.sampling` uses.
     """
 
-    def __init__(self, d, p=256, *, gain="unit", hidden=None, init_scale=None, skip_init=0.0, seed=0):
+    def __init__(self, d, p=256, *, gain="unit", hidden=None, init_scale=None, skip_init=0.0,
+                 seed=0):
         super().__init__()
         self.d = check_int("d", d, 1)
         self.p = check_int("p", p, 1)
         self.gain_kind = check_choice("gain", gain, GAINS)
-        self.hidden = check_int("hidden", DEFAULT_HIDDEN[self.gain_kind] if hidden is None else hidden, 1)
+        hidden = DEFAULT_HIDDEN[self.gain_kind] if hidden is None else hidden
+        self.hidden = check_int("hidden", hidden, 1)
         scale = 1.0 / math.sqrt(self.d) if init_scale is None else check_float("init_scale", init_scale, 0.0)
         skip_init = check_float("skip_init", skip_init)
         g = make_generator(seed)
@@ -83,7 +85,8 @@ class ToyDiffusionDenoiser(nn.Module):
         self.skip = nn.Parameter(torch.tensor(skip_init))
         unit = self.gain_kind == "unit"
         act = nn.ReLU() if unit else nn.SiLU()
-        self.mlp = nn.Sequential(nn.Linear(1, self.hidden), act, nn.Linear(self.hidden, self.p if unit else 1))
+        out = self.p if unit else 1
+        self.mlp = nn.Sequential(nn.Linear(1, self.hidden), act, nn.Linear(self.hidden, out))
         with torch.no_grad():
             if unit:  # torch's default nn.Linear(1, hidden) init, U(-1, 1), from our generator
                 self.mlp[0].weight.copy_(2 * torch.rand(self.hidden, 1, generator=g) - 1)

@@ -59,11 +59,12 @@ class Ch6Settings:
     sigma_max: float = 2.0
     #: memorizing: 5 separable centred digits, RMSprop 1e-3, weight decay 1e-2 (the paper's toy;
     #: 12000 steps of batch 64 instead of its 100k, to keep the CPU training near 3 minutes)
-    mem: ToyRun = field(default_factory=lambda: ToyRun(n=5, optimizer="rmsprop", lr=1e-3, weight_decay=1e-2,
-                                                       steps=12000, batch_size=64))
+    mem: ToyRun = field(default_factory=lambda: ToyRun(
+        n=5, optimizer="rmsprop", lr=1e-3, weight_decay=1e-2, steps=12000, batch_size=64))
     #: generalizing: 1500 centred digits, Adam, weight decay 5e-4 (the rest, 297 digits, held out)
-    gen: ToyRun = field(default_factory=lambda: ToyRun(n=1500, optimizer="adam", lr=1e-3, lr_final=1e-4,
-                                                       weight_decay=5e-4, steps=10000, batch_size=256))
+    gen: ToyRun = field(default_factory=lambda: ToyRun(
+        n=1500, optimizer="adam", lr=1e-3, lr_final=1e-4, weight_decay=5e-4, steps=10000,
+        batch_size=256))
     #: sampling: 60 geometric steps from 2 to 0.02, then 0 (the paper's toy sampler)
     n_steps: int = 60
     n_samples: int = 200
@@ -119,7 +120,8 @@ def _train(kind: str, variant: str = "unit", progress: bool = False) -> dict:
     model = ToyDiffusionDenoiser(X.shape[1], c.p, gain=c.gain, hidden=c.hidden, seed=c.seed)
     res = train_diffusion(model, X, optimizer=run.optimizer, lr=run.lr, lr_final=run.lr_final,
                           weight_decay=run.weight_decay, steps=run.steps, batch_size=run.batch_size,
-                          sigma_min=c.sigma_min, sigma_max=c.sigma_max, seed=c.seed, progress=progress)
+                          sigma_min=c.sigma_min, sigma_max=c.sigma_max, seed=c.seed,
+                          progress=progress)
     curve = res.losses[: len(res.losses) // LOSS_WINDOW * LOSS_WINDOW].reshape(-1, LOSS_WINDOW).mean(1)
     return {"model": model.eval(), "X": X, "loss_curve": curve, "seconds": res.seconds}
 
@@ -190,10 +192,12 @@ def ch6_models(variant: str = "unit") -> dict:
     with model, X, loss_curve, seconds (training time here, None when loaded), source
     ("checkpoint" or "trained")."""
     _settings(variant)
-    if (CHECKPOINT_DIR / "SHA256SUMS").is_file() and _names(variant)[0] in read_checksums(CHECKPOINT_DIR):
+    shipped = (CHECKPOINT_DIR / "SHA256SUMS").is_file()
+    if shipped and _names(variant)[0] in read_checksums(CHECKPOINT_DIR):
         models, source = load_models(CHECKPOINT_DIR, variant), "checkpoint"
     else:
-        print(f"no shipped {variant}-gain checkpoints found: training both models here (minutes on a CPU)")
+        print(f"no shipped {variant}-gain checkpoints found: training both models here "
+              "(minutes on a CPU)")
         models, source = train_models(variant, progress=True), "trained"
     for m in models.values():
         m["source"] = source
@@ -210,7 +214,8 @@ def ch6_sampling(variant: str = "unit") -> dict:
     c, models = _settings(variant), ch6_models(variant)
     sigmas = sigma_schedule(c.n_steps, c.sigma_max, c.sigma_min)
     d = models["mem"]["X"].shape[1]
-    x_T = c.sigma_max * torch.randn(c.n_samples, d, generator=torch.Generator().manual_seed(c.seed + 1))
+    g0 = torch.Generator().manual_seed(c.seed + 1)
+    x_T = c.sigma_max * torch.randn(c.n_samples, d, generator=g0)
     out = {"sigmas": sigmas, "x_T": x_T}
     t0 = time.perf_counter()
     for kind, m in models.items():
@@ -229,8 +234,9 @@ def ch6_sampling(variant: str = "unit") -> dict:
             "final_std": float(traj["std"][-1].mean()),
             "final_top1": float(traj["top1"][-1].mean()),
             # per step: the fraction of the guesses D(x_t; sigma_t) that are already copies
-            "guess_copy": torch.tensor([float((copy_statistics(traj["denoised"][t], m["X"])["ratio"]
-                                               < c.copy_ratio).double().mean()) for t in range(len(traj["sigma"]))]),
+            "guess_copy": torch.tensor([
+                float((copy_statistics(traj["denoised"][t], m["X"])["ratio"] < c.copy_ratio)
+                      .double().mean()) for t in range(len(traj["sigma"]))]),
         }
     out["seconds"] = time.perf_counter() - t0
     out["std_ratio"] = out["mem"]["final_std"] / out["gen"]["final_std"]
@@ -242,7 +248,8 @@ def spread_statistics(r: torch.Tensor) -> dict:
     """Per row of a representation ``r`` (B, p) with non-negative entries: ``std``, ``norm``,
     ``mean``, ``cv`` = std / mean, ``std_equal_size`` = std(r / ||r||) and the participation ratio
     ``pr`` = ||r||_1^2 / ||r||_2^2 (between 1 for one active unit and p for all equal). Identities:
-    std = ||r|| std_equal_size and std_equal_size = sqrt(p - pr) / p. Rows with r = 0 are dropped."""
+    std = ||r|| std_equal_size and std_equal_size = sqrt(p - pr) / p. Rows with r = 0 are
+    dropped."""
     from ..stats import unit_std
 
     r = r[r.norm(dim=1) > 0]
@@ -292,6 +299,7 @@ def ch6_calibration() -> dict:
     rows = {}
     for kind, X in (("mem", data["X_mem"]), ("gen", data["X_gen"])):
         st = copy_statistics(data["X_test"], X)
-        rows[kind] = {"stats": st, "ratio_fp": float((st["ratio"] < CH6.copy_ratio).double().mean()),
+        rows[kind] = {"stats": st,
+                      "ratio_fp": float((st["ratio"] < CH6.copy_ratio).double().mean()),
                       "cosine_fp": float((st["cosine"] >= CH6.copy_cosine).double().mean())}
     return rows

@@ -34,9 +34,10 @@ _BF_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_bl
 #: A small diffusers DiTTransformer2DModel (memgen.unet.DiTNet): 8x8 digits in patches of 2x2
 #: (16 tokens), 2 transformer blocks of width 32 (2 heads of 16), adaLN-Zero on the noise level;
 #: the same data, noise range, parameterisation, loss, optimiser and seed as the UNets.
-_DIT_CONFIG = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0",
-                         architecture="dit", patch_size=2, num_layers=2, attention_heads=2,
-                         attention_head_dim=16)
+_DIT_CONFIG = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0,
+                         parameterisation="x0", architecture="dit", patch_size=2, num_layers=2,
+                         attention_heads=2, attention_head_dim=16)
+_DIT_TRAIN = TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)
 
 #: The shipped models (data/unets/<name>.safetensors); "data" names the training set
 #: (:func:`training_images`).
@@ -50,12 +51,9 @@ UNET_RUNS = {
     "bias_free_generalizing": {"config": _BF_CONFIG,
                                "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
                                "data": "generalizing"},
-    "dit_memorizing": {"config": _DIT_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-                       "data": "few"},
-    "dit_32": {"config": _DIT_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-               "data": "memorizing"},
-    "dit_generalizing": {"config": _DIT_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-                         "data": "generalizing"},
+    "dit_memorizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "few"},
+    "dit_32": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "memorizing"},
+    "dit_generalizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "generalizing"},
 }
 
 
@@ -79,7 +77,8 @@ def training_images(name: str) -> tuple:
 
     check_choice("name", name, tuple(UNET_RUNS))
     x, train, _ = digit_split()
-    n = {"memorizing": N_MEMORIZED, "few": N_DIT_MEMORIZED, "generalizing": len(train)}[UNET_RUNS[name]["data"]]
+    sizes = {"memorizing": N_MEMORIZED, "few": N_DIT_MEMORIZED, "generalizing": len(train)}
+    n = sizes[UNET_RUNS[name]["data"]]
     index = train[:n]
     return x[index], index
 
@@ -221,7 +220,7 @@ def ch7_bias_free_jacobians() -> dict:
 
 
 def copy_fraction(model, X: torch.Tensor, n: int = 100, seed: int = 0) -> float:
-    """Fraction of ``n`` samples of ``model`` (deterministic probability-flow ODE, Heun, 30 geometric
+    """Fraction of ``n`` samples of ``model`` (probability-flow ODE, Heun, 30 geometric
     steps over the trained range, then 0) that copy a training image of ``X``: nearest-neighbour
     distance ratio d1/d2 < 1/3 (Carlini et al. 2023)."""
     from ..detection import nearest_training_ratio
@@ -230,7 +229,8 @@ def copy_fraction(model, X: torch.Tensor, n: int = 100, seed: int = 0) -> float:
     cfg = model.config
     x_T = cfg.sigma_max * torch.randn(n, X.shape[1], generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        S = sample_probability_flow(model, x_T, sigma_schedule(30, cfg.sigma_max, cfg.sigma_min), solver="heun")
+        sigmas = sigma_schedule(30, cfg.sigma_max, cfg.sigma_min)
+        S = sample_probability_flow(model, x_T, sigmas, solver="heun")
     return float((nearest_training_ratio(S, X)["ratio"] < 1.0 / 3.0).double().mean())
 
 
@@ -258,7 +258,8 @@ def ch7_dit_jacobians() -> dict:
     X_new = held_out_images()
     Y_mem, Y_32 = noisy(X_mem, sigma, c.noise_seed), noisy(X_32, sigma, c.noise_seed)
     Y_new = noisy(X_new, sigma, c.noise_seed + 1)
-    fns = {name: (lambda v, m=models[name]: m(v, sigma)) for name in ("dit_memorizing", "dit_32", "dit_generalizing")}
+    fns = {name: (lambda v, m=models[name]: m(v, sigma))
+           for name in ("dit_memorizing", "dit_32", "dit_generalizing")}
     with sdpa_kernel(SDPBackend.MATH):
         mem = spectrum_at_inputs(fns["dit_memorizing"], X_mem, Y_mem, X_mem, k)
         gen = spectrum_at_inputs(fns["dit_generalizing"], X_new, Y_new, X_mem, k)
@@ -268,7 +269,8 @@ def ch7_dit_jacobians() -> dict:
                   "d32": copy_fraction(models["dit_32"], X_32),
                   "gen": copy_fraction(models["dit_generalizing"], X_gen)}
     ell = torch.linalg.eigvalsh(torch.cov(X_gen.double().T))
-    out = {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross, "d32": d32, "image_shape": (8, 8),
+    out = {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross, "d32": d32,
+           "image_shape": (8, 8),
            "n_mem": len(X_mem), "wiener_erank": int((ell >= sigma**2).sum()),
            "emp_bound_max": float(jacobian_norm_bound(Y_mem, X_mem, sigma).max()),
            "ray_s1_median": float((X_mem.norm(dim=1) / Y_mem.norm(dim=1)).median()),

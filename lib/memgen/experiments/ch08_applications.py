@@ -206,25 +206,9 @@ def detection_table() -> dict:
             "speedup_vs_slowest": slowest / spiky, "paper": PAPER_TABLE}
 
 
-def spatial_split(model, x: torch.Tensor) -> dict:
-    """The max-pooled vector split into a spatial shape and a size: for the detector's feature map
-    f (B, C, h, w) (same layer, sigma and noise), ``v_c = max_pos f_c = P_c R_c`` with ``R_c`` the
-    root-mean-square of channel c over the positions and ``P_c = v_c / R_c`` its peakedness (1 for a
-    flat map, sqrt(h w) for a single peak). Returns ``peak`` (B,), the mean of P over channels, and
-    ``rms_norm`` (B,), the norm of the rms-pooled vector R."""
-    from ..detection import capture, renoise
-
-    c = DETECT
-    with torch.no_grad(), capture(model, c.layer) as box:
-        model(renoise(x, c.sigma, 0), c.sigma, None)
-    f = box["out"].flatten(2)
-    R = f.pow(2).mean(dim=2).sqrt()
-    P = f.amax(dim=2) / R.clamp_min(1e-12)
-    return {"peak": P.mean(dim=1), "rms_norm": R.norm(dim=1)}
-
-
 #: What each statistic of :func:`detection_statistics` reads: the size or the shape of v.
-STATISTIC_KIND = {"std": "size and shape", "norm": "size", "mean": "size", "cv": "shape", "top1": "shape"}
+STATISTIC_KIND = {"std": "size and shape", "norm": "size", "mean": "size", "cv": "shape",
+                  "top1": "shape"}
 
 
 def null_auroc_se(n_pos: int, n_neg: int) -> float:
@@ -245,14 +229,15 @@ def detection_statistics() -> dict:
     pos = b["copy"]
     v = pooled_representation(model, b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
     stats = pooled_statistics(v)
-    rows = [{"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)} for k, s in stats.items()]
+    rows = [{"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)}
+            for k, s in stats.items()]
     top = v.sort(dim=1, descending=True).values
     peak = top[:, :5].mean(1) / top.median(dim=1).values
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    split = spatial_split(model, b["samples"])
     return {"rows": rows, "scores": stats, "positive": pos, "n_pos": n_pos, "n_neg": n_neg,
-            "null_se": null_auroc_se(n_pos, n_neg), "split": {k: {**_metrics(t, pos), "score": t} for k, t in split.items()},
-            "peak_over_median": {"copy": float(peak[pos].median()), "novel": float(peak[~pos].median())}}
+            "null_se": null_auroc_se(n_pos, n_neg),
+            "peak_over_median": {"copy": float(peak[pos].median()),
+                                 "novel": float(peak[~pos].median())}}
 
 
 @experiment

@@ -327,13 +327,15 @@ def detection_scores(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str
     return representation_std(pool_features(feat, pool)).cpu()
 
 
-def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str = DETECTION_LAYER,
-                         pool: str = "max", space: str = "image", seed=0) -> dict:
+def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10,
+                         layer: str = DETECTION_LAYER, pool: str = "max", space: str = "image",
+                         seed=0) -> dict:
     """Every statistic of :data:`memgen.detection.POOLED_STATISTICS` of the same pooled vector as
     :func:`detection_scores` (one UNet pass): ``{"std", "norm", "mean", "cv", "top1"}``, each (B,)
     on the CPU. ``std`` is the paper's score; the others test chapter 8's mechanism on SD: the
     size statistics (norm, mean) should separate memorized images as well as the std, the
-    shape statistics (cv = std / mean, the top-1 share) should not, if the size carries the signal."""
+    shape statistics (cv = std / mean, the top-1 share) should not, if the size carries the
+    signal."""
     from ..detection import pooled_statistics
 
     pool = check_choice("pool", pool, ("max", "mean"))
@@ -382,7 +384,8 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
     Batch ``k`` of each set uses seed ``seed + k`` for generation, Wen's trajectory and the
     detector's noise. Returns ``{"std": ..., "wen": ...}`` and one entry per other statistic of
     :data:`memgen.detection.POOLED_STATISTICS` (``"norm"``, ``"mean"``, ``"cv"``, ``"top1"``; their
-    ``seconds_per_sample`` is the std's: one pass gives them all), each ``{"memorized", "ordinary"}``
+    ``seconds_per_sample`` is the std's: one pass gives them all), each
+    ``{"memorized", "ordinary"}``
     (score tensors), ``"auroc"``, ``"tpr_at_1fpr"`` (threshold: 99th percentile of the ordinary
     scores) and ``"seconds_per_sample"`` (the std score: VAE encoding plus one UNet pass, after
     generation; Wen: its first ``wen_steps`` guided steps); plus ``"generation_seconds_per_sample"``.
@@ -427,7 +430,8 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
         pos, neg = torch.cat(scores[m]["memorized"]), torch.cat(scores[m]["ordinary"])
         timed = "wen" if m == "wen" else "std"
         result[m] = {"memorized": pos, "ordinary": neg, "auroc": auroc(pos, neg),
-                     "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01), "seconds_per_sample": seconds[timed] / n_total}
+                     "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01),
+                     "seconds_per_sample": seconds[timed] / n_total}
     result["generation_seconds_per_sample"] = seconds["generation"] / n_total
     return result
 

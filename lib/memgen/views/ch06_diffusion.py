@@ -51,7 +51,8 @@ def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3
         std = {kind: float(traj[kind]["std"][t].mean()) for kind in ("mem", "gen")}
         top1 = {kind: float(traj[kind]["top1"][t].mean()) for kind in ("mem", "gen")}
         frames.append({"name": f"{t}", "traces": traces, "layout": {"title": {"text": (
-            f"step {t}, σ = {sigma:.3f}: mean std of r {std['mem']:.3f} (memorizing), {std['gen']:.3f} "
+            f"step {t}, σ = {sigma:.3f}: mean std of r {std['mem']:.3f} (memorizing), "
+            f"{std['gen']:.3f} "
             f"(generalizing); top-1 share {top1['mem']:.2f}, {top1['gen']:.2f}")}}})
 
     specs = [[{}] * k for _ in range(4)] + [[{"colspan": k // 2}] + [None] * (k // 2 - 1)
@@ -79,8 +80,8 @@ def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3
 def spikiness_figure(res: dict) -> go.Figure:
     """Along the trajectory (all samples), both models: the fraction of guesses D(x_t; sigma_t) that
     are copies, the mean std and the mean top-1 share of the representation r."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=["guesses D(xₜ; σₜ) that are copies", "mean std of r",
-                                                        "mean top-1 share of r"], horizontal_spacing=0.08)
+    titles = ["guesses D(xₜ; σₜ) that are copies", "mean std of r", "mean top-1 share of r"]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.08)
     for kind in ("mem", "gen"):
         traj = res[kind]["traj"]
         sigma = _np(traj["sigma"])
