@@ -115,3 +115,22 @@ def test_sampling_with_the_empirical_denoiser_memorizes_digits():
     assert torch.equal(again["samples"], out["samples"])
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         empirical_sampling_memorization(X, n_samples=0)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 0.8, 2.0])
+def test_jacobian_norm_bound_holds_for_the_autograd_jacobian(sigma):
+    """||J_emp(y)||_2 <= eps max_j ||x_j - x_i||^2 / sigma^2 (i the most likely point,
+    eps = 1 - w_i), with J_emp from autograd; the bound vanishes at a training point with
+    well-separated data."""
+    from memgen.empirical import jacobian_norm_bound
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 5, generator=g, dtype=torch.float64)
+    Y = X[torch.tensor([0, 2, 4])] + sigma * torch.randn(3, 5, generator=g, dtype=torch.float64)
+    bound = jacobian_norm_bound(Y, X, sigma)
+    for y, b in zip(Y, bound):
+        J = torch.autograd.functional.jacobian(lambda v: empirical_denoiser(v, X, sigma), y)
+        assert float(torch.linalg.matrix_norm(J, ord=2)) <= float(b) + 1e-12
+    assert float(jacobian_norm_bound(Y[0], X, sigma)) == pytest.approx(float(bound[0]))
+    far = 100.0 * X
+    assert float(jacobian_norm_bound(far[1], far, 0.3)) == 0.0

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memgen.detection import (add_to_outputs, capture, guided, lid_estimate, lid_score, nearest_training_ratio,
-                              pool_features, pooled_representation, renoise, representation_std, spikiness_score,
+                              pool_features, pooled_representation, pooled_statistics, renoise,
+                              representation_std, spikiness_score,
                               steer, steering_direction, time_per_sample, wen_score)
 from memgen.sampling import sample_probability_flow, sigma_schedule
 from memgen.unet import Denoiser, UNetConfig, build_unet
@@ -180,6 +181,28 @@ def test_std_bounded_by_one_hot_with_same_sum(values):
     assert s_flat <= 1e-9
     assert s <= s_spike + 1e-9
     assert s == pytest.approx(float(np.std(values)), abs=1e-9)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_pooled_statistics_of_k_equal_channels(k):
+    """a on k of C channels, 0 elsewhere: std = a sqrt(k (C - k)) / C, norm = a sqrt(k),
+    mean = a k / C, cv = sqrt(C / k - 1), top1 = 1 / k (closed forms); size ones scale with a."""
+    C, a = 16, 2.5
+    v = torch.zeros(1, C, dtype=torch.float64)
+    v[0, :k] = a
+    s = {name: float(t[0]) for name, t in pooled_statistics(v).items()}
+    assert s["std"] == pytest.approx(a * np.sqrt(k * (C - k)) / C)
+    assert s["norm"] == pytest.approx(a * np.sqrt(k))
+    assert s["mean"] == pytest.approx(a * k / C)
+    assert s["cv"] == pytest.approx(np.sqrt(C / k - 1))
+    assert s["top1"] == pytest.approx(1 / k)
+    assert s["std"] ** 2 == pytest.approx(s["norm"] ** 2 / C - s["mean"] ** 2)  # the identity
+
+
+def test_pooled_statistics_cv_needs_a_positive_mean():
+    v = torch.tensor([[1.0, -1.0], [-1.0, -2.0], [1.0, 3.0]])
+    cv = pooled_statistics(v)["cv"]
+    assert bool(cv[:2].isnan().all()) and float(cv[2]) == pytest.approx(1.0 / 2.0)
 
 
 def test_spikiness_score_is_std_of_pooled_representation(model, x):

@@ -1,6 +1,7 @@
-"""The toy diffusion model (chapter 6): forward against a hand computation, its exact invariants
-(tied DAE at fixed sigma, positive homogeneity, the norm of h), the loss, the sampler callback
-contract, memorization of two points, copy statistics, checkpoints with checksums, validation."""
+"""The toy diffusion model (chapter 6): forward against a hand computation and against a
+transcription of the official DAECond, its exact invariants (DAE at fixed sigma, positive
+homogeneity, the gain-weighted norm of r), the loss, the sampler callback contract, memorization of
+two points, copy statistics, checkpoints with checksums, validation."""
 
 import math
 
@@ -26,7 +27,7 @@ from memgen.sampling import sample_ve_ancestral, sigma_schedule
 
 
 def small_model():
-    m = ToyDiffusionDenoiser(3, 2, hidden=2, seed=0)
+    m = ToyDiffusionDenoiser(3, 2, gain="scalar", hidden=2, seed=0)
     with torch.no_grad():
         m.W.copy_(torch.tensor([[1.0, -0.5], [0.0, 2.0], [0.5, 1.0]]))
         m.skip.fill_(0.25)
@@ -46,11 +47,13 @@ def test_forward_against_a_hand_computation():
     a = math.exp(g)
     W = np.array([[1.0, -0.5], [0.0, 2.0], [0.5, 1.0]])
     pre = W.T @ x  # [2.0, -0.5]
-    h = a * np.maximum(pre, 0.0)
-    D = W @ h + 0.25 * x
-    got_h = m.representation(torch.tensor(x, dtype=torch.float32), sigma)
+    r = np.maximum(pre, 0.0)
+    D = W @ (a * r) + 0.25 * x
+    got_r = m.representation(torch.tensor(x, dtype=torch.float32))
+    got_h = m.gated(torch.tensor(x, dtype=torch.float32), sigma)
     got_D = m(torch.tensor(x, dtype=torch.float32), sigma)
-    np.testing.assert_allclose(got_h.detach().numpy(), h, rtol=1e-5)
+    np.testing.assert_allclose(got_r.detach().numpy(), r, rtol=1e-6)  # rep(): no gain
+    np.testing.assert_allclose(got_h.detach().numpy(), a * r, rtol=1e-5)
     np.testing.assert_allclose(got_D.detach().numpy(), D, rtol=1e-5)
     assert float(m.gain(sigma)) == pytest.approx(a, rel=1e-6)
     # a batch with one sigma per row gives the same rows as separate calls
@@ -61,31 +64,102 @@ def test_forward_against_a_hand_computation():
     torch.testing.assert_close(both[1], m(X[1], 1.7))
 
 
-def test_fixed_sigma_is_a_tied_relu_dae_plus_skip():
-    m = ToyDiffusionDenoiser(6, 5, seed=1)
+def test_unit_gains_by_hand():
+    """One gain per unit: g = exp(B2 relu(B1 ln sigma + c1) + c2), D = W (g * relu(W^T x)) + s x."""
+    m = ToyDiffusionDenoiser(3, 2, hidden=2, seed=0)
+    assert m.gain_kind == "unit" and m.mlp[2].weight.shape == (2, 2)
+    B1, c1 = np.array([[1.0], [-2.0]]), np.array([0.5, 0.1])
+    B2, c2 = np.array([[0.3, -0.2], [-0.4, 0.6]]), np.array([0.1, -0.3])
+    W = np.array([[1.0, -0.5], [0.0, 2.0], [0.5, 1.0]])
+    with torch.no_grad():
+        m.W.copy_(torch.tensor(W))
+        m.skip.fill_(-0.1)
+        m.mlp[0].weight.copy_(torch.tensor(B1))
+        m.mlp[0].bias.copy_(torch.tensor(c1))
+        m.mlp[2].weight.copy_(torch.tensor(B2))
+        m.mlp[2].bias.copy_(torch.tensor(c2))
+    x, sigma = np.array([1.0, 1.0, 2.0]), 0.3
+    g = np.exp(B2 @ np.maximum(B1[:, 0] * math.log(sigma) + c1, 0.0) + c2)
+    r = np.maximum(W.T @ x, 0.0)  # both units active
+    D = W @ (g * r) - 0.1 * x
+    xt = torch.tensor(x, dtype=torch.float32)
+    np.testing.assert_allclose(m.gain(sigma).numpy(), g, rtol=1e-5)
+    np.testing.assert_allclose(m.representation(xt).detach().numpy(), r, rtol=1e-6)
+    np.testing.assert_allclose(m(xt, sigma).detach().numpy(), D, rtol=1e-5)
+    assert not np.allclose(g[0], g[1])  # the units' gains differ
+
+
+class _OfficialDAECond(torch.nn.Module):
+    """The official notebook's toy model, transcribed: W is a (p, d) bias-free Linear (rows are the
+    units), the time MLP gives one gain per unit, rep() leaves the gain out."""
+
+    def __init__(self, d, p):
+        super().__init__()
+        self.W = torch.nn.Linear(d, p, bias=False)
+        self.time_mlp = torch.nn.Sequential(torch.nn.Linear(1, 256), torch.nn.ReLU(), torch.nn.Linear(256, p))
+        self.skip = torch.nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, x_t, sigma):
+        s = torch.log(sigma).view(-1, 1)
+        h = torch.relu(self.W(x_t)) * torch.exp(self.time_mlp(s))
+        return h @ self.W.weight + self.skip * x_t
+
+    def rep(self, x_t):
+        return torch.relu(self.W(x_t))
+
+
+def test_unit_gain_model_is_the_official_daecond():
+    d, p = 6, 9
+    m = ToyDiffusionDenoiser(d, p, seed=3)
+    with torch.no_grad():  # a non-trivial time MLP output layer and skip
+        m.mlp[2].weight.copy_(0.1 * torch.randn(p, 256, generator=torch.Generator().manual_seed(1)))
+        m.mlp[2].bias.copy_(0.05 * torch.arange(p, dtype=torch.float32))
+        m.skip.fill_(0.2)
+    ref = _OfficialDAECond(d, p)
+    with torch.no_grad():
+        ref.W.weight.copy_(m.W.T)
+        ref.time_mlp[0].load_state_dict(m.mlp[0].state_dict())
+        ref.time_mlp[2].load_state_dict(m.mlp[2].state_dict())
+        ref.skip.copy_(m.skip)
+    x = torch.randn(7, d, generator=torch.Generator().manual_seed(2))
+    sig = torch.tensor([0.02, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0])
+    torch.testing.assert_close(m(x, sig), ref(x, sig))
+    torch.testing.assert_close(m.representation(x), ref.rep(x))
+    # a fresh model: every gain is 1 (zero-initialised last layer)
+    torch.testing.assert_close(ToyDiffusionDenoiser(d, p).gain(0.7), torch.ones(p))
+
+
+@pytest.mark.parametrize("gain", ["unit", "scalar"])
+def test_fixed_sigma_is_a_relu_dae_plus_skip(gain):
+    """At a fixed sigma: encoder W, decoder W diag(g(sigma)), plus s I."""
+    m = ToyDiffusionDenoiser(6, 5, gain=gain, seed=1)
     with torch.no_grad():
         m.skip.fill_(0.3)
-        m.mlp[2].bias.fill_(0.4)
+        m.mlp[2].bias.copy_(torch.linspace(-0.4, 0.4, m.mlp[2].bias.numel()))
     sigma = 0.7
-    a = float(m.gain(sigma))
-    dae = ReLUDAE.from_weights(m.W.detach(), a * m.W.detach())  # encoder W, decoder a(sigma) W
+    g = m.gain(sigma) * torch.ones(5)
+    dae = ReLUDAE.from_weights(m.W.detach(), m.W.detach() * g)
     y = torch.randn(10, 6, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(m(y, sigma), dae(y) + 0.3 * y, rtol=1e-5, atol=1e-6)
 
 
-def test_positive_homogeneity_and_the_norm_of_h():
-    """D(c x; sigma) = c D(x; sigma) for c > 0, and ||h||^2 = a(sigma) x^T (D(x; sigma) - s x)."""
-    m = ToyDiffusionDenoiser(8, 16, seed=2)
+@pytest.mark.parametrize("gain", ["unit", "scalar"])
+def test_positive_homogeneity_and_the_gain_weighted_norm(gain):
+    """D(c x; sigma) = c D(x; sigma), r(c x) = c r(x) for c > 0, and
+    x^T (D(x; sigma) - s x) = sum_j g_j(sigma) r_j(x)^2 (a(sigma) ||r||^2 for the scalar gain)."""
+    m = ToyDiffusionDenoiser(8, 16, gain=gain, seed=2)
     with torch.no_grad():
         m.skip.fill_(-0.2)
-        m.mlp[2].bias.fill_(0.3)
+        m.mlp[2].bias.copy_(torch.linspace(-0.3, 0.5, m.mlp[2].bias.numel()))
     x = torch.randn(5, 8, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     for c in (0.1, 3.0):
         torch.testing.assert_close(m(c * x, 0.3), c * m(x, 0.3))
-    h = m.representation(x, 0.3)
-    lhs = h.pow(2).sum(1)
-    rhs = float(m.gain(0.3)) * (x * (m(x, 0.3) - m.skip.double() * x)).sum(1)
-    torch.testing.assert_close(lhs.detach(), rhs.detach(), rtol=1e-5, atol=1e-8)
+        torch.testing.assert_close(m.representation(c * x), c * m.representation(x))
+    r = m.representation(x)
+    g = (m.gain(0.3) * torch.ones(16)).double()
+    lhs = (x * (m(x, 0.3) - m.skip.double() * x)).sum(1)
+    torch.testing.assert_close(lhs.detach(), (g * r.pow(2)).sum(1).detach(), rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(m.gated(x, 0.3), g * r)
 
 
 def test_x0_loss_matches_its_definition_and_autograd():
@@ -121,7 +195,7 @@ def test_record_trajectory_follows_the_callback_contract():
     torch.testing.assert_close(rec["sigma"], sigmas[:-1].double())
     torch.testing.assert_close(rec["x"][0], x[[0, 3]])
     for t in (0, 5):  # every recorded h and D is the model's at that step's x and sigma
-        torch.testing.assert_close(rec["h"][t], m.representation(rec["x"][t], float(rec["sigma"][t])))
+        torch.testing.assert_close(rec["h"][t], m.representation(rec["x"][t]))
         torch.testing.assert_close(rec["denoised"][t], m(rec["x"][t], float(rec["sigma"][t])))
     torch.testing.assert_close(rec["final"][[0, 3]], rec["denoised"][-1])  # the last step returns D
     # the same as calling the sampler directly with the same generator
@@ -155,12 +229,16 @@ def test_copy_statistics_by_hand():
     assert copy_fraction(Y, X) == 0.5
 
 
-def test_checkpoint_roundtrip_and_checksum(tmp_path):
-    m = ToyDiffusionDenoiser(5, 7, hidden=3, seed=4)
+@pytest.mark.parametrize("gain", ["unit", "scalar"])
+def test_checkpoint_roundtrip_and_checksum(tmp_path, gain):
+    m = ToyDiffusionDenoiser(5, 7, gain=gain, hidden=3, seed=4)
+    with torch.no_grad():
+        m.mlp[2].bias.copy_(torch.linspace(-0.2, 0.2, m.mlp[2].bias.numel()))
     path = tmp_path / "m.pt"
     digest = save_checkpoint(m, path)
     assert digest == sha256_file(path) and len(digest) == 64
     back = load_checkpoint(path, digest)
+    assert back.gain_kind == gain and back.hidden == 3
     x = torch.randn(3, 5, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(back(x, 0.3), m(x, 0.3))
     with pytest.raises(ChecksumError, match="checksum mismatch for .*m.pt: expected sha256 0+, got"):
@@ -169,17 +247,34 @@ def test_checkpoint_roundtrip_and_checksum(tmp_path):
         load_checkpoint(tmp_path / "missing.pt")
 
 
+def test_a_checkpoint_without_the_gain_entry_is_a_scalar_gain_model(tmp_path):
+    m = ToyDiffusionDenoiser(4, 3, gain="scalar", seed=0)
+    path = tmp_path / "old.pt"
+    save_checkpoint(m, path)
+    state = torch.load(path, weights_only=True)
+    state["config"] = state["config"][:3]  # the format of the first shipped files
+    torch.save(state, path)
+    back = load_checkpoint(path)
+    assert back.gain_kind == "scalar"
+    x = torch.randn(2, 4, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(back(x, 0.5), m(x, 0.5))
+
+
 def test_shipped_checkpoints_match_their_checksums():
     from memgen.experiments import ch06_diffusion as ed
 
     if not (ed.CHECKPOINT_DIR / "SHA256SUMS").is_file():
         pytest.skip("no shipped checkpoints")
     sums = ed.read_checksums()
-    assert set(sums) == {"mem.pt", "gen.pt", "training.json"}
+    assert set(sums) == {"mem.pt", "gen.pt", "training.json", "mem_scalar.pt", "gen_scalar.pt",
+                         "training_scalar.json"}
     for name, h in sums.items():
         assert sha256_file(ed.CHECKPOINT_DIR / name) == h, name
-    models = ed.load_models()
-    assert models["mem"]["model"].p == ed.CH6.p and models["mem"]["X"].shape == (ed.CH6.mem.n, 64)
+    for variant, gain in (("unit", "unit"), ("scalar", "scalar")):
+        models = ed.load_models(variant=variant)
+        m = models["mem"]["model"]
+        assert m.p == ed.CH6.p and m.gain_kind == gain
+        assert models["mem"]["X"].shape == (ed.CH6.mem.n, 64)
 
 
 def test_validation():
@@ -210,9 +305,31 @@ def test_validation():
         x0_loss(ReLUDAE(3, 2), torch.zeros(1, 3), torch.ones(1), torch.zeros(1, 3))
 
 
+def test_spread_statistics_closed_forms():
+    """a on k of p units: std = a sqrt(k (p - k)) / p, participation ratio k, cv sqrt(p / k - 1);
+    std = ||r|| std_equal_size and std_equal_size = sqrt(p - pr) / p for any non-negative r."""
+    from memgen.experiments.ch06_diffusion import spread_statistics
+
+    p, a = 12, 1.7
+    r = torch.zeros(3, p, dtype=torch.float64)
+    for i, k in enumerate((1, 4, 12)):
+        r[i, :k] = a
+    zero = torch.zeros(1, p, dtype=torch.float64)
+    st = spread_statistics(torch.cat([r, zero]))  # the zero row is dropped
+    k = torch.tensor([1.0, 4.0, 12.0], dtype=torch.float64)
+    torch.testing.assert_close(st["std"], a * torch.sqrt(k * (p - k)) / p)
+    torch.testing.assert_close(st["pr"], k)
+    torch.testing.assert_close(st["cv"][:2], torch.sqrt(p / k[:2] - 1))
+    rr = torch.rand(20, p, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    rr[rr < 0.5] = 0
+    st = spread_statistics(rr)
+    torch.testing.assert_close(st["std"], st["norm"] * st["std_equal_size"])
+    torch.testing.assert_close(st["std_equal_size"], torch.sqrt(p - st["pr"]) / p)
+
+
 def test_std_diagnosis_against_homogeneity():
-    # h(x / ||x||) = h(x) / ||x|| for this bias-free model: recompute the unit-norm std that way, and
-    # the raw std ratio from the sampler's own record
+    # r(x / ||x||) = r(x) / ||x|| for this bias-free representation: recompute the unit-norm std
+    # that way, and the raw std ratio from the sampler's own record
     from memgen.experiments import ch06_diffusion as ed
     from memgen.stats import unit_std
 
@@ -220,8 +337,9 @@ def test_std_diagnosis_against_homogeneity():
     for kind in ("mem", "gen"):
         x = samp[kind]["traj"]["final"]
         with torch.no_grad():
-            h = models[kind]["model"].representation(x, r["sigma"])
+            h = models[kind]["model"].representation(x)
         assert abs(float((unit_std(h) / x.norm(dim=1)).mean()) - r[kind]["std_unit"]) < 1e-5
-        assert r[kind]["cv"] > 0 and r[kind]["std"] > 0
+        assert r[kind]["cv"] > 0 and r[kind]["std"] > 0 and 1 <= r[kind]["pr"] <= r[kind]["active"]
     assert abs(r["std_ratio"] - samp["std_ratio"]) < 0.05  # the final iterate vs the final sample
-    assert r["std_unit_ratio"] > r["std_ratio"] and r["cv_ratio"] > 2
+    # the equal-size ratio cannot exceed the bound that shape alone allows
+    assert r["std_equal_size_ratio"] <= r["equal_size_bound"]

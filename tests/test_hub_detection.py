@@ -248,6 +248,11 @@ def test_benchmark_metrics_are_those_of_memgen_mixed(parts):
     # the second memorized batch (one prompt, seed 1) scores as the pipeline does on its own
     img = hd.decode(parts, hd.generate(parts, ["mem three"], steps=2, seed=1))
     assert torch.allclose(res["std"]["memorized"][2:], hd.detection_scores(parts, img, seed=1), atol=1e-5)
+    stats = hd.detection_statistics(parts, img, seed=1)
+    for m in ("norm", "mean", "cv", "top1"):  # the same pass's other statistics, with their metrics
+        assert torch.allclose(res[m]["memorized"][2:], stats[m], atol=1e-5)
+        expected = metrics.auroc(res[m]["memorized"], res[m]["ordinary"])
+        assert res[m]["auroc"] == pytest.approx(expected)
     assert torch.allclose(res["wen"]["ordinary"][2:],
                           hd.wen_scores(parts, ["ord three"], num_inference_steps=2, seed=1), atol=1e-5)
 
@@ -264,10 +269,43 @@ def test_benchmark_puts_memorized_prompts_on_the_positive_side(parts, monkeypatc
 
     monkeypatch.setattr(hd, "wen_scores", boosted(hd.wen_scores, "prompts"))
     # memorized prompts come first: their 2 batches are the detector's first 2 calls
-    monkeypatch.setattr(hd, "detection_scores", boosted(hd.detection_scores, "calls"))
+    stats = hd.detection_statistics
+
+    def boosted_stats(p, x, **kw):  # every statistic of the first 2 calls gets +100
+        boosted_stats.calls += 1
+        boost = 100.0 if boosted_stats.calls <= 2 else 0.0
+        return {k: v + boost for k, v in stats(p, x, **kw).items()}
+
+    boosted_stats.calls = 0
+    monkeypatch.setattr(hd, "detection_statistics", boosted_stats)
     res = hd.run_detection_benchmark(parts, MEM, ORD, steps=1, batch_size=2, progress=False)
-    for m in ("std", "wen"):
+    for m in ("std", "wen", "norm", "mean", "cv", "top1"):
         assert res[m]["auroc"] == 1.0 and res[m]["tpr_at_1fpr"] == 1.0
+
+
+def test_statistics_are_those_of_the_pooled_vector(parts):
+    """detection_statistics against numpy on the hooked feature map; std is detection_scores."""
+    import numpy as np
+
+    images = _images()
+    st = hd.detection_statistics(parts, images, t=10, seed=3)
+    assert set(st) == {"std", "norm", "mean", "cv", "top1"}
+    v = hd.detection_features(parts, images, t=10, seed=3).amax(dim=(2, 3)).double().numpy()
+    np.testing.assert_allclose(st["std"].numpy(), v.std(1), rtol=1e-5)
+    np.testing.assert_allclose(st["norm"].numpy(), np.linalg.norm(v, axis=1), rtol=1e-5)
+    np.testing.assert_allclose(st["mean"].numpy(), v.mean(1), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(st["cv"].numpy(), v.std(1) / v.mean(1), rtol=1e-4)
+    np.testing.assert_allclose(st["top1"].numpy(), (v**2).max(1) / (v**2).sum(1), rtol=1e-5)
+    assert torch.allclose(st["std"], hd.detection_scores(parts, images, t=10, seed=3), atol=1e-6)
+    # scale-free statistics: doubling the feature map doubles std, norm and mean, keeps cv and top1
+    from memgen.detection import pooled_statistics
+
+    w = torch.tensor(v)
+    one, two = pooled_statistics(w), pooled_statistics(2 * w)
+    for k in ("std", "norm", "mean"):
+        assert torch.allclose(two[k], 2 * one[k])
+    for k in ("cv", "top1"):
+        assert torch.allclose(two[k], one[k])
 
 
 # ------------------------------------------------------------------------------ argument checks

@@ -27,6 +27,12 @@ def test_spectra_figure_has_a_panel_per_model_family():
     mid = np.median(_result(seed=2)["S"].numpy(), axis=0)[:40]
     biased = np.median(unet["mem"]["S"].numpy(), axis=0)[:40]
     assert np.allclose(bf_mem.y, np.maximum(mid, 1e-4)) and not np.allclose(bf_mem.y, biased)
+    four = vj.spectra_figure(unet, dae, bias_free={"mem": _result(seed=2), "gen": _result(seed=3)},
+                             dit={"mem": _result(seed=4), "gen": _result(seed=5)})
+    assert len(four.data) == 12
+    assert [a.text for a in four.layout.annotations][2] == "DiT transformers"
+    dit_gen = np.median(_result(seed=5)["S"].numpy(), axis=0)[:40]
+    assert np.allclose(four.data[7].y, np.maximum(dit_gen, 1e-4))  # third panel, generalized
 
 
 def test_unet_vectors_figure_shows_images_and_top_vectors():

@@ -147,6 +147,27 @@ def representation_std(v: torch.Tensor) -> torch.Tensor:
     return v.std(dim=1, unbiased=False)
 
 
+#: Statistics of the pooled vector ``v`` (B, C) that chapter 8 compares with the std, each (B,).
+#: ``std`` is the paper's score; ``norm`` and ``mean`` measure its SIZE; ``cv`` (std / mean) and
+#: ``top1`` (max_c v_c^2 / sum_c v_c^2) its SHAPE only (unchanged when v is multiplied by c > 0).
+#: Since std^2 = ||v||^2 / C - mean^2, a family of vectors of one shape and varying size has std,
+#: norm and mean all proportional to the size, and cv and top1 constant.
+POOLED_STATISTICS = ("std", "norm", "mean", "cv", "top1")
+
+
+def pooled_statistics(v: torch.Tensor) -> dict:
+    """``{name: (B,) tensor}`` for every name of :data:`POOLED_STATISTICS`, from pooled vectors
+    ``v`` (B, C): population std, Euclidean norm, mean over channels, coefficient of variation
+    std / mean (a mean <= 0 gives NaN: no scale to divide by) and the top-1 share of v^2."""
+    from .stats import top1_share
+
+    v = check_tensor("v", v, ndim=2, dtype=None)
+    std, mean = representation_std(v), v.mean(dim=1)
+    ratio = std / mean.clamp_min(torch.finfo(v.dtype).tiny)
+    cv = torch.where(mean > 0, ratio, torch.full_like(std, float("nan")))
+    return {"std": std, "norm": v.norm(dim=1), "mean": mean, "cv": cv, "top1": top1_share(v)}
+
+
 def spikiness_score(model, x: torch.Tensor, **kwargs) -> torch.Tensor:
     """The paper's prompt-free detector: :func:`representation_std` of :func:`pooled_representation`
     (same keyword arguments). One forward pass per image; larger = more likely memorized."""

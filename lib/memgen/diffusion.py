@@ -1,22 +1,28 @@
 """A toy diffusion model: the time-conditioned two-layer ReLU denoiser of the paper's toy experiment.
 
 The denoiser is written as in EDM (Karras et al. 2022): ``D_theta(x; sigma)`` maps a noisy input
-``x = x0 + sigma * eps`` to an estimate of the clean ``x0``. Here (book notation, W in R^{d x p}, one
-column per hidden unit):
+``x = x0 + sigma * eps`` to an estimate of the clean ``x0``. The paper's model (``DAECond`` of the
+official ``ReLU_Diffusion`` notebook), in book notation (W in R^{d x p}, one column per unit):
 
     c_noise(sigma) = ln(sigma)                                   (the network's noise input)
-    a(sigma)       = exp(g_phi(c_noise(sigma)))                  (a positive gain, g_phi a tiny MLP)
-    h(x; sigma)    = a(sigma) [W^T x]_+                          (the representation, p units)
-    D_theta(x; sigma) = W h(x; sigma) + s x                      (tied decoder plus a learned skip s)
+    g(sigma)       = exp(g_phi(c_noise(sigma)))  in R^p          (ONE positive gain per unit; g_phi is
+                                                                  Linear(1, 256)-ReLU-Linear(256, p),
+                                                                  its last layer zero-initialised)
+    r(x)           = [W^T x]_+                                   (the representation, p units: the
+                                                                  notebook's rep(), WITHOUT the gain)
+    D_theta(x; sigma) = W (g(sigma) * r(x)) + s x                (tied decoder plus a learned skip s)
 
-At a fixed sigma this is chapter 1's tied two-layer ReLU DAE with encoder W and decoder a(sigma) W,
-plus the linear skip s x. The model is trained to predict x0 over a range of noise levels,
+``gain="scalar"`` is the variant the book used first, kept as a comparison: one gain
+``a(sigma) = exp(g_phi(ln sigma))`` shared by all units (g_phi: Linear(1, 16)-SiLU-Linear(16, 1)).
+At a fixed sigma either model is chapter 1's two-layer ReLU DAE with encoder W and decoder
+W diag(g(sigma)), plus the linear skip s x. The model is trained to predict x0 over a range of
+noise levels,
 
     L(theta) = E_{x0 ~ data} E_{sigma ~ logU[sigma_min, sigma_max]} E_eps ||D_theta(x0 + sigma eps; sigma) - x0||^2,
 
 (mean over the batch, sum over the d coordinates), with PyTorch weight decay on every parameter.
 Its score estimate is Tweedie's (D_theta(x; sigma) - x) / sigma^2, which the samplers of
-:mod:`memgen.sampling` use; :func:`record_trajectory` keeps x, D_theta and h at every step.
+:mod:`memgen.sampling` use; :func:`record_trajectory` keeps x, D_theta and r at every step.
 
 Copies: :func:`copy_statistics` compares each generated sample with its nearest and second-nearest
 training images (distance ratio d1/d2, Carlini et al. 2023) and reports the nearest cosine.
@@ -40,37 +46,54 @@ from .training import TrainResult, check_callback
 
 OPTIMIZERS = ("adam", "rmsprop")
 SAMPLERS = ("ancestral", "probability_flow")
+GAINS = ("unit", "scalar")
+#: The default width of g_phi's hidden layer for each kind of gain (the paper's 256; the scalar
+#: variant's 16).
+DEFAULT_HIDDEN = {"unit": 256, "scalar": 16}
 
 
 class ToyDiffusionDenoiser(nn.Module):
-    """``D_theta(x; sigma) = W h + s x`` with ``h = exp(g_phi(ln sigma)) [W^T x]_+`` (module docstring).
+    """``D_theta(x; sigma) = W (g(sigma) * [W^T x]_+) + s x`` (module docstring).
 
     - ``d``: data dimension; ``p``: hidden units (the paper's toy uses 256);
-    - ``hidden``: width of the noise-level MLP g_phi: R -> R (one SiLU hidden layer);
-    - ``init_scale``: std of the entries of ``W`` at initialisation (default 1/sqrt(d)); the MLP's
-      output layer starts at zero (so a(sigma) = 1) and the skip ``s`` at ``skip_init``.
+    - ``gain``: ``"unit"`` (the paper: one gain per unit, g_phi = Linear(1, hidden)-ReLU-
+      Linear(hidden, p)) or ``"scalar"`` (one gain for all units, g_phi = Linear(1, hidden)-SiLU-
+      Linear(hidden, 1));
+    - ``hidden``: width of g_phi's hidden layer (default :data:`DEFAULT_HIDDEN`);
+    - ``init_scale``: std of the entries of ``W`` at initialisation (default 1/sqrt(d)); g_phi's
+      output layer starts at zero (so every gain is 1) and the skip ``s`` at ``skip_init``.
 
     Parameters (``state_dict`` keys): ``W`` (d, p), ``skip`` (0-dim), ``mlp.0.weight``/``bias``
-    (hidden, 1)/(hidden,), ``mlp.2.weight``/``bias`` (1, hidden)/(1,). Seeded with ``seed``; the
-    global RNG is not touched. Call as ``model(x, sigma)`` with ``x`` (B, d) or (d,) and ``sigma`` a
-    float > 0 or a (B,) tensor of noise levels: the signature every sampler of
+    (hidden, 1)/(hidden,), ``mlp.2.weight``/``bias`` (p or 1, hidden)/(p or 1,). Seeded with
+    ``seed``; the global RNG is not touched. Call as ``model(x, sigma)`` with ``x`` (B, d) or (d,)
+    and ``sigma`` a float > 0 or a (B,) tensor of noise levels: the signature every sampler of
     :mod:`memgen.sampling` uses.
     """
 
-    def __init__(self, d, p=256, *, hidden=16, init_scale=None, skip_init=0.0, seed=0):
+    def __init__(self, d, p=256, *, gain="unit", hidden=None, init_scale=None, skip_init=0.0,
+                 seed=0):
         super().__init__()
         self.d = check_int("d", d, 1)
         self.p = check_int("p", p, 1)
+        self.gain_kind = check_choice("gain", gain, GAINS)
+        hidden = DEFAULT_HIDDEN[self.gain_kind] if hidden is None else hidden
         self.hidden = check_int("hidden", hidden, 1)
         scale = 1.0 / math.sqrt(self.d) if init_scale is None else check_float("init_scale", init_scale, 0.0)
         skip_init = check_float("skip_init", skip_init)
         g = make_generator(seed)
         self.W = nn.Parameter(scale * torch.randn(self.d, self.p, generator=g))
         self.skip = nn.Parameter(torch.tensor(skip_init))
-        self.mlp = nn.Sequential(nn.Linear(1, self.hidden), nn.SiLU(), nn.Linear(self.hidden, 1))
+        unit = self.gain_kind == "unit"
+        act = nn.ReLU() if unit else nn.SiLU()
+        out = self.p if unit else 1
+        self.mlp = nn.Sequential(nn.Linear(1, self.hidden), act, nn.Linear(self.hidden, out))
         with torch.no_grad():
-            self.mlp[0].weight.copy_(torch.randn(self.hidden, 1, generator=g))
-            self.mlp[0].bias.copy_(0.5 * torch.randn(self.hidden, generator=g))
+            if unit:  # torch's default nn.Linear(1, hidden) init, U(-1, 1), from our generator
+                self.mlp[0].weight.copy_(2 * torch.rand(self.hidden, 1, generator=g) - 1)
+                self.mlp[0].bias.copy_(2 * torch.rand(self.hidden, generator=g) - 1)
+            else:
+                self.mlp[0].weight.copy_(torch.randn(self.hidden, 1, generator=g))
+                self.mlp[0].bias.copy_(0.5 * torch.randn(self.hidden, generator=g))
             self.mlp[2].weight.zero_()
             self.mlp[2].bias.zero_()
 
@@ -92,32 +115,44 @@ class ToyDiffusionDenoiser(nn.Module):
         x = check_tensor("x", x, ndim=(1, 2), last_dim=self.d, dtype=None)
         return x.reshape(-1, self.d), x.ndim == 1
 
+    def _gains(self, s: torch.Tensor, dtype) -> torch.Tensor:
+        """exp(g_phi(ln sigma)) for a (B, 1) tensor of sigmas: (B, p) or (B, 1), in the graph."""
+        return torch.exp(self.mlp(torch.log(s).float())).to(dtype)
+
     def gain(self, sigma) -> torch.Tensor:
-        """a(sigma) = exp(g_phi(ln sigma)): (B,) for a (B,) tensor, 0-dim for a float sigma (detached:
-        for inspection; the forward pass computes it inside the graph)."""
+        """The gains exp(g_phi(ln sigma)), detached (for inspection; the forward pass computes them
+        inside the graph). Unit gains: (p,) for a float sigma, (B, p) for a (B,) tensor. Scalar
+        gain: 0-dim for a float sigma, (B,) for a (B,) tensor."""
         single = not (isinstance(sigma, torch.Tensor) and sigma.numel() > 1)
         s = self._sigma(sigma, 1 if single else sigma.numel())
         with torch.no_grad():
-            a = torch.exp(self.mlp(torch.log(s))).reshape(-1)
+            a = self._gains(s, torch.float32)
+        a = a if self.gain_kind == "unit" else a.reshape(-1)
         return a[0] if single else a
 
-    def representation(self, x, sigma) -> torch.Tensor:
-        """h(x; sigma) = a(sigma) [W^T x]_+, shape (B, p) (or (p,) for a single x)."""
+    def representation(self, x) -> torch.Tensor:
+        """r(x) = [W^T x]_+, shape (B, p) (or (p,) for a single x): the paper's ``rep()``, without
+        the gain, so it does not depend on sigma."""
+        x2, single = self._input(x)
+        r = torch.relu(x2 @ self.W.to(x2.dtype))
+        return r[0] if single else r
+
+    def gated(self, x, sigma) -> torch.Tensor:
+        """g(sigma) * r(x): the hidden activations the decoder W reads, (B, p) (or (p,))."""
         x2, single = self._input(x)
         s = self._sigma(sigma, x2.shape[0]).to(x2.dtype)
-        a = torch.exp(self.mlp(torch.log(s).float())).to(x2.dtype)
-        h = a * torch.relu(x2 @ self.W.to(x2.dtype))
+        h = self._gains(s, x2.dtype) * torch.relu(x2 @ self.W.to(x2.dtype))
         return h[0] if single else h
 
     def forward(self, x, sigma) -> torch.Tensor:
-        """D_theta(x; sigma) = W h(x; sigma) + s x; the shape of x."""
+        """D_theta(x; sigma) = W (g(sigma) * r(x)) + s x; the shape of x."""
         x2, single = self._input(x)
-        h = self.representation(x2, sigma)
+        h = self.gated(x2, sigma)
         out = h @ self.W.to(x2.dtype).T + self.skip.to(x2.dtype) * x2
         return out[0] if single else out
 
     def extra_repr(self) -> str:
-        return f"d={self.d}, p={self.p}, hidden={self.hidden}"
+        return f"d={self.d}, p={self.p}, gain={self.gain_kind!r}, hidden={self.hidden}"
 
 
 # ---------------------------------------------------------------- the x0-prediction loss
@@ -220,8 +255,9 @@ def record_trajectory(model, x, sigmas, *, sampler="ancestral", generator=None, 
 
     Returns a dict: ``sigma`` (T,) the noise level of each step (T = len(sigmas) - 1), ``x``,
     ``denoised`` (T, k, d) and ``h`` (T, k, p) for the kept rows (the iterate x_t, D_theta(x_t; sigma_t)
-    and h(x_t; sigma_t)), ``std`` and ``top1`` (T, B): :func:`~memgen.stats.unit_std` and
-    :func:`~memgen.stats.top1_share` of h for every row, and ``final`` (B, d) the samples.
+    and the representation r(x_t) = [W^T x_t]_+, without the gain), ``std`` and ``top1`` (T, B):
+    :func:`~memgen.stats.unit_std` and :func:`~memgen.stats.top1_share` of r for every row, and
+    ``final`` (B, d) the samples.
     """
     if not isinstance(model, ToyDiffusionDenoiser):
         raise ValueError(f"model must be a ToyDiffusionDenoiser, got {type(model).__name__}")
@@ -233,7 +269,7 @@ def record_trajectory(model, x, sigmas, *, sampler="ancestral", generator=None, 
     rec = {k: [] for k in ("sigma", "x", "denoised", "h", "std", "top1")}
 
     def callback(step):
-        h = model.representation(step["x"], step["sigma"])
+        h = model.representation(step["x"])
         rec["sigma"].append(step["sigma"])
         rec["x"].append(step["x"][keep])
         rec["denoised"].append(step["denoised"][keep])
@@ -292,7 +328,7 @@ def save_checkpoint(model, path) -> str:
     if not isinstance(model, ToyDiffusionDenoiser):
         raise ValueError(f"model must be a ToyDiffusionDenoiser, got {type(model).__name__}")
     state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    state["config"] = torch.tensor([model.d, model.p, model.hidden])
+    state["config"] = torch.tensor([model.d, model.p, model.hidden, GAINS.index(model.gain_kind)])
     torch.save(state, path)
     return sha256_file(path)
 
@@ -316,7 +352,9 @@ def load_checkpoint(path, sha256=None) -> ToyDiffusionDenoiser:
                 "was made by different code; regenerate it with `python data/toy_diffusion/make_checkpoints.py`."
             )
     state = torch.load(path, map_location="cpu", weights_only=True)
-    d, p, hidden = (int(v) for v in state.pop("config"))
-    model = ToyDiffusionDenoiser(d, p, hidden=hidden)
+    config = [int(v) for v in state.pop("config")]
+    d, p, hidden = config[:3]
+    gain = GAINS[config[3]] if len(config) > 3 else "scalar"  # files without the entry: scalar gain
+    model = ToyDiffusionDenoiser(d, p, gain=gain, hidden=hidden)
     model.load_state_dict(state)
     return model.eval()

@@ -82,6 +82,24 @@ def empirical_denoiser(y, X, sigma) -> torch.Tensor:
     return out[0] if y.ndim == 1 else out
 
 
+def jacobian_norm_bound(y, X, sigma) -> torch.Tensor:
+    """An upper bound on the spectral norm of the empirical denoiser's Jacobian at each row of ``y``.
+
+    The Jacobian is the posterior covariance over sigma^2 (chapter 7); with ``i`` the training point
+    of largest posterior weight and ``eps = 1 - w_i(y)``, its norm is at most
+    ``eps * max_j ||x_j - x_i||^2 / sigma^2``. Returns (B,) for y (B, d), 0-dim for (d,), float64;
+    ``sigma > 0``. It vanishes as the posterior concentrates on one training point."""
+    X = _check_X(X)
+    y = _check_y(y, X.shape[1])
+    sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
+    X64 = X.double()
+    w = _weights64(y.double().reshape(-1, X.shape[1]), X64, X64.pow(2).sum(-1), sigma)
+    top = w.max(dim=1)
+    spread = torch.cdist(X64, X64).pow(2).max(dim=1).values  # max_j ||x_j - x_i||^2 for every i
+    bound = (1.0 - top.values).clamp_min(0.0) * spread[top.indices] / (sigma * sigma)
+    return bound[0] if y.ndim == 1 else bound
+
+
 def empirical_score(y, X, sigma) -> torch.Tensor:
     """Score of p_sigma by Tweedie: (f_emp(y) - y) / sigma^2; shape of y. Requires sigma > 0."""
     X = _check_X(X)

@@ -56,8 +56,16 @@ class UNetConfig:
     num_classes: int = 0
     #: "unet2d": diffusers' UNet2DModel. "bias_free": :class:`memgen.bfunet.BiasFreeUNet`, positively
     #: homogeneous in the image (no biases, no normalisation, noise level as multiplicative gains;
-    #: ``norm_num_groups`` is unused, and it is unconditional).
+    #: ``norm_num_groups`` is unused, and it is unconditional). "dit": diffusers'
+    #: DiTTransformer2DModel (:class:`DiTNet`; unconditional; ``block_out_channels`` and
+    #: ``norm_num_groups`` unused, the four fields below set its size).
     architecture: str = "unet2d"
+    #: DiT only: patch side (tokens = (image_size / patch_size)^2), transformer blocks, attention
+    #: heads and their width (the model's width is heads * head_dim).
+    patch_size: int = 2
+    num_layers: int = 2
+    attention_heads: int = 2
+    attention_head_dim: int = 16
 
     @property
     def null_label(self) -> int:
@@ -81,13 +89,47 @@ class UNetConfig:
         )
 
 
+class DiTNet(nn.Module):
+    """``F(x, c_noise)`` as a diffusers ``DiTTransformer2DModel``: patchify, ``num_layers``
+    transformer blocks with adaLN-Zero conditioning on the noise embedding, unpatchify.
+
+    DiT's adaLN-Zero needs a class label; this network is unconditional, so every call passes the
+    label 0 (``num_embeds_ada_norm=1``; diffusers' label dropout during training then swaps it for
+    its null label 10% of the time, both learned constants). ``forward`` returns the diffusers
+    output (``.sample``), so :class:`Denoiser` wraps it like a ``UNet2DModel``."""
+
+    def __init__(self, config: "UNetConfig"):
+        super().__init__()
+        from diffusers import DiTTransformer2DModel
+
+        check_int("config.patch_size", config.patch_size, 1)
+        if config.image_size % config.patch_size:
+            raise ValueError(f"config.image_size ({config.image_size}) must be a multiple of config.patch_size "
+                             f"({config.patch_size})")
+        if config.num_classes:
+            raise ValueError(f"config.num_classes must be 0 for architecture='dit', got {config.num_classes}")
+        self.dit = DiTTransformer2DModel(
+            num_attention_heads=check_int("config.attention_heads", config.attention_heads, 1),
+            attention_head_dim=check_int("config.attention_head_dim", config.attention_head_dim, 1),
+            in_channels=1, out_channels=1, num_layers=check_int("config.num_layers", config.num_layers, 1),
+            sample_size=config.image_size, patch_size=config.patch_size, num_embeds_ada_norm=1,
+            norm_type="ada_norm_zero")
+
+    def forward(self, x: torch.Tensor, timestep: torch.Tensor, class_labels=None):
+        labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        return self.dit(x, timestep=timestep, class_labels=labels)
+
+
 def build_unet(config: UNetConfig):
     """A freshly initialised (torch global seed dependent) network ``F``: an attention-free
-    ``UNet2DModel``, or a :class:`memgen.bfunet.BiasFreeUNet` for ``architecture="bias_free"``."""
+    ``UNet2DModel``, a :class:`memgen.bfunet.BiasFreeUNet` for ``architecture="bias_free"``, or a
+    :class:`DiTNet` (a ``DiTTransformer2DModel``) for ``architecture="dit"``."""
     check_int("config.image_size", config.image_size, 4)
     check_int("config.num_classes", config.num_classes, 0)
     check_choice("config.parameterisation", config.parameterisation, ("x0", "edm", "eps"))
-    check_choice("config.architecture", config.architecture, ("unet2d", "bias_free"))
+    check_choice("config.architecture", config.architecture, ("unet2d", "bias_free", "dit"))
+    if config.architecture == "dit":
+        return DiTNet(config)
     if config.architecture == "bias_free":
         from .bfunet import BiasFreeUNet
 

@@ -19,6 +19,9 @@ from .cache import experiment
 SPLIT_SEED = 7
 N_HELD_OUT = 200
 N_MEMORIZED = 32
+#: The memorizing DiT's training set: the first 8 of the memorizing UNet's 32 digits (trained on
+#: all 32 with the same budget, the DiT did not memorize: model "dit_32").
+N_DIT_MEMORIZED = 8
 
 _CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
                      sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0")
@@ -27,6 +30,14 @@ _CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block
 #: no additive constants anywhere, so D(t y, sigma) = t D(y, sigma) for t > 0.
 _BF_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, sigma_data=0.5,
                         sigma_min=0.1, sigma_max=2.0, parameterisation="x0", architecture="bias_free")
+
+#: A small diffusers DiTTransformer2DModel (memgen.unet.DiTNet): 8x8 digits in patches of 2x2
+#: (16 tokens), 2 transformer blocks of width 32 (2 heads of 16), adaLN-Zero on the noise level;
+#: the same data, noise range, parameterisation, loss, optimiser and seed as the UNets.
+_DIT_CONFIG = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0,
+                         parameterisation="x0", architecture="dit", patch_size=2, num_layers=2,
+                         attention_heads=2, attention_head_dim=16)
+_DIT_TRAIN = TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)
 
 #: The shipped models (data/unets/<name>.safetensors); "data" names the training set
 #: (:func:`training_images`).
@@ -40,6 +51,9 @@ UNET_RUNS = {
     "bias_free_generalizing": {"config": _BF_CONFIG,
                                "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
                                "data": "generalizing"},
+    "dit_memorizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "few"},
+    "dit_32": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "memorizing"},
+    "dit_generalizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "generalizing"},
 }
 
 
@@ -57,12 +71,15 @@ def digit_split() -> tuple:
 def training_images(name: str) -> tuple:
     """``(x, index)``: the training images of model ``name`` (a key of :data:`UNET_RUNS`) and their
     indices in the digits set. The memorizing models see the first ``N_MEMORIZED`` of the training
-    pool, the generalizing ones the whole pool."""
+    pool ("memorizing"), the memorizing DiT the first ``N_DIT_MEMORIZED`` ("few"), the generalizing
+    ones the whole pool."""
     from .._checks import check_choice
 
     check_choice("name", name, tuple(UNET_RUNS))
     x, train, _ = digit_split()
-    index = train[:N_MEMORIZED] if UNET_RUNS[name]["data"] == "memorizing" else train
+    sizes = {"memorizing": N_MEMORIZED, "few": N_DIT_MEMORIZED, "generalizing": len(train)}
+    n = sizes[UNET_RUNS[name]["data"]]
+    index = train[:n]
     return x[index], index
 
 
@@ -143,12 +160,18 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
 def ch7_unet_jacobians() -> dict:
     """Jacobians of the memorizing UNet at noisy copies of its training images and of the
     generalizing UNet at noisy held-out digits, at ``JAC.sigma``."""
+    from ..empirical import jacobian_norm_bound
+
     c, models = JAC, load_models()
     sigma, k = c.sigma, c.k_show
     X_mem, _ = training_images("memorizing")
     X_new = held_out_images()
-    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, noisy(X_mem, sigma, c.noise_seed),
-                             X_mem, k)
+    Y_mem = noisy(X_mem, sigma, c.noise_seed)
+    # the two predictions for s1 at the memorized inputs, from the data alone: the empirical
+    # denoiser's bound (flat) and Euler's lower bound ||x_i|| / ||y|| of a ray-storing denoiser
+    emp_bound = jacobian_norm_bound(Y_mem, X_mem, sigma)
+    ray_s1 = X_mem.norm(dim=1) / Y_mem.norm(dim=1)
+    mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, Y_mem, X_mem, k)
     gen = spectrum_at_inputs(lambda v: models["generalizing"](v, sigma), X_new,
                              noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
     # the memorizing model at novel digits: it answers with a stored digit
@@ -164,6 +187,7 @@ def ch7_unet_jacobians() -> dict:
             "mem_median_cos": float(np.median(mem["cos_own"])),
             "mem_median_cos_other": float(np.median(mem["cos_other"])),
             "gen_median_cos": float(np.median(gen["cos_own"])),
+            "emp_bound_max": float(emp_bound.max()), "ray_s1_median": float(ray_s1.median()),
             "image_shape": (8, 8)}
 
 
@@ -192,6 +216,71 @@ def ch7_bias_free_jacobians() -> dict:
     out["mem_own_beats_other"] = float(np.mean(out["mem"]["cos_own"] > out["mem"]["cos_other"]))
     out["euler_max_rel_err"] = float(max(out["mem"]["euler"].max(), out["gen"]["euler"].max()))
     out["unet2d_euler_median_rel_err"] = float(np.median(ch7_unet_jacobians()["mem"]["euler"]))
+    return out
+
+
+def copy_fraction(model, X: torch.Tensor, n: int = 100, seed: int = 0) -> float:
+    """Fraction of ``n`` samples of ``model`` (probability-flow ODE, Heun, 30 geometric
+    steps over the trained range, then 0) that copy a training image of ``X``: nearest-neighbour
+    distance ratio d1/d2 < 1/3 (Carlini et al. 2023)."""
+    from ..detection import nearest_training_ratio
+    from ..sampling import sample_probability_flow, sigma_schedule
+
+    cfg = model.config
+    x_T = cfg.sigma_max * torch.randn(n, X.shape[1], generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        sigmas = sigma_schedule(30, cfg.sigma_max, cfg.sigma_min)
+        S = sample_probability_flow(model, x_T, sigmas, solver="heun")
+    return float((nearest_training_ratio(S, X)["ratio"] < 1.0 / 3.0).double().mean())
+
+
+@experiment
+def ch7_dit_jacobians() -> dict:
+    """The analysis of :func:`ch7_unet_jacobians` (same noise draws) for the small DiTs: the
+    memorizing one (8 digits) at noisy copies of its training digits, the generalizing one at the
+    noisy held-out digits, the memorizing one at the held-out digits, and ``dit_32`` (the same
+    training on the memorizing UNet's 32 digits) at its 32. Full Jacobians by reverse mode with the
+    MATH scaled-dot-product-attention backend (forward mode through diffusers' attention fails on
+    a CPU). Also, from the data alone: the number of directions that the Gaussian (Wiener) denoiser
+    of the generalizing training set passes with gain >= 1/2 at this sigma, ``#{l_j >= sigma^2}``,
+    the empirical denoiser's Jacobian bound and the ray's Euler bound ||x_i|| / ||y|| at the
+    memorized inputs; and each DiT's copy fraction (:func:`copy_fraction`), the independent test of
+    which one memorizes."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from ..empirical import jacobian_norm_bound
+
+    c, models = JAC, load_models()
+    sigma, k = c.sigma, c.k_show
+    X_mem, _ = training_images("dit_memorizing")
+    X_32, _ = training_images("dit_32")
+    X_gen, _ = training_images("dit_generalizing")
+    X_new = held_out_images()
+    Y_mem, Y_32 = noisy(X_mem, sigma, c.noise_seed), noisy(X_32, sigma, c.noise_seed)
+    Y_new = noisy(X_new, sigma, c.noise_seed + 1)
+    fns = {name: (lambda v, m=models[name]: m(v, sigma))
+           for name in ("dit_memorizing", "dit_32", "dit_generalizing")}
+    with sdpa_kernel(SDPBackend.MATH):
+        mem = spectrum_at_inputs(fns["dit_memorizing"], X_mem, Y_mem, X_mem, k)
+        gen = spectrum_at_inputs(fns["dit_generalizing"], X_new, Y_new, X_mem, k)
+        cross = spectrum_at_inputs(fns["dit_memorizing"], X_new, Y_new, X_mem, k)
+        d32 = spectrum_at_inputs(fns["dit_32"], X_32, Y_32, X_32, k)
+        copies = {"mem": copy_fraction(models["dit_memorizing"], X_mem),
+                  "d32": copy_fraction(models["dit_32"], X_32),
+                  "gen": copy_fraction(models["dit_generalizing"], X_gen)}
+    ell = torch.linalg.eigvalsh(torch.cov(X_gen.double().T))
+    out = {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross, "d32": d32,
+           "image_shape": (8, 8),
+           "n_mem": len(X_mem), "wiener_erank": int((ell >= sigma**2).sum()),
+           "emp_bound_max": float(jacobian_norm_bound(Y_mem, X_mem, sigma).max()),
+           "ray_s1_median": float((X_mem.norm(dim=1) / Y_mem.norm(dim=1)).median()),
+           "cross_median_erank": float(np.median(cross["erank"]))}
+    for key, r in (("mem", mem), ("gen", gen), ("d32", d32)):
+        out[key + "_median_erank"] = float(np.median(r["erank"]))
+        out[key + "_median_s1"] = float(r["S"][:, 0].median())
+        out[key + "_median_out_cos"] = float(np.median(r["cos_out"]))
+        out[key + "_copy_fraction"] = copies[key]
+    out["mem_median_cos"] = float(np.median(mem["cos_own"]))
     return out
 
 

@@ -206,6 +206,40 @@ def detection_table() -> dict:
             "speedup_vs_slowest": slowest / spiky, "paper": PAPER_TABLE}
 
 
+#: What each statistic of :func:`detection_statistics` reads: the size or the shape of v.
+STATISTIC_KIND = {"std": "size and shape", "norm": "size", "mean": "size", "cv": "shape",
+                  "top1": "shape"}
+
+
+def null_auroc_se(n_pos: int, n_neg: int) -> float:
+    """Standard error of the AUROC of a score that does not depend on the group (the Mann-Whitney
+    null): ``sqrt((n_pos + n_neg + 1) / (12 n_pos n_neg))``, around a mean of 1/2."""
+    return float(np.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
+
+
+@experiment
+def detection_statistics() -> dict:
+    """The detector's pooled vector v (same samples, layer, sigma and pooling as the spikiness
+    score) read by every statistic of :data:`memgen.detection.POOLED_STATISTICS`: AUROC and TPR at
+    1% FPR of each, the null AUROC's standard error for these group sizes, and per group the median
+    over samples of ``top5 / median`` (the five largest channels' mean over the median channel)."""
+    from ..detection import pooled_representation, pooled_statistics
+
+    c, model, b = DETECT, load_model(), benchmark_samples()
+    pos = b["copy"]
+    v = pooled_representation(model, b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
+    stats = pooled_statistics(v)
+    rows = [{"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)}
+            for k, s in stats.items()]
+    top = v.sort(dim=1, descending=True).values
+    peak = top[:, :5].mean(1) / top.median(dim=1).values
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    return {"rows": rows, "scores": stats, "positive": pos, "n_pos": n_pos, "n_neg": n_neg,
+            "null_se": null_auroc_se(n_pos, n_neg),
+            "peak_over_median": {"copy": float(peak[pos].median()),
+                                 "novel": float(peak[~pos].median())}}
+
+
 @experiment
 def detection_sweep() -> dict:
     """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the sweep."""

@@ -13,6 +13,8 @@ Detection (paper Section 5, Figure 6)
     ``up_blocks.0.resnets.2.nonlinearity``, last call; 1280 channels at 8x8 in SD v1.4), max-pool
     it over space into a vector ``v`` and score the image by the population std of ``v``
     (:func:`detection_scores`). The prompt is not needed: the score is a property of the image.
+    :func:`detection_statistics` reads the same ``v`` by its size (norm, mean) and by its shape
+    only (std / mean, top-1 share), to check on SD which of the two carries the signal (chapter 8).
     Benchmark (:func:`run_detection_benchmark`): 500 known-memorized LAION prompts (Webster 2023,
     collected by Wen et al. 2024: ``sdv1_500_memorized.jsonl``) against 500 ordinary prompts, AUROC
     and TPR at 1% FPR (:func:`memgen.metrics.auroc`, :func:`memgen.metrics.tpr_at_fpr`).
@@ -381,6 +383,22 @@ def detection_scores(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str
     return host(representation_std(pool_features(feat, pool)))
 
 
+def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10,
+                         layer: str = DETECTION_LAYER, pool: str = "max", space: str = "image",
+                         seed=0) -> dict:
+    """Every statistic of :data:`memgen.detection.POOLED_STATISTICS` of the same pooled vector as
+    :func:`detection_scores` (one UNet pass): ``{"std", "norm", "mean", "cv", "top1"}``, each (B,)
+    on the CPU. ``std`` is the paper's score; the others test chapter 8's mechanism on SD: the
+    size statistics (norm, mean) should separate memorized images as well as the std, the
+    shape statistics (cv = std / mean, the top-1 share) should not, if the size carries the
+    signal."""
+    from ..detection import pooled_statistics
+
+    pool = check_choice("pool", pool, ("max", "mean"))
+    feat = detection_features(parts, x, t=t, layer=layer, space=space, seed=seed)
+    return {k: v.cpu() for k, v in pooled_statistics(pool_features(feat, pool)).items()}
+
+
 @torch.no_grad()
 def wen_scores(parts: SDParts, prompts, *, steps: int = 1, num_inference_steps: int = 50,
                guidance: float = 7.5, seed=0, height=None, width=None) -> torch.Tensor:
@@ -416,10 +434,14 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
                             guidance: float = 7.5, t: int = 10, wen_steps: int = 1, batch_size: int = 4,
                             seed=0, height=None, width=None, progress: bool = True) -> dict:
     """The paper's Figure 6 benchmark: generate from every prompt (memorized, then ordinary), score
-    each image with :func:`detection_scores` (std) and each prompt with :func:`wen_scores`.
+    each image with :func:`detection_statistics` (the std and the other statistics of the same
+    pooled vector, from one UNet pass) and each prompt with :func:`wen_scores`.
 
     Batch ``k`` of each set uses seed ``seed + k`` for generation, Wen's trajectory and the
-    detector's noise. Returns ``{"std": ..., "wen": ...}``, each ``{"memorized", "ordinary"}``
+    detector's noise. Returns ``{"std": ..., "wen": ...}`` and one entry per other statistic of
+    :data:`memgen.detection.POOLED_STATISTICS` (``"norm"``, ``"mean"``, ``"cv"``, ``"top1"``; their
+    ``seconds_per_sample`` is the std's: one pass gives them all), each
+    ``{"memorized", "ordinary"}``
     (score tensors), ``"auroc"``, ``"tpr_at_1fpr"`` (threshold: 99th percentile of the ordinary
     scores) and ``"seconds_per_sample"`` (the std score: VAE encoding plus one UNet pass, after
     generation; Wen: its first ``wen_steps`` guided steps); plus ``"generation_seconds_per_sample"``.
@@ -429,7 +451,10 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
     sets = {"memorized": _check_prompts(memorized_prompts), "ordinary": _check_prompts(ordinary_prompts)}
     batch_size = check_int("batch_size", batch_size, 1)
     base_seed = check_int("seed", seed, 0)
-    scores = {m: {k: [] for k in sets} for m in ("std", "wen")}
+    from ..detection import POOLED_STATISTICS
+
+    methods = POOLED_STATISTICS + ("wen",)  # "std" first
+    scores = {m: {k: [] for k in sets} for m in methods}
     seconds = {"std": 0.0, "wen": 0.0, "generation": 0.0}
     n_total = sum(len(p) for p in sets.values())
     bar = tqdm(total=n_total, desc="detection benchmark", disable=not progress)
@@ -445,23 +470,25 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
                                             width=width))
             _sync(parts)
             t2 = time.perf_counter()
-            std = detection_scores(parts, images, t=t, seed=s)
+            stats = detection_statistics(parts, images, t=t, seed=s)
             _sync(parts)
             t3 = time.perf_counter()
             seconds["wen"] += t1 - t0
             seconds["generation"] += t2 - t1
             seconds["std"] += t3 - t2
             scores["wen"][kind].append(wen)
-            scores["std"][kind].append(std)
+            for name, v in stats.items():
+                scores[name][kind].append(v)
             bar.update(len(batch))
     bar.close()
     result = {}
-    for m in ("std", "wen"):
+    for m in methods:
         pos, neg = torch.cat(scores[m]["memorized"]), torch.cat(scores[m]["ordinary"])
+        timed = "wen" if m == "wen" else "std"
         values = not pos.is_meta  # the meta device (tests) has shapes but no values to rank
         result[m] = {"memorized": pos, "ordinary": neg, "auroc": auroc(pos, neg) if values else None,
                      "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01) if values else None,
-                     "seconds_per_sample": seconds[m] / n_total}
+                     "seconds_per_sample": seconds[timed] / n_total}
     result["generation_seconds_per_sample"] = seconds["generation"] / n_total
     return result
 

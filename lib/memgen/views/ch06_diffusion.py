@@ -29,7 +29,7 @@ def _heat(img, image_shape, axis: int, lim: float) -> go.Heatmap:
 
 def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3) -> go.Figure:
     """Slider over sampling steps: x_t and D(x_t; sigma_t) of the first ``n_show`` samples under both
-    models (rows), and h(x_t; sigma_t) of sample 0 under each model (bars)."""
+    models (rows), and the representation r(x_t) of sample 0 under each model (bars)."""
     traj = {k: res[k]["traj"] for k in ("mem", "gen")}
     T, k = traj["mem"]["x"].shape[0], n_show
     steps = sorted(set(range(0, T, every)) | {T - 1})
@@ -51,7 +51,8 @@ def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3
         std = {kind: float(traj[kind]["std"][t].mean()) for kind in ("mem", "gen")}
         top1 = {kind: float(traj[kind]["top1"][t].mean()) for kind in ("mem", "gen")}
         frames.append({"name": f"{t}", "traces": traces, "layout": {"title": {"text": (
-            f"step {t}, σ = {sigma:.3f}: mean std of h {std['mem']:.3f} (memorizing), {std['gen']:.3f} "
+            f"step {t}, σ = {sigma:.3f}: mean std of r {std['mem']:.3f} (memorizing), "
+            f"{std['gen']:.3f} "
             f"(generalizing); top-1 share {top1['mem']:.2f}, {top1['gen']:.2f}")}}})
 
     specs = [[{}] * k for _ in range(4)] + [[{"colspan": k // 2}] + [None] * (k // 2 - 1)
@@ -68,7 +69,7 @@ def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3
     hmax = max(float(traj[kind]["h"][:, 0].max()) for kind in ("mem", "gen"))
     base.update_xaxes(title_text="unit j (memorizing, sample 0)", row=5, col=1)
     base.update_xaxes(title_text="unit j (generalizing, sample 0)", row=5, col=k // 2 + 1)
-    base.update_yaxes(title_text="h(xₜ; σₜ)", range=[0, 1.05 * hmax], row=5, col=1)
+    base.update_yaxes(title_text="r(xₜ)", range=[0, 1.05 * hmax], row=5, col=1)
     base.update_yaxes(range=[0, 1.05 * hmax], row=5, col=k // 2 + 1)
     base.update_layout(height=940, showlegend=False, margin={"t": 60, "b": 40, "l": 70, "r": 10})
     fig = slider_figure(frames, prefix="step ", active=0, layout=base.layout.to_plotly_json())
@@ -78,9 +79,9 @@ def trajectory_figure(res: dict, image_shape, *, n_show: int = 6, every: int = 3
 
 def spikiness_figure(res: dict) -> go.Figure:
     """Along the trajectory (all samples), both models: the fraction of guesses D(x_t; sigma_t) that
-    are copies, the mean std and the mean top-1 share of h."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=["guesses D(xₜ; σₜ) that are copies", "mean std of h",
-                                                        "mean top-1 share of h"], horizontal_spacing=0.08)
+    are copies, the mean std and the mean top-1 share of the representation r."""
+    titles = ["guesses D(xₜ; σₜ) that are copies", "mean std of r", "mean top-1 share of r"]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.08)
     for kind in ("mem", "gen"):
         traj = res[kind]["traj"]
         sigma = _np(traj["sigma"])

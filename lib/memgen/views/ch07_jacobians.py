@@ -25,13 +25,16 @@ def _half_line(fig, n_show, **where):
                              legendgroup="half"), **where)
 
 
-def spectra_figure(unet: dict, dae: dict, n_show: int = 40, *, bias_free: dict | None = None) -> go.Figure:
+def spectra_figure(unet: dict, dae: dict, n_show: int = 40, *, bias_free: dict | None = None,
+                   dit: dict | None = None) -> go.Figure:
     """Median singular values of the Jacobian (log scale), memorized vs generalized inputs, for the
-    UNets (left), the bias-free UNets (middle, when ``bias_free`` is given) and the two-layer DAEs
-    (right), with the effective-rank threshold 1/2 dashed."""
+    UNets (left), the bias-free UNets (when ``bias_free`` is given), the DiTs (when ``dit`` is
+    given) and the two-layer DAEs (right), with the effective-rank threshold 1/2 dashed."""
     panels = [("UNet2DModel denoisers", unet["mem"]["S"], unet["gen"]["S"])]
     if bias_free is not None:
         panels.append(("bias-free UNets", bias_free["mem"]["S"], bias_free["gen"]["S"]))
+    if dit is not None:
+        panels.append(("DiT transformers", dit["mem"]["S"], dit["gen"]["S"]))
     panels.append(("two-layer DAEs (ch. 2, 3)", dae["mem_S"], dae["gen_S"]))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.07)
     for col, (_, S_mem, S_gen) in enumerate(panels, start=1):
