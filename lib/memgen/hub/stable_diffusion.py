@@ -396,7 +396,7 @@ def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10,
 
     pool = check_choice("pool", pool, ("max", "mean"))
     feat = detection_features(parts, x, t=t, layer=layer, space=space, seed=seed)
-    return {k: v.cpu() for k, v in pooled_statistics(pool_features(feat, pool)).items()}
+    return {k: host(v) for k, v in pooled_statistics(pool_features(feat, pool)).items()}
 
 
 @torch.no_grad()
