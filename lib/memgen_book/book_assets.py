@@ -4,8 +4,12 @@ The staging folder (``_vendor/`` at the book root, git-ignored) is listed in Sph
 ``html_static_path``, so its content lands in ``_build/html/_static/``:
 
 ================================================  ==============================================
-``_vendor/plotly/plotly.min.js``                  from the installed ``plotly`` Python package,
-                                                  so plotly.js always matches the figures' JSON
+``_vendor/plotly/plotly-cartesian.min.js``        npm ``plotly.js-cartesian-dist-min``: plotly.js
+                                                  with only the cartesian trace types (the book
+                                                  draws scatter, bar, histogram and heatmap; px's
+                                                  image too), 1.5 MB instead of 4.8 MB; its version
+                                                  must be the plotly.js of the installed ``plotly``
+                                                  Python package, which wrote the figures' JSON
 ``_vendor/mathjax/``                              npm ``mathjax@3``: ``es5/`` (``tex-chtml.js``
                                                   plus the fonts and extensions it loads)
 ``_vendor/requirejs/require.js``                  npm ``requirejs`` (loader for the widgets)
@@ -32,7 +36,11 @@ STAGE_DIR = "_vendor"
 
 #: Paths, relative to the staging folder, the built pages reference. The Sphinx config
 #: (``mathjax_path``, ``nb_ipywidgets_js``) and :mod:`memgen_book.sphinxext` use these.
-PLOTLY_JS = "plotly/plotly.min.js"
+PLOTLY_JS = "plotly/plotly-cartesian.min.js"
+#: The npm partial bundle of plotly.js, and the trace types the book's figures may use (all in it).
+PLOTLY_NPM = "plotly.js-cartesian-dist-min"
+PLOTLY_NPM_FILE = "plotly-cartesian.min.js"
+PLOTLY_TRACES = ("bar", "heatmap", "histogram", "image", "scatter")
 MATHJAX_JS = "mathjax/tex-chtml.js"
 REQUIRE_JS = "requirejs/require.js"
 WIDGETS_EMBED_JS = "jupyter-widgets/html-manager/embed-amd.js"
@@ -83,7 +91,7 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
     Raises :class:`AssetError` with instructions if ``node_modules`` is missing.
     """
     import plotly
-    from plotly.offline import get_plotlyjs
+    from plotly.offline import get_plotlyjs_version
 
     root = Path(root).resolve()
     stage_dir = root / STAGE_DIR
@@ -92,10 +100,24 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
     changed = 0
     versions: dict[str, str] = {}
 
+    pkg_dir = node_modules / PLOTLY_NPM
+    if not (pkg_dir / "package.json").is_file():
+        raise AssetError(
+            f"{pkg_dir} is missing. The website's offline assets come from npm: run `make book` "
+            f"(or `npm ci` in {root}) first."
+        )
+    wanted_js = get_plotlyjs_version()
+    if _npm_version(pkg_dir) != wanted_js:
+        raise AssetError(
+            f"npm {PLOTLY_NPM} is {_npm_version(pkg_dir)} but the installed plotly {plotly.__version__} "
+            f"writes figures for plotly.js {wanted_js}: pin {PLOTLY_NPM}@{wanted_js} in package.json "
+            "(npm install --save-exact --ignore-scripts) and commit package-lock.json"
+        )
     dst = stage_dir / PLOTLY_JS
-    changed += _write_if_changed(get_plotlyjs().encode("utf-8"), dst)
+    changed += _copy_if_changed(pkg_dir / PLOTLY_NPM_FILE, dst)
     wanted.add(dst)
     versions["plotly (python)"] = plotly.__version__
+    versions[PLOTLY_NPM] = wanted_js
 
     for package, sub, dest, keep in _NPM_TREES:
         pkg_dir = node_modules / package

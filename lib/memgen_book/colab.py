@@ -4,6 +4,10 @@ Colab cannot open a MyST markdown notebook, so every chapter listed in ``_toc.ym
 file name starts with ``ch`` and that has code cells) gets a Jupyter notebook next to its source,
 with the same cells and no outputs. The book's launch buttons link to these copies.
 
+Every chapter also gets a *student notebook*, ``student/chapters/<stem>.ipynb``: the same notebook
+with every exercise's solution removed (:func:`memgen_book.student.strip_solutions`) and a first
+cell that says so. The student edition's launch and download buttons link to these.
+
 The repository is named in one place, ``repository.url`` and ``repository.branch`` in
 ``_config.yml``. The first code cell of every chapter (the *install cell*, tagged ``remove-cell`` so
 the book hides it) installs the library from that address; :func:`sync` rewrites it in the chapter
@@ -21,7 +25,8 @@ the torch, numpy, plotly, ... that Colab ships are never replaced.
 
 Command line (``make notebooks`` runs the first; ``make book`` runs the second)::
 
-    python -m memgen_book.colab            # rewrite install cells, write chapters/*.ipynb
+    python -m memgen_book.colab            # rewrite install cells, write chapters/*.ipynb and
+                                           # student/chapters/*.ipynb
     python -m memgen_book.colab --check    # exit status 1 (and say why) if anything is out of date
 """
 
@@ -36,6 +41,8 @@ from pathlib import Path
 
 import yaml
 
+from . import student as _student
+
 __all__ = [
     "INSTALL_MARKER",
     "Repository",
@@ -44,6 +51,7 @@ __all__ = [
     "toc_docnames",
     "chapter_sources",
     "notebook_path",
+    "student_notebook_path",
     "sync_install_cell",
     "notebook_json",
     "needs_gpu",
@@ -146,6 +154,13 @@ def notebook_path(source: Path) -> Path:
     return Path(source).with_suffix(".ipynb")
 
 
+def student_notebook_path(source: Path, root: Path | str = ".") -> Path:
+    """Where the student notebook of ``source`` lives: ``<root>/student/<its path>.ipynb``."""
+    root = Path(root)
+    docname = Path(source).resolve().relative_to(root.resolve()).with_suffix("").as_posix()
+    return root / _student.student_notebook_path(docname)
+
+
 def sync_install_cell(text: str, repo: Repository) -> str:
     """``text`` (a chapter's MyST source) with its install cell's body replaced by the canonical one.
 
@@ -170,17 +185,23 @@ def sync_install_cell(text: str, repo: Repository) -> str:
     return text[: match.start("body")] + new_body + text[match.end("body"):]
 
 
-def notebook_json(source: Path, repo: Repository) -> str:
+def notebook_json(source: Path, repo: Repository, *, student: bool = False) -> str:
     """The Colab copy of ``source`` as ipynb JSON text: the cells of the (synced) source, no outputs.
 
-    Deterministic: cell ids are numbered, so regenerating an unchanged chapter gives the same file.
+    ``student=True``: the student notebook, with every solution removed and a first markdown cell
+    that says so. Deterministic: cell ids are numbered, so regenerating an unchanged chapter gives
+    the same file.
     """
     import jupytext
     import nbformat
 
     text = sync_install_cell(Path(source).read_text(encoding="utf-8"), repo)
     gpu = needs_gpu(text)
+    if student:
+        text = _student.strip_solutions(text)
     nb = jupytext.reads(text, fmt="md:myst")
+    if student:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**{_student.BANNER}**"))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
@@ -191,7 +212,8 @@ def notebook_json(source: Path, repo: Repository) -> str:
         "language_info": {"name": "python"},
         "colab": {"provenance": []},
         "memgen": {"generated_from": Path(source).name,
-                   "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand"},
+                   "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand",
+                   **({"edition": "student"} if student else {})},
     }
     if gpu:
         metadata["accelerator"] = "GPU"
@@ -216,16 +238,19 @@ def problems(root: Path | str = ".") -> list[str]:
             continue
         if synced != text:
             out.append(f"{source.relative_to(root)}: the install cell does not install {repo.pip_target!r}")
-        nb_path = notebook_path(source)
-        if not nb_path.is_file():
-            out.append(f"{nb_path.relative_to(root)}: missing (the Colab copy of {source.name})")
-        elif nb_path.read_text(encoding="utf-8") != notebook_json(source, repo):
-            out.append(f"{nb_path.relative_to(root)}: differs from its source {source.name}")
+        for nb_path, student in ((notebook_path(source), False),
+                                 (student_notebook_path(source, root), True)):
+            what = "student notebook" if student else "Colab copy"
+            if not nb_path.is_file():
+                out.append(f"{nb_path.relative_to(root)}: missing (the {what} of {source.name})")
+            elif nb_path.read_text(encoding="utf-8") != notebook_json(source, repo, student=student):
+                out.append(f"{nb_path.relative_to(root)}: differs from its source {source.name}")
     return out
 
 
 def sync(root: Path | str = ".") -> list[Path]:
-    """Rewrite every chapter's install cell from ``_config.yml`` and write the Colab copies.
+    """Rewrite every chapter's install cell from ``_config.yml``; write the Colab copies and the
+    student notebooks.
 
     Returns the files that changed.
     """
@@ -238,11 +263,13 @@ def sync(root: Path | str = ".") -> list[Path]:
         if synced != text:
             source.write_text(synced, encoding="utf-8")
             changed.append(source)
-        nb_path = notebook_path(source)
-        new = notebook_json(source, repo)
-        if not nb_path.is_file() or nb_path.read_text(encoding="utf-8") != new:
-            nb_path.write_text(new, encoding="utf-8")
-            changed.append(nb_path)
+        for nb_path, student in ((notebook_path(source), False),
+                                 (student_notebook_path(source, root), True)):
+            new = notebook_json(source, repo, student=student)
+            if not nb_path.is_file() or nb_path.read_text(encoding="utf-8") != new:
+                nb_path.parent.mkdir(parents=True, exist_ok=True)
+                nb_path.write_text(new, encoding="utf-8")
+                changed.append(nb_path)
     return changed
 
 

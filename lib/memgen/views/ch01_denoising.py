@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .panels import GRAY, image_pairs_figure  # noqa: F401 (chapter 1 uses it)
-from .render import slider_figure
+from .render import log_ticks, slider_figure
 
 
 def toy_denoiser_figure(res: dict) -> go.Figure:
@@ -31,16 +31,17 @@ def toy_denoiser_figure(res: dict) -> go.Figure:
     training = go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name="training points",
                           marker={"size": 13, "color": "#d62728", "symbol": "star"})
     labels = [f"{s:g}" for s in sigmas]
-    fig = slider_figure([{"name": lab, "traces": traces(s) + [training]} for s, lab in zip(sigmas, labels)],
-                        prefix="σ = ")
-    fig.update_layout(
-        title="The empirical optimal denoiser pulls every noisy point y towards the training points",
-        xaxis={"range": [-1.8, 1.8], "title": "y₁"},
-        yaxis={"range": [-1.8, 1.8], "title": "y₂", "scaleanchor": "x"},
-        height=620,
-        legend={"orientation": "h", "y": -0.28},
-    )
-    return fig
+    layout = {
+        "title": "The empirical optimal denoiser pulls every noisy point y towards the training points",
+        "xaxis": {"range": [-1.8, 1.8], "title": "y₁"},
+        "yaxis": {"range": [-1.8, 1.8], "title": "y₂", "scaleanchor": "x"},
+        "height": 660,
+        # above the plot: the slider holds the space below it
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        "margin": {"t": 90},
+    }
+    frames = [{"name": lab, "traces": traces(s) + [training]} for s, lab in zip(sigmas, labels)]
+    return slider_figure(frames, prefix="σ = ", layout=layout)
 
 
 def nn_ratio_histogram(ratios, spacings, threshold: float = 0.1) -> go.Figure:
@@ -71,7 +72,7 @@ def dae_first_look_figure(res: dict, index: int = 0) -> go.Figure:
     fig.add_trace(go.Scatter(y=losses, mode="lines", name="loss"), row=1, col=1)
     fig.add_trace(go.Bar(x=units, y=h_train, name="training input", marker={"color": "#d62728"}), row=1, col=2)
     fig.add_trace(go.Bar(x=units, y=h_unseen, name="unseen input", marker={"color": "#4455aa"}), row=1, col=3)
-    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=1, **log_ticks(float(losses.min()), float(losses.max())))
     fig.update_xaxes(title_text="step", row=1, col=1)
     fig.update_xaxes(title_text="hidden unit j", row=1, col=2)
     fig.update_xaxes(title_text="hidden unit j", row=1, col=3)

@@ -18,7 +18,7 @@ def multiplicity_figure(sw: dict) -> go.Figure:
     """Slider over the multiplicity m: each duplicated sample's trained gain (mean over seeds) against
     the per-cluster prediction (||x||^2 - n lam / m) / (||x||^2 + sigma^2)."""
     sq, m_star = _np(sw["sq"]), _np(sw["m_star"])
-    labels = [f"‖x‖² = {s:.0f}<br>m* = {t:.1f}" for s, t in zip(sq, m_star)]
+    labels = [f"{s:.0f}" for s in sq]  # ‖x‖² of each duplicated sample (m* in the hover text)
     frames = []
     for m in sorted({r["m"] for r in sw["rows"]}):
         rows = [r for r in sw["rows"] if r["m"] == m]
@@ -27,19 +27,25 @@ def multiplicity_figure(sw: dict) -> go.Figure:
         frames.append({
             "name": str(m),
             "traces": [
-                go.Bar(x=labels, y=_np(rows[0]["theory"]), name="per-cluster prediction", marker_color="#bbb"),
+                go.Bar(x=labels, y=_np(rows[0]["theory"]), name="per-cluster prediction",
+                       marker_color="#bbb", customdata=m_star,
+                       hovertemplate="‖x‖² = %{x}, m* = %{customdata:.1f}<br>predicted gain "
+                                     "%{y:.3f}<extra></extra>"),
                 go.Scatter(x=labels, y=gains, mode="markers", name="trained gain (mean over seeds)",
                            marker={"size": 12, "color": "#c03030"}, customdata=stored,
-                           hovertemplate="%{x}<br>gain %{y:.3f}<br>stored in %{customdata:.0%} of seeds<extra></extra>"),
+                           hovertemplate="‖x‖² = %{x}<br>gain %{y:.3f}<br>stored in "
+                                         "%{customdata:.0%} of seeds<extra></extra>"),
             ],
             "layout": {"title": {"text": f"multiplicity m = {m} (n = {rows[0]['n_rows']} rows): "
                                          f"{int(round(stored.sum()))} of {len(sq)} duplicated samples stored"}},
         })
     fig = slider_figure(frames, prefix="multiplicity m = ", active=0,
-                         layout={"yaxis": {"range": [-0.03, 0.8], "title": "gain along x"}, "height": 480,
-                                 "xaxis": {"tickangle": 0}, "margin": {"t": 60, "b": 40},
+                         layout={"yaxis": {"range": [-0.03, 0.8], "title": "gain along x"},
+                                 "height": 480, "margin": {"t": 60, "b": 40},
+                                 "xaxis": {"tickangle": 0, "type": "category",
+                                           "title": {"text": "‖x‖² of the duplicated sample"}},
                                  "legend": {"orientation": "h", "y": 1.04, "x": 0.5}})
-    fig.layout.sliders[0].pad = {"t": 80, "b": 10}  # room for the two-line tick labels
+    fig.layout.sliders[0].pad = {"t": 70, "b": 10}  # room for the axis title
     return fig
 
 

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .render import as_numpy as _np
-from .render import slider_figure
+from .render import log_ticks, slider_figure
 
 
 def _order(cluster) -> np.ndarray:
@@ -130,7 +130,8 @@ def failure_lines_figure(fail: dict) -> go.Figure:
             y = [abs(r[m]) if m == "loss_gap_rel" else r[m] for r in rows]
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": color},
                                      showlegend=c == 1), row=1, col=c)
-    fig.update_xaxes(title_text="σ", type="log", row=1, col=1)
+    sigmas = [r["value"] for r in fail["sigma"]]
+    fig.update_xaxes(title_text="σ", type="log", row=1, col=1, **log_ticks(min(sigmas), max(sigmas)))
     fig.update_xaxes(title_text="separation ‖μₖ‖", autorange="reversed", row=1, col=2)
     fig.update_yaxes(range=[-0.02, 1.05])
     fig.update_layout(height=380, legend={"orientation": "h", "y": -0.25}, margin={"t": 50})

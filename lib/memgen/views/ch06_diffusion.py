@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .render import as_numpy as _np
-from .render import slider_figure
+from .render import log_ticks, slider_figure
 
 NAMES = {"mem": "memorizing", "gen": "generalizing"}
 COLORS = {"mem": "#d62728", "gen": "#4455aa"}
@@ -154,11 +154,14 @@ def copy_histogram(res: dict, calib: dict, *, max_ratio: float, min_cosine: floa
 def loss_figure(models: dict, *, window: int) -> go.Figure:
     """Training loss curves (means over windows of ``window`` steps) of both models."""
     fig = go.Figure()
-    for kind in ("mem", "gen"):
-        curve = np.asarray(models[kind]["loss_curve"])
-        fig.add_trace(go.Scatter(x=(np.arange(len(curve)) + 1) * window, y=curve, mode="lines", name=NAMES[kind],
-                                 line={"color": COLORS[kind]}))
-    fig.update_yaxes(type="log", title_text="x₀ loss (batch mean)")
+    curves = {kind: np.asarray(models[kind]["loss_curve"], dtype=float) for kind in ("mem", "gen")}
+    for kind, curve in curves.items():
+        fig.add_trace(go.Scatter(x=(np.arange(len(curve)) + 1) * window, y=curve, mode="lines",
+                                 name=NAMES[kind], line={"color": COLORS[kind]}))
+    values = np.concatenate(list(curves.values()))
+    values = values[np.isfinite(values) & (values > 0)]
+    fig.update_yaxes(type="log", title_text="x₀ loss (batch mean)",
+                     **log_ticks(float(values.min()), float(values.max())))
     fig.update_xaxes(title_text="training step")
     fig.update_layout(height=320, margin={"t": 30}, legend={"orientation": "h", "y": -0.3})
     return fig

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .render import as_numpy as _np
-from .render import slider_figure
+from .render import log_ticks, slider_figure
 
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
 
@@ -45,7 +45,7 @@ def spectra_figure(unet: dict, dae: dict, n_show: int = 40, *, bias_free: dict |
                                      showlegend=col == 1, legendgroup=name), row=1, col=col)
         _half_line(fig, n_show, row=1, col=col)
     fig.update_yaxes(type="log", title_text="singular value s_i (median over inputs)", col=1)
-    fig.update_yaxes(type="log", range=[-4.1, 0.6])
+    fig.update_yaxes(type="log", range=[-4.1, 0.6], **log_ticks(1e-4, 10 ** 0.6))
     fig.update_xaxes(title_text="i")
     fig.update_layout(height=380, margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2})
     return fig
@@ -118,7 +118,9 @@ def noise_sweep_figure(sweep: dict, n_show: int = 40) -> go.Figure:
                                                     f"{sweep['gen'][i]:.1f} (generalizing)"}}})
     active = list(sweep["sigmas"]).index(0.1) if 0.1 in sweep["sigmas"] else 0
     return slider_figure(frames, prefix="sigma = ", active=active, layout={
-        "height": 440, "yaxis": {"type": "log", "title": {"text": "singular value s_i (median)"}, "range": [-3, 0.6]},
+        "height": 440,
+        "yaxis": {"type": "log", "title": {"text": "singular value s_i (median)"},
+                  "range": [-4.1, 0.6], **log_ticks(1e-4, 10 ** 0.6)},
         "xaxis": {"title": {"text": "i"}}, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
         "margin": {"t": 90}})
 

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .render import as_numpy, image_grid, slider_figure
+from .render import as_numpy, image_grid, log_ticks, slider_figure
 
 MEM_COLOR, GEN_COLOR = "#c03030", "#3060c0"
 
@@ -51,8 +51,14 @@ def scores_figure(table: dict) -> go.Figure:
     for name, score in table["scores"].items():
         s = as_numpy(score)
         row = next(r for r in table["rows"] if r["method"] == name)
-        traces = [go.Histogram(x=s[~pos], name="novel samples", marker={"color": GEN_COLOR}, opacity=0.6, nbinsx=40),
-                  go.Histogram(x=s[pos], name="copies", marker={"color": MEM_COLOR}, opacity=0.6, nbinsx=40)]
+        # explicit bins (40 over the method's range), the same for both histograms: the slider's y
+        # axis can then be fitted to the counts of every method (render.fit_frame_ranges)
+        lo, hi = float(s.min()), float(s.max())
+        bins = {"start": lo, "end": hi + 1e-9 * (abs(hi) + 1), "size": (hi - lo) / 40 or 1.0}
+        traces = [go.Histogram(x=s[~pos], name="novel samples", marker={"color": GEN_COLOR},
+                               opacity=0.6, xbins=bins),
+                  go.Histogram(x=s[pos], name="copies", marker={"color": MEM_COLOR}, opacity=0.6,
+                               xbins=bins)]
         frames.append({"name": name, "traces": traces,
                        "layout": {"title": {"text": f"{name}: AUROC {row['auroc']:.3f}, TPR@1%FPR {row['tpr']:.2f}"},
                                   "xaxis": {"title": {"text": "score (larger = more likely memorized)"},
@@ -75,7 +81,8 @@ def roc_figure(table: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=np.maximum(fpr, 1e-3), y=tpr, mode="lines", line={"shape": "hv"},
                                  name=f"{name} (AUROC {row['auroc']:.3f})"))
     fig.add_vline(x=0.01, line={"dash": "dash", "color": "#888"})
-    fig.update_layout(height=380, xaxis={"type": "log", "title": "false positive rate", "range": [-3, 0]},
+    fig.update_layout(height=380, xaxis={"type": "log", "title": "false positive rate", "range": [-3, 0],
+                                         **log_ticks(1e-3, 1.0)},
                       yaxis={"title": "true positive rate", "range": [0, 1.02]}, margin={"t": 20, "b": 40},
                       legend={"orientation": "h", "y": -0.25})
     return fig
