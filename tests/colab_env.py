@@ -1,6 +1,7 @@
 """A Colab-like Python environment on this machine, for tests/test_colab.py (not a test module).
 
-Google Colab ships torch, numpy, plotly, ipywidgets, matplotlib, scikit-learn, scikit-image, seaborn,
+Google Colab ships torch, numpy, plotly, ipywidgets, matplotlib, scikit-learn, scikit-image,
+seaborn,
 tqdm, pandas, datasets, diffusers, transformers and Jupyter's kernel machinery, but not Jupyter Book
 or myst-nb. :func:`colab_venv` builds a fresh virtual environment with exactly those packages, at
 Colab's versions where they matter (:data:`COLAB_VERSIONS`: Colab's package list of 2026-08-19),
@@ -37,22 +38,48 @@ VENV_PARENT = ROOT / "_build" / "colab-venv"
 #: Colab's versions (its package list of 2026-08-19) of the packages whose version the book's
 #: code or output depends on. torch: Colab has 2.11 (CUDA); 2.13.0 is the nearest CPU build.
 COLAB_VERSIONS = {
-    "torch": "2.13.0", "plotly": "5.24.1", "ipywidgets": "7.7.1", "diffusers": "0.39.0",
-    "datasets": "4.0.0", "transformers": "5.15.0",
+    "torch": "2.13.0",
+    "plotly": "5.24.1",
+    "ipywidgets": "7.7.1",
+    "diffusers": "0.39.0",
+    "datasets": "4.0.0",
+    "transformers": "5.15.0",
 }
 #: constraints.txt pins that Colab's versions above replace or that must follow them (their
 #: dependencies resolve afresh): left out of the Colab environment's constraints.
 FOLLOW_COLAB = {
-    "plotly", "ipywidgets", "widgetsnbextension", "jupyterlab_widgets", "diffusers", "datasets",
-    "transformers", "tokenizers", "huggingface_hub", "fsspec", "hf-xet", "dill", "multiprocess",
-    "xxhash", "pyarrow",
+    "plotly",
+    "ipywidgets",
+    "widgetsnbextension",
+    "jupyterlab_widgets",
+    "diffusers",
+    "datasets",
+    "transformers",
+    "tokenizers",
+    "huggingface_hub",
+    "fsspec",
+    "hf-xet",
+    "dill",
+    "multiprocess",
+    "xxhash",
+    "pyarrow",
 }
 #: What Colab ships that the chapters may use (never Jupyter Book or myst-nb).
 COLAB_PACKAGES = [
     *(f"{name}=={version}" for name, version in COLAB_VERSIONS.items()),
-    "numpy", "matplotlib", "scikit-learn", "scikit-image", "seaborn", "tqdm",
-    "pandas", "pillow", "ipykernel", "nbclient", "nbformat",
-    "setuptools>=77",  # only to build the checkout's wheel here (its PEP 639 license fields); Colab's pip
+    "numpy",
+    "matplotlib",
+    "scikit-learn",
+    "scikit-image",
+    "seaborn",
+    "tqdm",
+    "pandas",
+    "pillow",
+    "ipykernel",
+    "nbclient",
+    "nbformat",
+    # only to build the checkout's wheel here (its PEP 639 license fields); Colab's pip
+    "setuptools>=77",
     # builds the install cell's git checkout in an isolated environment with a current setuptools
 ]
 #: The memory budget of one chapter's kernel (peak resident set, bytes): a free Colab runtime has
@@ -89,8 +116,18 @@ def colab_venv() -> Path:
     constraints = venv / "constraints-colab.txt"
     constraints.write_text(colab_constraints())
     subprocess.run(
-        [str(_python(venv)), "-m", "pip", "install", "--quiet", "-c", str(constraints), *COLAB_PACKAGES],
-        check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        [
+            str(_python(venv)),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(constraints),
+            *COLAB_PACKAGES,
+        ],
+        check=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     stamp.write_text(json.dumps(COLAB_PACKAGES) + "\n")
     return venv
@@ -108,8 +145,13 @@ def colab_constraints() -> str:
 
 def installed_versions(venv: Path) -> dict:
     """``{distribution name (lower case): version}`` of the venv."""
-    out = subprocess.run([str(_python(venv)), "-m", "pip", "list", "--format=json"], check=True,
-                         capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    out = subprocess.run(
+        [str(_python(venv)), "-m", "pip", "list", "--format=json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
     return {d["name"].lower().replace("_", "-"): d["version"] for d in json.loads(out.stdout)}
 
 
@@ -121,38 +163,64 @@ def build_wheel(venv: Path, out_dir: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         src.mkdir(exist_ok=True)
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "lib", src / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    shutil.copytree(
+        ROOT / "lib",
+        src / "lib",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
     # the shipped checkpoints (data/) go into the wheel as the package memgen_data
-    shutil.copytree(ROOT / "data", src / "data", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "data", src / "data", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     subprocess.run(
-        [str(_python(venv)), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out_dir), str(src)],
-        check=True, env=_offline_env(venv),
+        [
+            str(_python(venv)),
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out_dir),
+            str(src),
+        ],
+        check=True,
+        env=_offline_env(venv),
     )
     (wheel,) = out_dir.glob("memgen-*.whl")
     return wheel
 
 
 def _offline_env(venv: Path) -> dict[str, str]:
-    """The environment of the Colab session: pip reaches no index, no repository path is importable."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIP_", "PYTHON", "JUPYTER", "VIRTUAL_ENV", "MEMGEN_"))}
-    env.update({
-        "PATH": f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
-        "VIRTUAL_ENV": str(venv),
-        "PIP_CONFIG_FILE": os.devnull,  # ignore the machine's pip configuration (indexes, find-links)
-        "PIP_NO_INDEX": "1",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "MPLBACKEND": "Agg",
-        # One BLAS/OpenMP thread: on a shared 2-core CI machine, two OpenBLAS threads that spin while
-        # waiting for each other made chapter 3's digits experiment 15x slower (110 s instead of 8 s).
-        # Only the speed changes (and floating-point rounding), not what the notebooks compute.
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    })
+    """The environment of the Colab session: pip reaches no index, no repository path is
+    importable."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "PYTHON", "JUPYTER", "VIRTUAL_ENV", "MEMGEN_"))
+    }
+    env.update(
+        {
+            "PATH": f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
+            "VIRTUAL_ENV": str(venv),
+            # ignore the machine's pip configuration (indexes, find-links)
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_INDEX": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "MPLBACKEND": "Agg",
+            # One BLAS/OpenMP thread: on a shared 2-core CI machine, two OpenBLAS threads that spin
+            # while
+            # waiting for each other made chapter 3's digits experiment 15x slower (110 s instead of
+            # 8 s).
+            # Only the speed changes (and floating-point rounding), not what the notebooks compute.
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+    )
     return env
 
 
@@ -186,7 +254,9 @@ print("COLAB-PROBE " + json.dumps({"prefix": sys.prefix, "memgen": memgen.__file
 """ % (NOT_IN_COLAB,)
 
 
-def execute_notebook(venv: Path, notebook: Path, pip_target: str, wheel: Path, workdir: Path) -> dict:
+def execute_notebook(
+    venv: Path, notebook: Path, pip_target: str, wheel: Path, workdir: Path
+) -> dict:
     """Run ``notebook`` as a Colab reader would; returns timings and what the probe cell saw.
 
     Raises AssertionError if the install cell does not name ``pip_target``, or
@@ -197,22 +267,38 @@ def execute_notebook(venv: Path, notebook: Path, pip_target: str, wheel: Path, w
     workdir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(notebook, as_version=4)
     install = nb.cells[[c.cell_type for c in nb.cells].index("code")]
-    assert pip_target in install.source, f"{notebook.name}: the install cell does not install {pip_target!r}"
+    assert pip_target in install.source, (
+        f"{notebook.name}: the install cell does not install {pip_target!r}"
+    )
     install.source = install.source.replace(pip_target, f"memgen @ {wheel.as_uri()}")
     nb.cells.append(nbformat.v4.new_code_cell(PROBE_CELL))
     run_path = workdir / notebook.name
     nbformat.write(nb, run_path)
 
     env = _offline_env(venv)
-    subprocess.run([str(_python(venv)), "-m", "pip", "uninstall", "--quiet", "--yes", "memgen"],
-                   check=True, env=env, cwd=workdir, capture_output=True)
+    subprocess.run(
+        [str(_python(venv)), "-m", "pip", "uninstall", "--quiet", "--yes", "memgen"],
+        check=True,
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+    )
     t0 = time.perf_counter()
-    proc = subprocess.run([str(_python(venv)), "-c", RUNNER, str(run_path), str(workdir), str(CELL_TIMEOUT)],
-                          env=env, cwd=workdir, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(_python(venv)), "-c", RUNNER, str(run_path), str(workdir), str(CELL_TIMEOUT)],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, f"execute {notebook.name}",
-                                            output=proc.stdout, stderr=proc.stderr[-6000:])
+        raise subprocess.CalledProcessError(
+            proc.returncode,
+            f"execute {notebook.name}",
+            output=proc.stdout,
+            stderr=proc.stderr[-6000:],
+        )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     executed = nbformat.read(run_path, as_version=4)
     probe_text = "".join(o.get("text", "") for o in executed.cells[-1].get("outputs", []))

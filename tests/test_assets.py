@@ -1,4 +1,5 @@
-"""memgen.shipped_data: the shipped data are found in the checkout, or in an installed memgen_data package."""
+"""memgen.shipped_data: the shipped data are found in the checkout, or in an installed memgen_data
+package."""
 
 import sys
 
@@ -38,7 +39,9 @@ def test_every_shipped_folder_is_packaged_and_verifies():
     # data (so that the Colab install carries it), and every listed file must match its checksum
     import tomllib
 
-    cfg = tomllib.loads((assets.REPO_DATA.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    cfg = tomllib.loads((assets.REPO_DATA.parent / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]
     folders = sorted(p.parent.name for p in assets.REPO_DATA.glob("*/SHA256SUMS"))
     assert folders, "no shipped data found"
     for name in folders:

@@ -1,4 +1,5 @@
-"""The bias-free UNet: positive homogeneity and Euler's identity against autograd, errors, checkpoints."""
+"""The bias-free UNet: positive homogeneity and Euler's identity against autograd, errors,
+checkpoints."""
 
 import json
 import shutil
@@ -6,14 +7,26 @@ import shutil
 import pytest
 import torch
 
-from memgen.unet import (DATA_DIR, Denoiser, TrainConfig, UNetConfig, build_unet, load_denoiser, read_manifest,
-                         save_denoiser, train_denoiser)
+from memgen.unet import (
+    DATA_DIR,
+    Denoiser,
+    TrainConfig,
+    UNetConfig,
+    build_unet,
+    load_denoiser,
+    read_manifest,
+    save_denoiser,
+    train_denoiser,
+)
 
-BF = UNetConfig(image_size=8, block_out_channels=(8, 16), layers_per_block=1, architecture="bias_free")
+BF = UNetConfig(
+    image_size=8, block_out_channels=(8, 16), layers_per_block=1, architecture="bias_free"
+)
 
 
 def _random_bf(cfg=BF, seed=0):
-    """A bias-free denoiser with every weight random (the zero-initialised convolutions and gain layer
+    """A bias-free denoiser with every weight random (the zero-initialised convolutions and gain
+    layer
     too), so that no test passes because the network is still linear."""
     torch.manual_seed(seed)
     model = Denoiser(build_unet(cfg), cfg).eval()
@@ -38,7 +51,8 @@ def test_denoiser_is_positively_homogeneous(param):
 
 
 def test_unet2d_is_not_homogeneous():
-    # the contrast the chapter draws: biases and GroupNorm break the symmetry (so the test above can fail)
+    # the contrast the chapter draws: biases and GroupNorm break the symmetry (so the test above can
+    # fail)
     cfg = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4)
     torch.manual_seed(0)
     model = Denoiser(build_unet(cfg), cfg).eval()
@@ -75,7 +89,11 @@ def test_fresh_bias_free_unet_starts_with_identity_blocks():
     # residual branches start at zero and all gains at one
     torch.manual_seed(0)
     model = Denoiser(build_unet(BF), BF).eval()
-    assert all(float(b.conv2.weight.detach().abs().max()) == 0 for b in model.unet.modules() if hasattr(b, "conv2"))
+    assert all(
+        float(b.conv2.weight.detach().abs().max()) == 0
+        for b in model.unet.modules()
+        if hasattr(b, "conv2")
+    )
     g = model.unet.gains(torch.tensor([0.0]))
     assert all(torch.equal(x, torch.ones_like(x)) for x in g)
 
@@ -88,11 +106,17 @@ def test_bias_free_has_no_bias_parameters():
     assert convs and all(m.bias is None for m in convs)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"num_classes": 3}, "config.num_classes must be 0"),
-    ({"image_size": 6, "block_out_channels": (8, 16, 32)}, "config.image_size must be divisible by 4"),
-    ({"architecture": "resnet"}, "config.architecture"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_classes": 3}, "config.num_classes must be 0"),
+        (
+            {"image_size": 6, "block_out_channels": (8, 16, 32)},
+            "config.image_size must be divisible by 4",
+        ),
+        ({"architecture": "resnet"}, "config.architecture"),
+    ],
+)
 def test_bad_configs_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         build_unet(UNetConfig(**{**BF.__dict__, **kwargs}))
@@ -100,14 +124,20 @@ def test_bad_configs_are_refused(kwargs, message):
 
 def test_class_labels_are_refused():
     with pytest.raises(ValueError, match="unconditional"):
-        _random_bf().unet(torch.randn(1, 1, 8, 8), torch.zeros(1), class_labels=torch.zeros(1, dtype=torch.long))
+        _random_bf().unet(
+            torch.randn(1, 1, 8, 8), torch.zeros(1), class_labels=torch.zeros(1, dtype=torch.long)
+        )
 
 
 def test_training_lowers_the_loss_and_checkpoint_roundtrip(tmp_path):
     x = torch.rand(8, 64) * 2 - 1
     logged = []
-    model = train_denoiser(x, BF, TrainConfig(steps=150, batch_size=8, lr=3e-3, log_every=50),
-                           callback=lambda info: logged.append(info["loss"])).model
+    model = train_denoiser(
+        x,
+        BF,
+        TrainConfig(steps=150, batch_size=8, lr=3e-3, log_every=50),
+        callback=lambda info: logged.append(info["loss"]),
+    ).model
     assert logged[-1] < 0.7 * logged[0]
     save_denoiser(model, "bf", tmp_path)
     back = load_denoiser("bf", tmp_path)
@@ -164,7 +194,11 @@ def test_chapter7_bias_free_analysis_against_autograd():
     # the structure the chapter reports: rank one along the stored digit with gain near one, against
     # a spread spectrum for the generalizing model; and Euler's identity
     x = r["mem"]["X"][0]
-    assert abs(float(u[:, 0].float() @ x / x.norm())) > 0.99 and 0.5 < float(s[0]) < 1.5 and float(s[1]) < 0.5
+    assert (
+        abs(float(u[:, 0].float() @ x / x.norm())) > 0.99
+        and 0.5 < float(s[0]) < 1.5
+        and float(s[1]) < 0.5
+    )
     assert r["mem_median_erank"] <= 3 and r["gen_median_erank"] >= 10
     assert r["euler_max_rel_err"] < 1e-4
 
@@ -183,9 +217,10 @@ def test_bias_free_noise_sweep_against_direct_computation():
     for k in range(len(X)):
         J = torch.autograd.functional.jacobian(lambda v: model(v[None], 1.0)[0], Y[k])
         u1 = torch.linalg.svd(J.double())[0][:, 0]
-        D = torch.cat([X[:k], X[k + 1:]]).double() - X[k].double()
+        D = torch.cat([X[:k], X[k + 1 :]]).double() - X[k].double()
         P = D.T @ torch.linalg.pinv(D.T)  # projector onto span{x_j - x_k}
         fracs.append(float((P @ u1).norm()))
     assert abs(float(torch.tensor(fracs).median()) - r["mem_u1_in_differences"][i]) < 1e-3
-    # at small noise the top vector is the stored digit; at sigma = 1 it is not, but the output still is
+    # at small noise the top vector is the stored digit; at sigma = 1 it is not, but the output
+    # still is
     assert r["mem_cos"][0] > 0.99 and r["mem_cos"][i] < 0.9 and r["mem_cos_out"][i] > 0.9

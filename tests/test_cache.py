@@ -1,4 +1,5 @@
-"""memgen.experiments.cache: results read back from disk equal the computed ones; keys separate arguments."""
+"""memgen.experiments.cache: results read back from disk equal the computed ones; keys separate
+arguments."""
 
 import pickle
 
@@ -47,7 +48,8 @@ def test_no_env_means_memory_only(tmp_path, monkeypatch):
     monkeypatch.delenv(cache.ENV_VAR, raising=False)
     calls = []
     g = cache.experiment(_counted(calls))
-    g(2); g(2)
+    g(2)
+    g(2)
     assert calls == [(2, 1.0)] and cache.cache_dir() is None
 
 

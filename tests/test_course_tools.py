@@ -9,21 +9,23 @@ import yaml
 from docutils import nodes
 from sphinx import addnodes
 
-from memgen_book import course
-from memgen_book import sphinxext
-from memgen_book import student
+from memgen_book import course, sphinxext, student
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ref(target: str, text: str, explicit: bool = True):
-    node = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=target, refexplicit=explicit)
+    node = addnodes.pending_xref(
+        "", refdomain="std", reftype="ref", reftarget=target, refexplicit=explicit
+    )
     return node, nodes.inline("", text)
 
 
 def _resolve(target: str, text: str = "chapter N", explicit: bool = True, srcdir: Path = ROOT):
     node, contnode = _ref(target, text, explicit)
-    return sphinxext._planned_chapter_refs(SimpleNamespace(srcdir=str(srcdir)), None, node, contnode)
+    return sphinxext._planned_chapter_refs(
+        SimpleNamespace(srcdir=str(srcdir)), None, node, contnode
+    )
 
 
 def test_a_planned_chapter_renders_as_text():

@@ -53,8 +53,9 @@ def test_faces_are_the_first_hundred():
 
 
 def test_gaussian_mixture_structure():
-    G = data.gaussian_mixture(11, K=3, d=10, rank=2, spread=0.5, separation=4.0, n_duplicated=3,
-                              multiplicity=4, seed=1)
+    G = data.gaussian_mixture(
+        11, K=3, d=10, rank=2, spread=0.5, separation=4.0, n_duplicated=3, multiplicity=4, seed=1
+    )
     rows = 11 + 3 * 3
     assert G.x.shape == (rows, 10) and G.image_shape is None and len(G) == rows
     assert G.extra["means"].shape == (3, 10) and G.extra["bases"].shape == (3, 10, 2)
@@ -100,7 +101,10 @@ def test_load_dispatch_and_unknown_name():
     assert hubdata.load("gmm", n=4, d=3).x.shape == (4, 3)
     with pytest.raises(ValueError) as err:
         hubdata.load("foo")
-    assert str(err.value) == "unknown dataset 'foo'; choose one of: digits, faces, gmm, celeba, cifar10, mnist"
+    assert (
+        str(err.value)
+        == "unknown dataset 'foo'; choose one of: digits, faces, gmm, celeba, cifar10, mnist"
+    )
 
 
 @pytest.fixture
@@ -130,9 +134,20 @@ def test_hf_loader_reads_a_local_image_folder_offline(tmp_path, hub_offline):
     assert D.images().shape == (6, 8, 8)
     assert sorted(D.labels.tolist()) == [0, 0, 0, 1, 1, 1]
     assert float(D.x.min()) >= -1.0 and float(D.x.max()) == 1.0  # the white image maps to hi
-    rgb = hubdata.load_hf_images("mine", local_dir=folder, n=4, size=5, grayscale=False, value_range=(0, 1),
-                              cache_dir=tmp_path / "cache")
-    assert rgb.x.shape == (4, 75) and rgb.image_shape == (5, 5, 3) and rgb.images().shape == (4, 5, 5, 3)
+    rgb = hubdata.load_hf_images(
+        "mine",
+        local_dir=folder,
+        n=4,
+        size=5,
+        grayscale=False,
+        value_range=(0, 1),
+        cache_dir=tmp_path / "cache",
+    )
+    assert (
+        rgb.x.shape == (4, 75)
+        and rgb.image_shape == (5, 5, 3)
+        and rgb.images().shape == (4, 5, 5, 3)
+    )
     assert float(rgb.x.min()) >= 0.0
 
 
@@ -149,28 +164,42 @@ def _celeba_like_parquet(path, n=240, h=27, w=22):
         buf = io.BytesIO()
         Image.fromarray(np.full((h, w, 3), i % 251, dtype=np.uint8)).save(buf, format="PNG")
         pngs.append({"bytes": buf.getvalue(), "path": None})
-    ds = datasets.Dataset.from_dict({"image": pngs}, features=datasets.Features({"image": datasets.Image()}))
+    ds = datasets.Dataset.from_dict(
+        {"image": pngs}, features=datasets.Features({"image": datasets.Image()})
+    )
     ds.to_parquet(str(path))
     return path
 
 
 def test_celeba_setting_from_a_local_parquet_file_offline(tmp_path, hub_offline):
     """The paper's CelebA path (eurecom-ds/celeba, 32 x 32 grayscale, images 0, 36, 148, 195, 232)
-    on a local parquet file written here: streamed, so only the rows up to the last index are read."""
+    on a local parquet file written here: streamed, so only the rows up to the last index are
+    read."""
     path = _celeba_like_parquet(tmp_path / "celeba.parquet")
     assert hubdata.HF_DATASETS["celeba"] == hubdata.CELEBA["dataset"] == "eurecom-ds/celeba"
-    assert hubdata.CELEBA["memorized"] == (0, 36, 148, 195, 232) and hubdata.CELEBA["n_train"] == 10_000
+    assert (
+        hubdata.CELEBA["memorized"] == (0, 36, 148, 195, 232)
+        and hubdata.CELEBA["n_train"] == 10_000
+    )
     mem = hubdata.load_celeba("memorized", local_dir=path, cache_dir=tmp_path / "cache")
     assert mem.x.shape == (5, 1024) and mem.image_shape == (32, 32) and mem.extra["streaming"]
     assert mem.extra["indices"] == [0, 36, 148, 195, 232]
     grey = [i % 251 for i in (0, 36, 148, 195, 232)]
-    torch.testing.assert_close(mem.x.mean(1), torch.tensor([g / 255 * 2 - 1 for g in grey]), atol=2e-3, rtol=0)
+    torch.testing.assert_close(
+        mem.x.mean(1), torch.tensor([g / 255 * 2 - 1 for g in grey]), atol=2e-3, rtol=0
+    )
     first = hubdata.load_hf_images("celeba", local_dir=path, n=7, cache_dir=tmp_path / "cache")
     assert first.x.shape == (7, 1024) and first.extra["streaming"]
-    whole = hubdata.load_hf_images("celeba", local_dir=path, n=7, streaming=False, cache_dir=tmp_path / "cache")
+    whole = hubdata.load_hf_images(
+        "celeba", local_dir=path, n=7, streaming=False, cache_dir=tmp_path / "cache"
+    )
     torch.testing.assert_close(first.x, whole.x)
-    with pytest.raises(ValueError, match="index 240 is out of range: split 'train' of 'celeba' has only 240 rows"):
-        hubdata.load_hf_images("celeba", local_dir=path, indices=[3, 240], cache_dir=tmp_path / "cache")
+    with pytest.raises(
+        ValueError, match="index 240 is out of range: split 'train' of 'celeba' has only 240 rows"
+    ):
+        hubdata.load_hf_images(
+            "celeba", local_dir=path, indices=[3, 240], cache_dir=tmp_path / "cache"
+        )
     with pytest.raises(ValueError, match="give n .* or indices .*, not both"):
         hubdata.load_hf_images("celeba", local_dir=path, n=3, indices=[1])
 
@@ -185,7 +214,9 @@ def test_streaming_reads_only_the_rows_it_needs(tmp_path, hub_offline, monkeypat
 
     opened = []
     real = datasets.load_dataset
-    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: opened.append(k.get("streaming")) or real(*a, **k))
+    monkeypatch.setattr(
+        datasets, "load_dataset", lambda *a, **k: opened.append(k.get("streaming")) or real(*a, **k)
+    )
     hubdata.load_hf_images("celeba", local_dir=path, n=5, cache_dir=tmp_path / "cache")
     assert opened == [True] and len(seen) == 5
 
@@ -195,7 +226,12 @@ def test_hf_loader_offline_hub_name_raises_with_alternatives(tmp_path, hub_offli
         hubdata.load_hf_images("celeba", cache_dir=tmp_path / "cache")
     msg = str(err.value)
     assert "could not be reached" in msg
-    for alt in ("memgen.data.load_digits", "memgen.data.load_faces", "gaussian_mixture", "local_dir="):
+    for alt in (
+        "memgen.data.load_digits",
+        "memgen.data.load_faces",
+        "gaussian_mixture",
+        "local_dir=",
+    ):
         assert alt in msg
     assert isinstance(err.value, RuntimeError)
     with pytest.raises(HubUnavailable):
@@ -207,7 +243,9 @@ def test_hf_loader_argument_errors(tmp_path):
         hubdata.load_hf_images("imagenet")
     with pytest.raises(ValueError, match="size must be an integer >= 1"):
         hubdata.load_hf_images("celeba", size=0)
-    with pytest.raises(ValueError, match="local_dir must be an existing folder of images or a .parquet file"):
+    with pytest.raises(
+        ValueError, match="local_dir must be an existing folder of images or a .parquet file"
+    ):
         hubdata.load_hf_images("celeba", local_dir=tmp_path / "missing")
 
 
@@ -216,7 +254,9 @@ def test_gaussian_mixture_simplex_means():
     M = G.extra["means"]
     torch.testing.assert_close(M.norm(dim=1), torch.full((3,), 4.0), atol=1e-5, rtol=0)
     cos = (M @ M.T) / 16.0
-    torch.testing.assert_close(cos[~torch.eye(3, dtype=torch.bool)], torch.full((6,), -0.5), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        cos[~torch.eye(3, dtype=torch.bool)], torch.full((6,), -0.5), atol=1e-5, rtol=0
+    )
     with pytest.raises(ValueError, match="K >= 2"):
         data.gaussian_mixture(4, K=1, means="simplex")
     with pytest.raises(ValueError, match="means"):
@@ -232,12 +272,18 @@ def test_paper_dae_trains_on_the_celeba_path_offline(tmp_path, hub_offline):
 
     path = _celeba_like_parquet(tmp_path / "celeba.parquet")
     faces = hubdata.load_celeba("memorized", local_dir=path, cache_dir=tmp_path / "cache")
-    res = ex2.train_paper_dae(faces.x, ex2.CELEBA_MEMORIZING, device="cpu", steps=20, progress=False)
+    res = ex2.train_paper_dae(
+        faces.x, ex2.CELEBA_MEMORIZING, device="cpu", steps=20, progress=False
+    )
     assert res["device"] == "cpu" and res["losses"].shape == (20,)
     assert res["columns"].shape == (1024, ex2.N_COLUMNS_SHOWN) and res["h"].shape == (100,)
-    assert (res["norms"][:-1] >= res["norms"][1:]).all() and (res["cosines"].abs() <= 1 + 1e-6).all()
+    assert (res["norms"][:-1] >= res["norms"][1:]).all() and (
+        res["cosines"].abs() <= 1 + 1e-6
+    ).all()
     panels.encoder_columns_figure(res, faces.image_shape, title="t")
     panels.representation_bars(res["h"], title="h")
-    assert ex2.CELEBA_MEMORIZING.lam == pytest.approx(5e-3) and ex3.CELEBA_GENERALIZING.lam == pytest.approx(5e-5)
+    assert ex2.CELEBA_MEMORIZING.lam == pytest.approx(
+        5e-3
+    ) and ex3.CELEBA_GENERALIZING.lam == pytest.approx(5e-5)
     assert (ex3.CELEBA_GENERALIZING.batch_size, ex3.CELEBA_GENERALIZING.steps) == (256, 50_000)
     assert ex2.cpu_seconds_per_step(ex2.CELEBA_MEMORIZING, 5, steps=3) > 0

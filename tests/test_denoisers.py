@@ -1,4 +1,5 @@
-"""The empirical optimal denoiser: Tweedie against autograd (the oracle), its two limits, stability."""
+"""The empirical optimal denoiser: Tweedie against autograd (the oracle), its two limits,
+stability."""
 
 import math
 
@@ -25,12 +26,21 @@ def test_score_is_the_autograd_gradient_of_log_density():
     for sigma in (0.3, 1.0, 3.0):
         y = (X[:3] + sigma * _points(3, 5, seed=1, dtype=torch.float64)).requires_grad_(True)
         (grad,) = torch.autograd.grad(log_density(y, X, sigma).sum(), y)
-        torch.testing.assert_close(empirical_score(y.detach(), X, sigma), grad, atol=1e-10, rtol=1e-8)
+        torch.testing.assert_close(
+            empirical_score(y.detach(), X, sigma), grad, atol=1e-10, rtol=1e-8
+        )
 
 
 def test_log_density_matches_a_direct_formula():
-    X, y, sigma = _points(4, 3, dtype=torch.float64), torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64), 0.7
-    comps = [torch.distributions.MultivariateNormal(x, sigma**2 * torch.eye(3, dtype=torch.float64)) for x in X]
+    X, y, sigma = (
+        _points(4, 3, dtype=torch.float64),
+        torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64),
+        0.7,
+    )
+    comps = [
+        torch.distributions.MultivariateNormal(x, sigma**2 * torch.eye(3, dtype=torch.float64))
+        for x in X
+    ]
     direct = torch.log(sum(c.log_prob(y).exp() for c in comps) / 4)
     torch.testing.assert_close(log_density(y, X, sigma), direct)
     assert log_density(y, X, sigma).shape == () and log_density(y[None], X, sigma).shape == (1,)
@@ -43,7 +53,9 @@ def test_weights_sum_to_one_and_denoiser_is_their_average():
     assert w.shape == (6, 7) and bool((w >= 0).all())
     torch.testing.assert_close(w.sum(1), torch.ones(6))
     torch.testing.assert_close(empirical_denoiser(y, X, 0.8), w @ X)
-    assert posterior_weights(y[0], X, 0.8).shape == (7,) and empirical_denoiser(y[0], X, 0.8).shape == (5,)
+    assert posterior_weights(y[0], X, 0.8).shape == (7,) and empirical_denoiser(
+        y[0], X, 0.8
+    ).shape == (5,)
 
 
 def test_small_sigma_gives_the_nearest_training_point():
@@ -57,7 +69,9 @@ def test_small_sigma_gives_the_nearest_training_point():
 def test_large_sigma_gives_the_mean():
     X = _points()
     y = 3 * _points(4, 5, seed=4)
-    torch.testing.assert_close(empirical_denoiser(y, X, 1e4), X.mean(0).expand(4, 5), atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        empirical_denoiser(y, X, 1e4), X.mean(0).expand(4, 5), atol=1e-4, rtol=0
+    )
 
 
 def test_tiny_sigma_with_far_points_is_finite():
@@ -102,11 +116,16 @@ def test_bad_inputs():
 
 
 def test_sampling_with_the_empirical_denoiser_memorizes_digits():
-    """The scorecard claim ch1.empirical_denoiser_memorizes: >= 95% of samples are training digits."""
+    """The scorecard claim ch1.empirical_denoiser_memorizes: >= 95% of samples are training
+    digits."""
     X = data.load_digits(n=200, seed=0).x
     out = empirical_sampling_memorization(X, n_samples=64, n_steps=60, seed=0)
     assert out["fraction_memorized"] >= 0.95
-    assert out["samples"].shape == (64, 64) and out["nn_dist"].shape == (64,) and out["nn_index"].shape == (64,)
+    assert (
+        out["samples"].shape == (64, 64)
+        and out["nn_dist"].shape == (64,)
+        and out["nn_index"].shape == (64,)
+    )
     assert out["spacing"] > 1.0
     assert float(out["nn_dist"].median()) < 1e-3 * out["spacing"]
     # the samples are spread over many training points, not one

@@ -1,4 +1,5 @@
-"""memgen.detection: spikiness score, its baselines (Wen, LID), copy labelling, guidance and steering.
+"""memgen.detection: spikiness score, its baselines (Wen, LID), copy labelling, guidance and
+steering.
 
 Every value is checked against an independent computation (hand-registered hooks, numpy, autograd,
 hand-made examples) on a tiny class-conditional UNet (8x8 images, 8/16 channels).
@@ -12,10 +13,24 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memgen.detection import (add_to_outputs, capture, guided, lid_estimate, lid_score, nearest_training_ratio,
-                              pool_features, pooled_representation, pooled_statistics, renoise,
-                              representation_std, spikiness_score,
-                              steer, steering_direction, time_per_sample, wen_score)
+from memgen.detection import (
+    add_to_outputs,
+    capture,
+    guided,
+    lid_estimate,
+    lid_score,
+    nearest_training_ratio,
+    pool_features,
+    pooled_representation,
+    pooled_statistics,
+    renoise,
+    representation_std,
+    spikiness_score,
+    steer,
+    steering_direction,
+    time_per_sample,
+    wen_score,
+)
 from memgen.sampling import sample_probability_flow, sigma_schedule
 from memgen.unet import Denoiser, UNetConfig, build_unet
 
@@ -25,7 +40,8 @@ LAYER = "up_blocks.0.resnets.1"  # the default layer: 16 channels at 4x4
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription stalls on busy machines (restored after)."""
+    """Tiny tensors: one intra-op thread avoids oversubscription stalls on busy machines (restored
+    after)."""
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -44,14 +60,19 @@ def x():
 
 
 def _noise(x, sigma, seed):
-    """The seeded noising the module documents: x + sigma * randn from a generator seeded with seed."""
-    return x + sigma * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype)
+    """The seeded noising the module documents: x + sigma * randn from a generator seeded with
+    seed."""
+    return x + sigma * torch.randn(
+        x.shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype
+    )
 
 
 def _record(model, layer, fn):
     """Run fn() with a hand-registered forward hook on ``layer``; return every recorded output."""
     outs = []
-    h = model.unet.get_submodule(layer).register_forward_hook(lambda m, i, o: outs.append(o.detach().clone()))
+    h = model.unet.get_submodule(layer).register_forward_hook(
+        lambda m, i, o: outs.append(o.detach().clone())
+    )
     try:
         with torch.no_grad():
             fn()
@@ -105,13 +126,24 @@ def test_pool_features_by_hand():
     feat = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2)
     feat[1, 2, 0, 1] = 100.0
     assert torch.equal(pool_features(feat, "max"), torch.tensor([[3.0, 7, 11], [15, 19, 100]]))
-    assert torch.allclose(pool_features(feat, "mean"), torch.tensor([[1.5, 5.5, 9.5], [13.5, 17.5, (20 + 100 + 22 + 23) / 4]]))
+    assert torch.allclose(
+        pool_features(feat, "mean"),
+        torch.tensor([[1.5, 5.5, 9.5], [13.5, 17.5, (20 + 100 + 22 + 23) / 4]]),
+    )
     with pytest.raises(ValueError, match="feat"):
         pool_features(feat[0], "max")
 
 
-@pytest.mark.parametrize("layer", [LAYER, LAYER + ".nonlinearity", "mid_block.resnets.0", "down_blocks.1.resnets.0",
-                                   "up_blocks.1.resnets.0"])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        LAYER,
+        LAYER + ".nonlinearity",
+        "mid_block.resnets.0",
+        "down_blocks.1.resnets.0",
+        "up_blocks.1.resnets.0",
+    ],
+)
 @pytest.mark.parametrize("pool", ["max", "mean"])
 def test_pooled_representation_matches_hand_hook(model, x, layer, pool):
     """pooled_representation = amax / mean over (2, 3) of the layer's (last) output on the seeded
@@ -131,8 +163,11 @@ def test_pooled_representation_with_class_labels(model, x):
     outs = _record(model, LAYER, lambda: model(_noise(x, 0.1, 0), 0.1, labels))
     v = pooled_representation(model, x, class_labels=labels)
     assert torch.allclose(v, outs[0].amax(dim=(2, 3)), atol=1e-6)
-    assert torch.allclose(pooled_representation(model, x, class_labels=CFG_COND.null_label),
-                          pooled_representation(model, x), atol=1e-6)
+    assert torch.allclose(
+        pooled_representation(model, x, class_labels=CFG_COND.null_label),
+        pooled_representation(model, x),
+        atol=1e-6,
+    )
     assert not torch.allclose(v, pooled_representation(model, x), atol=1e-4)
 
 
@@ -218,7 +253,10 @@ def test_spikiness_score_is_std_of_pooled_representation(model, x):
 
 
 def test_unknown_layer_lists_resnet_blocks(model, x):
-    with pytest.raises(ValueError, match=r"'up_blocks\.9\.resnets\.0'.*resnet blocks are:.*up_blocks\.0\.resnets\.1"):
+    with pytest.raises(
+        ValueError,
+        match=r"'up_blocks\.9\.resnets\.0'.*resnet blocks are:.*up_blocks\.0\.resnets\.1",
+    ):
         pooled_representation(model, x, layer="up_blocks.9.resnets.0")
     with pytest.raises(ValueError, match="layer"):
         pooled_representation(model, x, layer="")
@@ -266,14 +304,19 @@ def test_wen_score_is_zero_for_the_null_label(model, x):
 
 
 def test_lid_estimate_is_trace_of_autograd_jacobian(model, x):
-    """tr dD/dy at y = x + sigma eps (seeded), unconditional, against torch.autograd.functional.jacobian."""
+    """tr dD/dy at y = x + sigma eps (seeded), unconditional, against
+    torch.autograd.functional.jacobian."""
     sigma, seed = 0.15, 7
     xs = x[:2]
     y = _noise(xs, sigma, seed)
-    expect = torch.stack([
-        torch.trace(torch.autograd.functional.jacobian(lambda v: model(v[None], sigma)[0], y[b]))
-        for b in range(len(y))
-    ])
+    expect = torch.stack(
+        [
+            torch.trace(
+                torch.autograd.functional.jacobian(lambda v: model(v[None], sigma)[0], y[b])
+            )
+            for b in range(len(y))
+        ]
+    )
     got = lid_estimate(model, xs, sigma=sigma, seed=seed)
     assert got.shape == (2,)
     assert torch.allclose(got, expect, rtol=1e-4, atol=1e-4)
@@ -284,20 +327,28 @@ def test_lid_estimate_is_trace_of_autograd_jacobian(model, x):
 def test_lid_estimate_of_a_projection_is_its_rank(k):
     """For D(y) = P y with P an orthogonal projection of rank k, tr dD/dy = k at every point."""
     d = 10
-    Q, _ = torch.linalg.qr(torch.randn(d, d, generator=torch.Generator().manual_seed(k), dtype=torch.float64))
+    Q, _ = torch.linalg.qr(
+        torch.randn(d, d, generator=torch.Generator().manual_seed(k), dtype=torch.float64)
+    )
     P = Q[:, :k] @ Q[:, :k].T
 
     def proj(v, sigma):
         return v @ P.T
 
     pts = torch.randn(4, d, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
-    assert torch.allclose(lid_estimate(proj, pts, sigma=0.3), torch.full((4,), float(k), dtype=torch.float64),
-                          atol=1e-10)
-    assert torch.allclose(lid_score(proj, pts), torch.full((4,), -float(k), dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(
+        lid_estimate(proj, pts, sigma=0.3),
+        torch.full((4,), float(k), dtype=torch.float64),
+        atol=1e-10,
+    )
+    assert torch.allclose(
+        lid_score(proj, pts), torch.full((4,), -float(k), dtype=torch.float64), atol=1e-10
+    )
 
 
 def test_time_per_sample_divides_by_n():
-    """Best-of-repeats wall time / n: at least the sleep time / n, and divided by n (with n = 1000 an
+    """Best-of-repeats wall time / n: at least the sleep time / n, and divided by n (with n = 1000
+    an
     undivided time would be >= 0.01 s); fn is called ``repeats`` times."""
     calls = []
 
@@ -333,7 +384,7 @@ def test_nearest_training_ratio_by_hand():
     nearest = [[0.0, 0.0], [3.0, 4.0], [0.0, 0.0], [6.0, 8.0]]
     assert unique[out["index"]].tolist() == nearest
     d1 = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=torch.float64)
-    d2 = torch.tensor([5.0, 5.0, 20 ** 0.5, (9 + 25) ** 0.5], dtype=torch.float64)
+    d2 = torch.tensor([5.0, 5.0, 20**0.5, (9 + 25) ** 0.5], dtype=torch.float64)
     assert torch.allclose(out["d1"].double(), d1, atol=1e-12)
     assert torch.allclose(out["d2"].double(), d2, atol=1e-12)
     assert torch.allclose(out["ratio"].double(), d1 / d2, atol=1e-12)
@@ -349,7 +400,8 @@ def test_nearest_training_ratio_errors():
         nearest_training_ratio(torch.zeros(1, 3), torch.eye(2))
 
 
-# ------------------------------------------------------------------------------ guidance, hooks, steering
+# ------------------------------------------------------------------------------ guidance, hooks,
+# steering
 
 
 def test_guided_is_classifier_free_guidance(model, x):
@@ -366,7 +418,8 @@ def test_guided_is_classifier_free_guidance(model, x):
 
 
 def test_add_to_outputs_shifts_per_channel_while_active(model, x):
-    """The hooked layer's output moves by delta[c] on channel c when active() is True, not when False;
+    """The hooked layer's output moves by delta[c] on channel c when active() is True, not when
+    False;
     the hooks are gone after the block."""
     delta = torch.linspace(-1.0, 1.0, 16)
     with torch.no_grad():
@@ -423,25 +476,53 @@ def test_steer_without_steering_is_plain_sampling(model, x_T, direction, guidanc
     """alpha = 0, or an empty window, reproduce Euler probability-flow sampling exactly."""
     labels = torch.tensor([0, 2])
     plain = sample_probability_flow(guided(model, labels, guidance), x_T, SIGMAS, solver="euler")
-    a0 = steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=0.0, guidance=guidance)
-    empty = steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=3.0, window=(0.5, 0.5),
-                  guidance=guidance)
+    a0 = steer(
+        model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=0.0, guidance=guidance
+    )
+    empty = steer(
+        model,
+        x_T,
+        SIGMAS,
+        labels,
+        directions={LAYER: direction},
+        alpha=3.0,
+        window=(0.5, 0.5),
+        guidance=guidance,
+    )
     assert torch.equal(a0, plain) and torch.equal(empty, plain)
     assert len(model.unet.get_submodule(LAYER)._forward_hooks) == 0
 
 
 def test_steer_window_leaves_early_steps_alone(model, x_T, direction):
-    """window (0.5, 1): steps 0, 1 of 4 are unsteered (same iterates and denoised estimates), step 2's
+    """window (0.5, 1): steps 0, 1 of 4 are unsteered (same iterates and denoised estimates), step
+    2's
     estimate is steered, and the final sample differs."""
     labels = torch.tensor([1, 1])
     rec0, rec1 = [], []
-    plain = steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=0.0,
-                  callback=lambda info: rec0.append({k: info[k] for k in ("i", "x", "denoised")}))
-    steered = steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=2.0, window=(0.5, 1.0),
-                    callback=lambda info: rec1.append({k: info[k] for k in ("i", "x", "denoised")}))
+    plain = steer(
+        model,
+        x_T,
+        SIGMAS,
+        labels,
+        directions={LAYER: direction},
+        alpha=0.0,
+        callback=lambda info: rec0.append({k: info[k] for k in ("i", "x", "denoised")}),
+    )
+    steered = steer(
+        model,
+        x_T,
+        SIGMAS,
+        labels,
+        directions={LAYER: direction},
+        alpha=2.0,
+        window=(0.5, 1.0),
+        callback=lambda info: rec1.append({k: info[k] for k in ("i", "x", "denoised")}),
+    )
     assert [r["i"] for r in rec1] == [0, 1, 2, 3]
     for i in (0, 1):
-        assert torch.equal(rec0[i]["x"], rec1[i]["x"]) and torch.equal(rec0[i]["denoised"], rec1[i]["denoised"])
+        assert torch.equal(rec0[i]["x"], rec1[i]["x"]) and torch.equal(
+            rec0[i]["denoised"], rec1[i]["denoised"]
+        )
     assert torch.equal(rec0[2]["x"], rec1[2]["x"])  # the iterate entering step 2 is still unsteered
     assert not torch.allclose(rec0[2]["denoised"], rec1[2]["denoised"], atol=1e-4)
     assert not torch.allclose(plain, steered, atol=1e-4)
@@ -449,13 +530,18 @@ def test_steer_window_leaves_early_steps_alone(model, x_T, direction):
 
 @pytest.mark.parametrize("window", [(0.0, 1.0), (0.5, 1.0), (0.25, 0.75)])
 def test_steer_matches_hand_hooked_sampler(model, x_T, direction, window):
-    """Oracle: a hand-registered hook adding alpha * d during steps with window[0] <= i/n < window[1]
+    """Oracle: a hand-registered hook adding alpha * d during steps with window[0] <= i/n <
+    window[1]
     (step index from counting denoiser calls), then plain Euler sampling."""
     labels, alpha, n = torch.tensor([0, 1]), 1.5, len(SIGMAS) - 1
     step = {"i": 0}
 
     def hook(m, i, o):
-        return o + alpha * direction.reshape(1, -1, 1, 1) if window[0] <= step["i"] / n < window[1] else o
+        return (
+            o + alpha * direction.reshape(1, -1, 1, 1)
+            if window[0] <= step["i"] / n < window[1]
+            else o
+        )
 
     def den(v, s):
         out = model(v, s, labels)
@@ -467,17 +553,24 @@ def test_steer_matches_hand_hooked_sampler(model, x_T, direction, window):
         expect = sample_probability_flow(den, x_T, SIGMAS, solver="euler")
     finally:
         h.remove()
-    got = steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=alpha, window=window)
+    got = steer(
+        model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=alpha, window=window
+    )
     assert torch.allclose(got, expect, atol=1e-6)
 
 
 def test_steer_two_layers_add_both_directions(model, x_T, direction):
-    """Each entry of ``directions`` hooks its own layer (oracle: hand hooks on both, whole window)."""
+    """Each entry of ``directions`` hooks its own layer (oracle: hand hooks on both, whole
+    window)."""
     labels, alpha = torch.tensor([2, 2]), 0.8
     d8 = torch.randn(8, generator=torch.Generator().manual_seed(11))
     dirs = {LAYER: direction, "up_blocks.1.resnets.0": d8}
-    hs = [model.unet.get_submodule(k).register_forward_hook(
-        lambda m, i, o, d=d: o + alpha * d.reshape(1, -1, 1, 1)) for k, d in dirs.items()]
+    hs = [
+        model.unet.get_submodule(k).register_forward_hook(
+            lambda m, i, o, d=d: o + alpha * d.reshape(1, -1, 1, 1)
+        )
+        for k, d in dirs.items()
+    ]
     try:
         expect = sample_probability_flow(guided(model, labels), x_T, SIGMAS, solver="euler")
     finally:
@@ -490,9 +583,13 @@ def test_steer_two_layers_add_both_directions(model, x_T, direction):
 def test_steer_rejects_bad_window_and_directions(model, x_T, direction):
     labels = torch.tensor([0, 0])
     with pytest.raises(ValueError, match="window"):
-        steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=1.0, window=(0.8, 0.2))
+        steer(
+            model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=1.0, window=(0.8, 0.2)
+        )
     with pytest.raises(ValueError, match="window"):
-        steer(model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=1.0, window=(0.0, 1.5))
+        steer(
+            model, x_T, SIGMAS, labels, directions={LAYER: direction}, alpha=1.0, window=(0.0, 1.5)
+        )
     with pytest.raises(ValueError, match="directions"):
         steer(model, x_T, SIGMAS, labels, directions={}, alpha=1.0)
     with pytest.raises(ValueError, match="alpha"):
@@ -500,7 +597,8 @@ def test_steer_rejects_bad_window_and_directions(model, x_T, direction):
 
 
 def test_a_block_with_tuple_output_gives_a_clear_error():
-    # a down block returns (hidden, skip connections): the hook names the layer and suggests a resnet
+    # a down block returns (hidden, skip connections): the hook names the layer and suggests a
+    # resnet
     torch.manual_seed(0)
     model = Denoiser(build_unet(CFG_COND), CFG_COND).eval()
     x = torch.randn(2, 64)

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
-from memgen.sampling import log_uniform_sigmas
 from memgen.diffusion import (
     ChecksumError,
     ToyDiffusionDenoiser,
@@ -23,7 +22,7 @@ from memgen.diffusion import (
     train_diffusion,
     x0_loss,
 )
-from memgen.sampling import sample_ve_ancestral, sigma_schedule
+from memgen.sampling import log_uniform_sigmas, sample_ve_ancestral, sigma_schedule
 
 
 def small_model():
@@ -96,7 +95,9 @@ class _OfficialDAECond(torch.nn.Module):
     def __init__(self, d, p):
         super().__init__()
         self.W = torch.nn.Linear(d, p, bias=False)
-        self.time_mlp = torch.nn.Sequential(torch.nn.Linear(1, 256), torch.nn.ReLU(), torch.nn.Linear(256, p))
+        self.time_mlp = torch.nn.Sequential(
+            torch.nn.Linear(1, 256), torch.nn.ReLU(), torch.nn.Linear(256, p)
+        )
         self.skip = torch.nn.Parameter(torch.tensor(0.0))
 
     def forward(self, x_t, sigma):
@@ -169,9 +170,16 @@ def test_x0_loss_matches_its_definition_and_autograd():
     sig = log_uniform_sigmas(7, 0.02, 2.0, generator=g)
     loss = x0_loss(m, x0, sig, eps)
     with torch.no_grad():
-        by_hand = sum(float(((m(x0[b] + sig[b] * eps[b], float(sig[b])) - x0[b]) ** 2).sum()) for b in range(7)) / 7
+        by_hand = (
+            sum(
+                float(((m(x0[b] + sig[b] * eps[b], float(sig[b])) - x0[b]) ** 2).sum())
+                for b in range(7)
+            )
+            / 7
+        )
     assert float(loss.detach()) == pytest.approx(by_hand, rel=1e-5)
-    # the gradient of the loss with respect to the skip is 2 mean_b (D_b - x0_b) . x_b (one-parameter oracle)
+    # the gradient of the loss with respect to the skip is 2 mean_b (D_b - x0_b) . x_b
+    # (one-parameter oracle)
     (gs,) = torch.autograd.grad(loss, [m.skip])
     x = x0 + sig[:, None] * eps
     expected = 2 * ((m(x, sig) - x0) * x).sum(1).mean()
@@ -191,7 +199,9 @@ def test_record_trajectory_follows_the_callback_contract():
     sigmas = sigma_schedule(6, 2.0, 0.02)
     x = 2.0 * torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
     rec = record_trajectory(m, x, sigmas, generator=torch.Generator().manual_seed(1), keep=[0, 3])
-    assert rec["x"].shape == (6, 2, 4) and rec["h"].shape == (6, 2, 8) and rec["std"].shape == (6, 5)
+    assert (
+        rec["x"].shape == (6, 2, 4) and rec["h"].shape == (6, 2, 8) and rec["std"].shape == (6, 5)
+    )
     torch.testing.assert_close(rec["sigma"], sigmas[:-1].double())
     torch.testing.assert_close(rec["x"][0], x[[0, 3]])
     for t in (0, 5):  # every recorded h and D is the model's at that step's x and sigma
@@ -210,7 +220,9 @@ def test_a_model_trained_on_two_points_reproduces_them():
     X[0, :4], X[1, 4:] = 1.0, -1.0  # orthogonal
     X[1, 0] = -0.5  # x_0 . x_1 < 0: a ReLU unit storing one point is silent on the other
     m = ToyDiffusionDenoiser(8, 16, seed=0)
-    train_diffusion(m, X, optimizer="adam", lr=1e-2, lr_final=1e-3, weight_decay=0.0, steps=600, batch_size=16)
+    train_diffusion(
+        m, X, optimizer="adam", lr=1e-2, lr_final=1e-3, weight_decay=0.0, steps=600, batch_size=16
+    )
     x = 2.0 * torch.randn(40, 8, generator=torch.Generator().manual_seed(1))
     out = sample_ve_ancestral(m, x, sigma_schedule(60), generator=torch.Generator().manual_seed(2))
     stats = copy_statistics(out, X)
@@ -221,11 +233,15 @@ def test_a_model_trained_on_two_points_reproduces_them():
 
 def test_copy_statistics_by_hand():
     X = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    Y = torch.tensor([[3.0, 0.0, 0.0], [1.0, 1.0, 0.0]])  # a scaled copy of x_0; halfway between x_0 and x_1
+    Y = torch.tensor(
+        [[3.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    )  # a scaled copy of x_0; halfway between x_0 and x_1
     s = copy_statistics(Y, X)
     assert s["index"][0] == 0 and float(s["ratio"][0]) == pytest.approx(0.0, abs=1e-6)
     assert float(s["cosine"][0]) == pytest.approx(1.0)
-    assert float(s["ratio"][1]) == pytest.approx(1.0) and float(s["cosine"][1]) == pytest.approx(2**-0.5)
+    assert float(s["ratio"][1]) == pytest.approx(1.0) and float(s["cosine"][1]) == pytest.approx(
+        2**-0.5
+    )
     assert copy_fraction(Y, X) == 0.5
 
 
@@ -241,7 +257,9 @@ def test_checkpoint_roundtrip_and_checksum(tmp_path, gain):
     assert back.gain_kind == gain and back.hidden == 3
     x = torch.randn(3, 5, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(back(x, 0.3), m(x, 0.3))
-    with pytest.raises(ChecksumError, match="checksum mismatch for .*m.pt: expected sha256 0+, got"):
+    with pytest.raises(
+        ChecksumError, match="checksum mismatch for .*m.pt: expected sha256 0+, got"
+    ):
         load_checkpoint(path, "0" * 64)
     with pytest.raises(ValueError, match="path must be an existing checkpoint file"):
         load_checkpoint(tmp_path / "missing.pt")
@@ -266,8 +284,14 @@ def test_shipped_checkpoints_match_their_checksums():
     if not (ed.CHECKPOINT_DIR / "SHA256SUMS").is_file():
         pytest.skip("no shipped checkpoints")
     sums = ed.read_checksums()
-    assert set(sums) == {"mem.pt", "gen.pt", "training.json", "mem_scalar.pt", "gen_scalar.pt",
-                         "training_scalar.json"}
+    assert set(sums) == {
+        "mem.pt",
+        "gen.pt",
+        "training.json",
+        "mem_scalar.pt",
+        "gen_scalar.pt",
+        "training_scalar.json",
+    }
     for name, h in sums.items():
         assert sha256_file(ed.CHECKPOINT_DIR / name) == h, name
     for variant, gain in (("unit", "unit"), ("scalar", "scalar")):

@@ -12,7 +12,11 @@ def test_training_set_matches_the_shipped_checkpoint():
     ts = xd.training_set()
     meta = checkpoint_meta(xd.NAME, xd.CHECKPOINT_DIR)
     assert ts["dup_index"].tolist() == meta["duplicated_indices"]
-    assert meta["copies"] == xd.COPIES and meta["steps"] == xd.TRAIN.steps and meta["seed"] == xd.TRAIN.seed
+    assert (
+        meta["copies"] == xd.COPIES
+        and meta["steps"] == xd.TRAIN.steps
+        and meta["seed"] == xd.TRAIN.seed
+    )
     n_pool = len(ts["pool"])
     assert len(ts["x"]) == n_pool + xd.N_DUPLICATED * xd.COPIES
     # every duplicated digit is in the pool, and its copies carry their own prompt 10 + k

@@ -11,14 +11,38 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from memgen.views.explorers import dae_explorer, dae_explorer_state, draw_dae_state  # noqa: E402
 from memgen.linear import memorization_gain  # noqa: E402
+from memgen.views.explorers import dae_explorer, dae_explorer_state, draw_dae_state  # noqa: E402
 
 STATE_KEYS = {
-    "dataset", "n", "p", "sigma", "lam", "steps", "seed", "regime", "model", "x_train", "x_unseen",
-    "image_shape", "W1", "W2", "final_loss", "train_seconds", "units", "unit_cos", "h_train",
-    "h_unseen", "share_train", "std_train", "share_unseen", "std_unseen", "mean_share_train",
-    "silent_train", "theory", "seconds",
+    "dataset",
+    "n",
+    "p",
+    "sigma",
+    "lam",
+    "steps",
+    "seed",
+    "regime",
+    "model",
+    "x_train",
+    "x_unseen",
+    "image_shape",
+    "W1",
+    "W2",
+    "final_loss",
+    "train_seconds",
+    "units",
+    "unit_cos",
+    "h_train",
+    "h_unseen",
+    "share_train",
+    "std_train",
+    "share_unseen",
+    "std_unseen",
+    "mean_share_train",
+    "silent_train",
+    "theory",
+    "seconds",
 }
 
 
@@ -50,7 +74,9 @@ def test_explorer_returns_vbox_with_state():
     assert not any(np.allclose(s["x_unseen"].numpy(), x) for x in s["x_train"].numpy())
 
 
-@pytest.mark.parametrize("dataset, n, p, d", [("digits", 12, 4, 64), ("gmm", 10, 4, 16), ("faces", 3, 4, 625)])
+@pytest.mark.parametrize(
+    "dataset, n, p, d", [("digits", 12, 4, 64), ("gmm", 10, 4, 16), ("faces", 3, 4, 625)]
+)
 def test_state_shapes_per_dataset_and_regime(dataset, n, p, d):
     s = dae_explorer_state(dataset, n, p, 0.2, 0.1, 60, 0)
     assert s["x_train"].shape == (n, d) and s["W1"].shape == (d, p)
@@ -93,13 +119,30 @@ def test_memorization_gains_match_theory():
     assert s["mean_share_train"] > 2.0 / s["p"]  # spiky: far above the balanced 1/p
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"n": 0}, "n"), ({"p": -1}, "p"), ({"dataset": "cifar"}, "dataset"), ({"sigma": -0.1}, "sigma"),
-    ({"dataset": "faces", "n": 100}, "n"), ({"lam": -1.0}, "lam"), ({"steps": 0}, "steps"),
-    ({"n": 2.5}, "n"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n": 0}, "n"),
+        ({"p": -1}, "p"),
+        ({"dataset": "cifar"}, "dataset"),
+        ({"sigma": -0.1}, "sigma"),
+        ({"dataset": "faces", "n": 100}, "n"),
+        ({"lam": -1.0}, "lam"),
+        ({"steps": 0}, "steps"),
+        ({"n": 2.5}, "n"),
+    ],
+)
 def test_bad_inputs_raise_value_error_naming_the_argument(kwargs, name):
-    args = {"dataset": "digits", "n": 4, "p": 4, "sigma": 0.2, "lam": 0.1, "steps": 5, "seed": 0, **kwargs}
+    args = {
+        "dataset": "digits",
+        "n": 4,
+        "p": 4,
+        "sigma": 0.2,
+        "lam": 0.1,
+        "steps": 5,
+        "seed": 0,
+        **kwargs,
+    }
     with pytest.raises(ValueError, match=name):
         dae_explorer_state(**args)
     with pytest.raises(ValueError, match=name):
@@ -115,11 +158,13 @@ def test_moving_a_slider_retrains():
     box = dae_explorer(n=4, p=6, steps=40)
     first = box.state
     box.controls["p"].value = 10
-    assert box.state is not first and box.state["model"].p == 10 and box.state["W1"].shape == (64, 10)
+    assert (
+        box.state is not first and box.state["model"].p == 10 and box.state["W1"].shape == (64, 10)
+    )
     box.controls["n"].value = 16
     assert box.state["n"] == 16 and box.state["regime"] == "linear"
     box.controls["log_sigma"].value = -0.5
-    assert box.state["sigma"] == pytest.approx(10 ** -0.5)
+    assert box.state["sigma"] == pytest.approx(10**-0.5)
     box.controls["dataset"].value = "gmm"
     assert box.state["x_train"].shape == (16, 16) and box.state["image_shape"] is None
 
@@ -139,11 +184,15 @@ def test_statistical_panels_draw_with_seaborn(monkeypatch):
     calls = []
     for name in ("barplot", "heatmap"):
         original = getattr(sns, name)
-        monkeypatch.setattr(sns, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+        monkeypatch.setattr(
+            sns, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k)
+        )
     s = dae_explorer_state(dataset="gmm", n=6, p=8, steps=60)
     fig = draw_dae_state(s)
     assert calls.count("barplot") == 2 and calls.count("heatmap") == 1
     bars = [p for p in fig.axes[1].patches]
     assert len(bars) == s["p"]
-    assert np.allclose(sorted(b.get_height() for b in bars), sorted(np.asarray(s["h_train"])), atol=1e-6)
+    assert np.allclose(
+        sorted(b.get_height() for b in bars), sorted(np.asarray(s["h_train"])), atol=1e-6
+    )
     plt.close(fig)

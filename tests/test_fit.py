@@ -16,10 +16,14 @@ def _cv_loss_torch(W1, W2, X, Y, sigma, lam):
     """The control-variate estimator written plainly, for autograd."""
     pre = X @ W1
     D = (pre > 0).to(X.dtype)
-    closed = ((pre * D) @ W2.T - X).pow(2).sum(-1) + sigma**2 * ((D @ ((W1.T @ W1) * (W2.T @ W2))) * D).sum(-1)
+    closed = ((pre * D) @ W2.T - X).pow(2).sum(-1) + sigma**2 * (
+        (D @ ((W1.T @ W1) * (W2.T @ W2))) * D
+    ).sum(-1)
     XK = X.repeat(Y.shape[0] // X.shape[0], 1)
     A = Y @ W1
-    corr = (torch.relu(A) @ W2.T - XK).pow(2).sum(-1) - ((A * D.repeat(Y.shape[0] // X.shape[0], 1)) @ W2.T - XK).pow(2).sum(-1)
+    corr = (torch.relu(A) @ W2.T - XK).pow(2).sum(-1) - (
+        (A * D.repeat(Y.shape[0] // X.shape[0], 1)) @ W2.T - XK
+    ).pow(2).sum(-1)
     return closed.mean() + corr.mean() + lam * (W1.pow(2).sum() + W2.pow(2).sum())
 
 
@@ -36,8 +40,15 @@ def test_gradients_match_autograd(tied):
     ref = _cv_loss_torch(W1a, W2a, X.double(), Y.double(), sigma, lam)
     ref.backward()
     ref = ref.detach()
-    loss, g1, g2 = loss_and_grads(W1.numpy()[None], W2.numpy()[None], X.numpy(), Y.numpy()[None],
-                                  np.array([sigma]), np.array([lam]), tied=tied)
+    loss, g1, g2 = loss_and_grads(
+        W1.numpy()[None],
+        W2.numpy()[None],
+        X.numpy(),
+        Y.numpy()[None],
+        np.array([sigma]),
+        np.array([lam]),
+        tied=tied,
+    )
     assert loss[0] == pytest.approx(ref.item(), rel=1e-5)
     np.testing.assert_allclose(g1[0], W1a.grad.numpy(), rtol=1e-4, atol=1e-5)
     if tied:
@@ -58,21 +69,37 @@ def test_estimator_is_unbiased_for_the_true_loss():
     eps = torch.randn(K, n, d, generator=g)
     truth = dae_loss(m, X, sigma, lam, noise=eps).item()
     Y = (X + sigma * eps).reshape(1, K * n, d).numpy()
-    est, _, _ = loss_and_grads(m.W1.detach().numpy()[None], m.W2.detach().numpy()[None], X.numpy(), Y,
-                               np.array([sigma]), np.array([lam]))
+    est, _, _ = loss_and_grads(
+        m.W1.detach().numpy()[None],
+        m.W2.detach().numpy()[None],
+        X.numpy(),
+        Y,
+        np.array([sigma]),
+        np.array([lam]),
+    )
     # on the same draws the estimate differs from plain Monte Carlo only by the Monte Carlo error of
     # the frozen-mask part, which the estimator replaces by its exact value
     W1, W2, Xd = m.W1.detach().double(), m.W2.detach().double(), X.double()
     D = (Xd @ W1 > 0).double()
-    lin = (((Xd + sigma * eps.double()) @ W1 * D) @ W2.T - Xd).pow(2).sum(-1).mean(-1)  # (K,) per draw
-    exact_lin = float(((Xd @ W1 * D) @ W2.T - Xd).pow(2).sum(-1).mean()
-                      + sigma**2 * ((D @ ((W1.T @ W1) * (W2.T @ W2))) * D).sum(-1).mean())
+    lin = (
+        (((Xd + sigma * eps.double()) @ W1 * D) @ W2.T - Xd).pow(2).sum(-1).mean(-1)
+    )  # (K,) per draw
+    exact_lin = float(
+        ((Xd @ W1 * D) @ W2.T - Xd).pow(2).sum(-1).mean()
+        + sigma**2 * ((D @ ((W1.T @ W1) * (W2.T @ W2))) * D).sum(-1).mean()
+    )
     assert est[0] == pytest.approx(truth + exact_lin - float(lin.mean()), rel=1e-4)
     # which is within a few standard errors: unbiased
     assert abs(est[0] - truth) < 4 * float(lin.std()) / K**0.5
     # and with no noise at all (sigma = 0) the closed form is the whole loss
-    est0, _, _ = loss_and_grads(m.W1.detach().numpy()[None], m.W2.detach().numpy()[None], X.numpy(),
-                                X.numpy()[None], np.array([0.0]), np.array([lam]))
+    est0, _, _ = loss_and_grads(
+        m.W1.detach().numpy()[None],
+        m.W2.detach().numpy()[None],
+        X.numpy(),
+        X.numpy()[None],
+        np.array([0.0]),
+        np.array([lam]),
+    )
     assert est0[0] == pytest.approx(float(dae_loss(m, X, 0.0, lam).detach()), rel=1e-5)
 
 
@@ -87,14 +114,23 @@ def test_memorization_closed_form_reached():
     U = X / X.norm(dim=1, keepdim=True)
     active = (X @ m.W1 > 0).detach()
     with torch.no_grad():
-        gains = torch.stack([U[i] @ m.W2[:, active[i]] @ m.W1[:, active[i]].T @ U[i] for i in range(4)])
-    torch.testing.assert_close(gains, memorization_gain(X.norm(dim=1) ** 2, 4, sigma, lam), rtol=0.02, atol=0)
+        gains = torch.stack(
+            [U[i] @ m.W2[:, active[i]] @ m.W1[:, active[i]].T @ U[i] for i in range(4)]
+        )
+    torch.testing.assert_close(
+        gains, memorization_gain(X.norm(dim=1) ** 2, 4, sigma, lam), rtol=0.02, atol=0
+    )
 
 
 def test_block_solution_on_separable_mixture():
-    data = mdata.gaussian_mixture(120, K=2, d=12, rank=2, spread=0.7, separation=4.0, means="simplex", seed=0)
+    data = mdata.gaussian_mixture(
+        120, K=2, d=12, rank=2, spread=0.7, separation=4.0, means="simplex", seed=0
+    )
     sigma, lam, n = 0.2, 1e-3, 120
-    theory = sum(optimal_linear_denoiser(data.x[data.labels == k].double(), sigma, lam * n / 60) for k in range(2))
+    theory = sum(
+        optimal_linear_denoiser(data.x[data.labels == k].double(), sigma, lam * n / 60)
+        for k in range(2)
+    )
     res = fit_dae(data.x, 8, sigma=sigma, lam=lam, steps=2000, tied=True, seed=[0, 1])
     m = res.models[int(np.argmin(res.losses[-20:].mean(0)))]
     learned = (m.W2 @ m.W1.T).detach().double()
@@ -111,7 +147,15 @@ def test_batch_and_seeding():
     assert a.models[1].W1.norm() < a.models[0].W1.norm()
     # warm start from a model; callback sees every step
     seen = []
-    fit_dae(X, 4, sigma=0.3, lam=0.1, steps=6, init=a.models[0], callback=lambda info: seen.append(info["step"]))
+    fit_dae(
+        X,
+        4,
+        sigma=0.3,
+        lam=0.1,
+        steps=6,
+        init=a.models[0],
+        callback=lambda info: seen.append(info["step"]),
+    )
     assert seen == list(range(1, 7))
 
 
@@ -133,7 +177,8 @@ def test_bad_input(kwargs, match):
         fit_dae(X, **args)
 
 
-# ---------------------------------------------------------------- per-model sample weights and unit masks
+# ---------------------------------------------------------------- per-model sample weights and unit
+# masks
 
 
 def test_weights_equal_copies_and_subsets():
@@ -173,20 +218,35 @@ def test_padded_models_reach_their_own_memorization_solution():
     seeds = [0, 1]
     runs = [(n, p, s) for n, p in cells for s in seeds]
     W = np.array([[1.0] * n + [0.0] * (4 - n) for n, _, _ in runs])
-    res = fit_dae(X, 8, sigma=sigma, lam=lam, steps=1500, seed=[s for _, _, s in runs], sample_weight=W,
-                  units=[p for _, p, _ in runs])
+    res = fit_dae(
+        X,
+        8,
+        sigma=sigma,
+        lam=lam,
+        steps=1500,
+        seed=[s for _, _, s in runs],
+        sample_weight=W,
+        units=[p for _, p, _ in runs],
+    )
     tail = res.losses[-20:].mean(0)
     for k, (n, p) in enumerate(cells):
-        b = 2 * k + int(np.argmin(tail[2 * k: 2 * k + 2]))
+        b = 2 * k + int(np.argmin(tail[2 * k : 2 * k + 2]))
         m = res.models[b]
         if p < 8:
-            assert float(m.W1[:, p:].detach().abs().max()) == 0.0 and float(m.W2[:, p:].detach().abs().max()) == 0.0
+            assert (
+                float(m.W1[:, p:].detach().abs().max()) == 0.0
+                and float(m.W2[:, p:].detach().abs().max()) == 0.0
+            )
         Xn = X[:n]
         U = Xn / Xn.norm(dim=1, keepdim=True)
         active = (Xn @ m.W1 > 0).detach()
         with torch.no_grad():
-            gains = torch.stack([U[i] @ m.W2[:, active[i]] @ m.W1[:, active[i]].T @ U[i] for i in range(n)])
-        torch.testing.assert_close(gains, memorization_gain(Xn.norm(dim=1) ** 2, n, sigma, lam), rtol=0.02, atol=0)
+            gains = torch.stack(
+                [U[i] @ m.W2[:, active[i]] @ m.W1[:, active[i]].T @ U[i] for i in range(n)]
+            )
+        torch.testing.assert_close(
+            gains, memorization_gain(Xn.norm(dim=1) ** 2, n, sigma, lam), rtol=0.02, atol=0
+        )
 
 
 @pytest.mark.parametrize(
@@ -216,8 +276,9 @@ def test_shared_noise():
     np.testing.assert_array_equal(a.losses[:, 0], a.losses[:, 1])
     b = fit_dae(X, 5, seed=[0, 0], **kw)  # own draws per model
     assert not np.array_equal(b.losses[:, 0], b.losses[:, 1])
-    np.testing.assert_array_equal(fit_dae(X, 5, seed=3, shared_noise=True, **kw).losses,
-                                  fit_dae(X, 5, seed=3, **kw).losses)
+    np.testing.assert_array_equal(
+        fit_dae(X, 5, seed=3, shared_noise=True, **kw).losses, fit_dae(X, 5, seed=3, **kw).losses
+    )
     # per-model noise levels with shared draws: the draws are scaled per model
     c = fit_dae(X, 5, seed=[0, 0], shared_noise=True, sigma=[0.3, 0.6], lam=0.05, steps=30)
     assert c.losses[0, 1] > c.losses[0, 0]

@@ -1,4 +1,5 @@
-"""The GPU guard: the Colab copies of the chapters with Hub cells ask Colab for a T4, and those cells
+"""The GPU guard: the Colab copies of the chapters with Hub cells ask Colab for a T4, and those
+cells
 check torch.cuda.is_available() first: without a GPU they say how to switch the runtime and what the
 cell would cost, and start nothing."""
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import jupytext
 import pytest
 import torch
+
 from memgen.hub import gpu
 from memgen_book import colab
 

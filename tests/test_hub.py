@@ -19,29 +19,51 @@ def _tiny_unet2d():
     from diffusers import UNet2DModel
 
     torch.manual_seed(0)
-    return UNet2DModel(sample_size=4, in_channels=3, out_channels=3, block_out_channels=(8, 16),
-                       layers_per_block=1, norm_num_groups=4, attention_head_dim=4,
-                       down_block_types=("DownBlock2D", "AttnDownBlock2D"),
-                       up_block_types=("AttnUpBlock2D", "UpBlock2D")).eval()
+    return UNet2DModel(
+        sample_size=4,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        attention_head_dim=4,
+        down_block_types=("DownBlock2D", "AttnDownBlock2D"),
+        up_block_types=("AttnUpBlock2D", "UpBlock2D"),
+    ).eval()
 
 
 def _tiny_dit():
     from diffusers import DiTTransformer2DModel
 
     torch.manual_seed(0)
-    return DiTTransformer2DModel(num_attention_heads=2, attention_head_dim=8, in_channels=4, out_channels=8,
-                                 num_layers=1, sample_size=4, patch_size=2, num_embeds_ada_norm=10).eval()
+    return DiTTransformer2DModel(
+        num_attention_heads=2,
+        attention_head_dim=8,
+        in_channels=4,
+        out_channels=8,
+        num_layers=1,
+        sample_size=4,
+        patch_size=2,
+        num_embeds_ada_norm=10,
+    ).eval()
 
 
 def _tiny_sd_unet():
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(0)
-    return UNet2DConditionModel(sample_size=4, in_channels=4, out_channels=4, block_out_channels=(8, 16),
-                                layers_per_block=1, norm_num_groups=4, cross_attention_dim=8,
-                                attention_head_dim=2,
-                                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D")).eval()
+    return UNet2DConditionModel(
+        sample_size=4,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        norm_num_groups=4,
+        cross_attention_dim=8,
+        attention_head_dim=2,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+    ).eval()
 
 
 def _wrapped(kind):
@@ -57,7 +79,9 @@ def _wrapped(kind):
 @pytest.mark.parametrize("kind", ["unet2d", "dit", "sd"])
 def test_randomized_spectrum_equals_full_through_attention(kind):
     den = _wrapped(kind)
-    x_t = den.add_noise(torch.rand(den.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1, seed=2)
+    x_t = den.add_noise(
+        torch.rand(den.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1, seed=2
+    )
     full = hub.jacobian_spectrum(den, x_t, k=8)
     assert full["method"] == "full" and full["S"].shape == (den.dim,)
     # a sketch as wide as the dimension makes the randomized SVD exact: checks the VJP and
@@ -76,8 +100,9 @@ def test_full_spectrum_matches_autograd_for_dit():
     x_t = torch.randn(den.shape, generator=torch.Generator().manual_seed(3))
     with hub.math_attention():
         J = full_jacobian(den.fn, x_t)
-        ref = torch.autograd.functional.jacobian(lambda v: den.fn(v.reshape(den.shape)).reshape(-1),
-                                                 x_t.reshape(-1))
+        ref = torch.autograd.functional.jacobian(
+            lambda v: den.fn(v.reshape(den.shape)).reshape(-1), x_t.reshape(-1)
+        )
     assert torch.allclose(J, ref, atol=1e-5)
     assert torch.allclose(singular_values(J), hub.jacobian_spectrum(den, x_t)["S"], atol=1e-6)
 
@@ -96,12 +121,17 @@ def test_eps_to_x0_inverts_the_forward_process():
 def test_ddpm_abar_matches_diffusers_schedulers():
     from diffusers import DDPMScheduler
 
-    lin = DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear")
-    sl = DDPMScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
+    lin = DDPMScheduler(
+        num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear"
+    )
+    sl = DDPMScheduler(
+        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"
+    )
     for t in (0, 10, 500, 999):
         assert hub.ddpm_abar(t) == pytest.approx(float(lin.alphas_cumprod[t]), rel=1e-5)
-        assert hub.ddpm_abar(t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear") == pytest.approx(
-            float(sl.alphas_cumprod[t]), rel=1e-5)
+        assert hub.ddpm_abar(
+            t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear"
+        ) == pytest.approx(float(sl.alphas_cumprod[t]), rel=1e-5)
     with pytest.raises(ValueError, match="t must be"):
         hub.ddpm_abar(1000)
 
@@ -141,7 +171,8 @@ def test_try_load_rejects_unknown_model():
         hub.try_load("imagen")
 
 
-# ------------------------------------------------------------------------------ devices: meta and CPU
+# ------------------------------------------------------------------------------ devices: meta and
+# CPU
 # The meta device stands in for a GPU on a CPU machine: it propagates shapes and devices without
 # computing, so a tensor made on the wrong device (the randomized SVD's sketch drawn on the CPU was
 # one) fails with "expected device meta but got cpu".
@@ -152,8 +183,14 @@ def test_try_load_rejects_unknown_model():
 def test_jacobian_recipe_stays_on_the_models_device(kind, method):
     den = _wrapped(kind)
     x0 = torch.rand(den.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    cpu = hub.jacobian_spectrum(den, den.add_noise(x0, seed=2), k=4, power_iters=1, chunk_size=5,
-                                full_up_to=10**6 if method == "full" else 0)
+    cpu = hub.jacobian_spectrum(
+        den,
+        den.add_noise(x0, seed=2),
+        k=4,
+        power_iters=1,
+        chunk_size=5,
+        full_up_to=10**6 if method == "full" else 0,
+    )
     model = {"unet2d": _tiny_unet2d, "dit": _tiny_dit, "sd": _tiny_sd_unet}[kind]().to("meta")
     abar = hub.ddpm_abar(10)
     if kind == "unet2d":
@@ -165,13 +202,22 @@ def test_jacobian_recipe_stays_on_the_models_device(kind, method):
     assert meta.device == "meta" and meta.dtype == torch.float32
     x_t = meta.add_noise(x0, seed=2)
     assert x_t.device.type == "meta"
-    r = hub.jacobian_spectrum(meta, x_t, k=4, power_iters=1, chunk_size=5,
-                              full_up_to=10**6 if method == "full" else 0)
+    r = hub.jacobian_spectrum(
+        meta, x_t, k=4, power_iters=1, chunk_size=5, full_up_to=10**6 if method == "full" else 0
+    )
     assert r["method"] == cpu["method"] == method
     assert r["S"].device.type == "meta" and r["effective_rank"] is None
-    assert r["S"].shape[0] == cpu["S"].shape[0] and r["U"].shape == cpu["U"].shape and r["V"].shape == cpu["V"].shape
+    assert (
+        r["S"].shape[0] == cpu["S"].shape[0]
+        and r["U"].shape == cpu["U"].shape
+        and r["V"].shape == cpu["V"].shape
+    )
     # the CPU run has values: results on the CPU, singular values sorted and non-negative
-    assert cpu["S"].device.type == "cpu" and (cpu["S"][:-1] >= cpu["S"][1:]).all() and (cpu["S"] >= 0).all()
+    assert (
+        cpu["S"].device.type == "cpu"
+        and (cpu["S"][:-1] >= cpu["S"][1:]).all()
+        and (cpu["S"] >= 0).all()
+    )
     assert isinstance(cpu["effective_rank"], int)
 
 
@@ -181,7 +227,9 @@ def test_randomized_svd_draws_its_sketch_for_the_models_device():
     W = torch.randn(6, 6, generator=torch.Generator().manual_seed(0))
     S_cpu, _, _ = randomized_svd(lambda v: v @ W.T, torch.ones(6), 3, oversample=3, seed=4)
     Wm = W.to("meta")
-    S_meta, U, V = randomized_svd(lambda v: v @ Wm.T, torch.ones(6, device="meta"), 3, oversample=3, seed=4)
+    S_meta, U, V = randomized_svd(
+        lambda v: v @ Wm.T, torch.ones(6, device="meta"), 3, oversample=3, seed=4
+    )
     assert S_meta.device.type == U.device.type == V.device.type == "meta"
     assert S_cpu.shape == S_meta.shape == (3,)
     assert torch.allclose(S_cpu.double(), torch.linalg.svdvals(W.double())[:3], rtol=1e-4)

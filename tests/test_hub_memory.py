@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from memgen.hub import memory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,9 @@ def test_peak_memory_agrees_with_the_process_growth_on_the_cpu():
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "lib")}
 
     def run(mode):
-        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", code, mode], capture_output=True, text=True, check=True, env=env
+        )
         return int(out.stdout.split()[-1])
 
     counted, grown = run("count"), run("rss")
@@ -111,7 +114,9 @@ def test_the_committed_table_is_up_to_date(estimates):
     fresh = json.loads(memory.to_json(estimates))
     committed = json.loads(memory.TABLE.read_text())
     assert memory.native_sd_activations_gb() > memory.BUDGET_GB  # why SD's Jacobian runs at 32 x 32
-    assert [r["recipe"] for r in committed["estimates"]] == [r["recipe"] for r in fresh["estimates"]]
+    assert [r["recipe"] for r in committed["estimates"]] == [
+        r["recipe"] for r in fresh["estimates"]
+    ]
     for got, want in zip(committed["estimates"], fresh["estimates"]):
         assert got["settings"] == want["settings"]
         for key in ("weights_gb", "activations_gb", "total_gb"):
@@ -120,8 +125,9 @@ def test_the_committed_table_is_up_to_date(estimates):
 
 
 def test_half_precision_halves_the_weights():
-    assert memory.parameter_bytes(memory.build("sd-vae", torch.float16)) * 2 == memory.parameter_bytes(
-        memory.build("sd-vae"))
+    assert memory.parameter_bytes(
+        memory.build("sd-vae", torch.float16)
+    ) * 2 == memory.parameter_bytes(memory.build("sd-vae"))
 
 
 def test_bad_kind_names_the_choices():

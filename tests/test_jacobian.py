@@ -1,4 +1,5 @@
-"""Jacobians: reverse mode against autograd and closed forms; randomized SVD against the full SVD."""
+"""Jacobians: reverse mode against autograd and closed forms; randomized SVD against the full
+SVD."""
 
 import math
 
@@ -6,8 +7,17 @@ import pytest
 import torch
 
 from memgen.dae import ReLUDAE
-from memgen.jacobian import (JacobianOperator, batched_jacobians, abs_cosine, count_above, effective_rank, entropy_rank,
-                             full_jacobian, randomized_svd, singular_values)
+from memgen.jacobian import (
+    JacobianOperator,
+    abs_cosine,
+    batched_jacobians,
+    count_above,
+    effective_rank,
+    entropy_rank,
+    full_jacobian,
+    randomized_svd,
+    singular_values,
+)
 from memgen.unet import Denoiser, UNetConfig, build_unet
 
 
@@ -31,7 +41,7 @@ def test_batched_jacobians_match_one_by_one(tiny_denoiser):
     f = lambda v: tiny_denoiser(v, 0.2)  # noqa: E731
     Jb = batched_jacobians(f, Y)
     for i in range(3):
-        assert torch.allclose(Jb[i], full_jacobian(f, Y[i:i + 1]), atol=1e-5)
+        assert torch.allclose(Jb[i], full_jacobian(f, Y[i : i + 1]), atol=1e-5)
 
 
 def test_batched_jacobians_in_chunks_equal_one_call(tiny_denoiser):
@@ -67,11 +77,20 @@ def test_batched_jacobians_chunks_free_their_graphs(tiny_denoiser):
         "batched_jacobians(lambda v: m(v, 0.2), Y, chunk_size=int(sys.argv[2]))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - r0)\n"
     )
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "lib")}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "lib"),
+    }
 
     def growth_kb(n, chunk):  # a fresh process each: ru_maxrss is a high-water mark
-        out = subprocess.run([sys.executable, "-c", code, str(n), str(chunk)], capture_output=True, text=True,
-                             check=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(n), str(chunk)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
         return int(out.stdout.split()[-1])
 
     one_chunk, chunked, whole = growth_kb(4, 4), growth_kb(16, 4), growth_kb(16, 16)
@@ -137,7 +156,8 @@ def test_randomized_svd_top_values_on_trained_unet():
 
     model = load_denoiser("generalizing")
     x = torch.nn.functional.interpolate(
-        torch.linspace(-1, 1, 64).reshape(1, 1, 8, 8), size=(16, 16), mode="bilinear").reshape(1, -1)
+        torch.linspace(-1, 1, 64).reshape(1, 1, 8, 8), size=(16, 16), mode="bilinear"
+    ).reshape(1, -1)
     y = x + 0.1 * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
     f = lambda v: model(v, 0.1)  # noqa: E731 (the convolutional net also runs on 16x16 inputs)
     s_full = singular_values(full_jacobian(f, y))
@@ -163,7 +183,9 @@ def test_effective_rank_of_wiener_filter_counts_strong_directions():
     J = _linear_with_spectrum(6, lam / (lam + sigma**2), seed=3)
     assert effective_rank(J) == int((lam >= sigma**2).sum()) == 3
     assert effective_rank(0.3 * torch.eye(5)) == 0  # a contraction passes nothing
-    assert entropy_rank(0.3 * torch.eye(5)) == pytest.approx(5.0)  # the shape-only measure cannot tell
+    assert entropy_rank(0.3 * torch.eye(5)) == pytest.approx(
+        5.0
+    )  # the shape-only measure cannot tell
 
 
 def test_count_above_and_cosine():

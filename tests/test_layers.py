@@ -76,13 +76,17 @@ def test_floor_rules(path: Path):
     banned = FORBIDDEN[floor(name)]
     if name == "memgen.scorecard":  # the entry point of `python -m memgen.scorecard`
         found -= {"memgen.experiments.scorecard", "memgen.experiments.scorecard.main"}
-    assert not _hits(name, found, banned), f"{name} ({floor(name)}) imports {_hits(name, found, banned)}"
+    assert not _hits(name, found, banned), (
+        f"{name} ({floor(name)}) imports {_hits(name, found, banned)}"
+    )
 
 
 def test_the_checker_sees_imports_inside_functions(tmp_path):
     pkg = tmp_path / "memgen"
     pkg.mkdir()
-    (pkg / "x.py").write_text("def f():\n    from .views import ch01_denoising\n    import plotly\n")
+    (pkg / "x.py").write_text(
+        "def f():\n    from .views import ch01_denoising\n    import plotly\n"
+    )
     global LIB
     old, LIB = LIB, tmp_path
     try:
@@ -90,8 +94,11 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
     finally:
         LIB = old
     assert "memgen.views.ch01_denoising" in found and "plotly" in found
-    assert _hits("memgen.x", found, FORBIDDEN["core"]) == ["memgen.views", "memgen.views.ch01_denoising",
-                                                          "plotly"]
+    assert _hits("memgen.x", found, FORBIDDEN["core"]) == [
+        "memgen.views",
+        "memgen.views.ch01_denoising",
+        "plotly",
+    ]
 
 
 def test_one_module_per_chapter_in_each_chapter_floor():
@@ -104,8 +111,12 @@ def test_one_module_per_chapter_in_each_chapter_floor():
 
 def test_readme_states_the_rules():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    for phrase in ("imports no experiment, view, Hub or tooling module", "experiments import no view",
-                   "views import no experiment", "nothing imports `memgen_book`"):
+    for phrase in (
+        "imports no experiment, view, Hub or tooling module",
+        "experiments import no view",
+        "views import no experiment",
+        "nothing imports `memgen_book`",
+    ):
         assert phrase in readme, phrase
 
 

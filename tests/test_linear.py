@@ -24,7 +24,9 @@ def test_special_cases():
     d = X.shape[1]
     # M = I: no bias, pure noise sigma^2 d; M = 0: mean ||x||^2
     assert float(linear_denoising_risk(torch.eye(d), X, sigma)) == pytest.approx(sigma**2 * d)
-    assert float(linear_denoising_risk(torch.zeros(d, d), X, sigma)) == pytest.approx(float(X.pow(2).sum(1).mean()))
+    assert float(linear_denoising_risk(torch.zeros(d, d), X, sigma)) == pytest.approx(
+        float(X.pow(2).sum(1).mean())
+    )
     # M = a I: (1 - a)^2 mean ||x||^2 + sigma^2 a^2 d
     a = 0.3
     expected = (1 - a) ** 2 * float(X.pow(2).sum(1).mean()) + sigma**2 * a**2 * d
@@ -37,12 +39,17 @@ def test_monte_carlo_agrees_with_the_closed_form():
     closed = float(linear_denoising_risk(M, X, 0.5))
     mc = float(linear_denoising_risk_mc(M, X, 0.5, n_draws=4000, seed=3))
     assert mc == pytest.approx(closed, rel=0.01)
-    # small blocks of draws: still an estimate of the same quantity; sigma = 0 needs no sampling at all
-    assert float(linear_denoising_risk_mc(M, X, 0.5, n_draws=4000, seed=4, chunk=7)) == pytest.approx(closed, rel=0.01)
+    # small blocks of draws: still an estimate of the same quantity; sigma = 0 needs no sampling at
+    # all
+    assert float(
+        linear_denoising_risk_mc(M, X, 0.5, n_draws=4000, seed=4, chunk=7)
+    ) == pytest.approx(closed, rel=0.01)
     assert float(linear_denoising_risk_mc(M, X, 0.5, n_draws=5, seed=3)) == float(
-        linear_denoising_risk_mc(M, X, 0.5, n_draws=5, seed=3))
+        linear_denoising_risk_mc(M, X, 0.5, n_draws=5, seed=3)
+    )
     assert float(linear_denoising_risk_mc(M, X, 0.0, n_draws=2)) == pytest.approx(
-        float(linear_denoising_risk(M, X, 0.0)), rel=1e-12)
+        float(linear_denoising_risk(M, X, 0.0)), rel=1e-12
+    )
 
 
 def test_closed_form_is_the_exact_expectation_over_a_whitened_noise_set():
@@ -67,23 +74,31 @@ def test_rel_err_default_meets_the_book_target_quickly():
 
 def test_risk_is_differentiable_and_matches_the_gradient_formula():
     X, sigma = _X(), 0.4
-    M = torch.randn(6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(4)).requires_grad_(True)
+    M = torch.randn(
+        6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(4)
+    ).requires_grad_(True)
     (grad,) = torch.autograd.grad(linear_denoising_risk(M, X, sigma), M)
     S = X.T @ X / len(X)
-    torch.testing.assert_close(grad, 2 * (M.detach() - torch.eye(6, dtype=torch.float64)) @ S + 2 * sigma**2 * M.detach())
+    torch.testing.assert_close(
+        grad, 2 * (M.detach() - torch.eye(6, dtype=torch.float64)) @ S + 2 * sigma**2 * M.detach()
+    )
 
 
 def test_optimal_linear_denoiser_is_the_wiener_filter_and_a_stationary_point():
     X, sigma = _X(), 0.6
     S = X.T @ X / len(X)
     I = torch.eye(6, dtype=torch.float64)
-    torch.testing.assert_close(optimal_linear_denoiser(X, sigma), S @ torch.linalg.inv(S + sigma**2 * I))
+    torch.testing.assert_close(
+        optimal_linear_denoiser(X, sigma), S @ torch.linalg.inv(S + sigma**2 * I)
+    )
     # with lam > 0 it minimises risk + 2 lam ||M||_*: no random perturbation does better
     lam = 0.3
     M = optimal_linear_denoiser(X, sigma, lam)
 
     def objective(M):
-        return float(linear_denoising_risk(M, X, sigma)) + 2 * lam * float(torch.linalg.svdvals(M).sum())
+        return float(linear_denoising_risk(M, X, sigma)) + 2 * lam * float(
+            torch.linalg.svdvals(M).sum()
+        )
 
     g = torch.Generator().manual_seed(0)
     best = objective(M)

@@ -27,6 +27,7 @@ def test_ruff_check():
 
 
 def test_ruff_format():
-    out = subprocess.run(_ruff() + ["format", "--check", *TARGETS], cwd=ROOT, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        _ruff() + ["format", "--check", *TARGETS], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]

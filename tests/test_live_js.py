@@ -3,14 +3,16 @@
 Each check builds a problem in Python, runs the same arrays through the JavaScript with ``node``
 (``tests/js/live_bridge.js``, JSON over stdin/stdout) and compares:
 
-- ``memgen.fit_fast.loss_and_grads`` with the same X, W1, W2 and noisy draws Y: loss and gradients to
+- ``memgen.fit_fast.loss_and_grads`` with the same X, W1, W2 and noisy draws Y: loss and gradients
+  to
   float32 precision (relative 2e-5 of the largest entry), tied and untied, with and without
   sample weights, at the initial weights (dense masks, many flips) and at trained ones;
 - ``memgen.fit_fast.fit_dae`` step by step, fed the exact noise fit_dae draws (numpy's generator);
 - the statistics (grouped top-1 share as memgen.phase.grouped_top1, stored fraction as
   memgen.phase.memorized_fraction, unit std, gains, owners, spectrum) on the same weights;
 - the closed forms of memgen.linear, memgen.generalization and memgen.mixed;
-- the embedded digits (digits_data.js) against memgen.data / memgen.views.explorers / memgen.memorization;
+- the embedded digits (digits_data.js) against memgen.data / memgen.views.explorers /
+  memgen.memorization;
 - training to convergence in both regimes (the JS with its own noise, from Python's initial
   weights): converged statistics agree within the tolerances stated in each test.
 
@@ -31,7 +33,6 @@ import torch
 
 from memgen.dae import ReLUDAE
 from memgen.data import gaussian_mixture, load_digits
-from memgen.views.explorers import _dae_pool
 from memgen.fit_fast import fit_dae, loss_and_grads
 from memgen.generalization import block_prediction
 from memgen.linear import memorization_gain, optimal_linear_denoiser
@@ -43,6 +44,7 @@ from memgen.memorization import (
 )
 from memgen.mixed import duplicate_gain, stored_cosine, threshold_multiplicity
 from memgen.stats import top1_share, unit_std
+from memgen.views.explorers import _dae_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIDGE = ROOT / "tests" / "js" / "live_bridge.js"

@@ -5,10 +5,15 @@ import torch
 
 from memgen.dae import ReLUDAE
 from memgen.generalization import block_prediction
-from memgen.metrics import psnr
 from memgen.linear import memorization_gain, optimal_linear_denoiser
-from memgen.memorization import (gains_along_samples, grouped_representation, separable_subset, storing_units,
-                                 unit_owners)
+from memgen.memorization import (
+    gains_along_samples,
+    grouped_representation,
+    separable_subset,
+    storing_units,
+    unit_owners,
+)
+from memgen.metrics import psnr
 
 
 def _simplex(n=4, d=10, scale=3.0):
@@ -60,13 +65,17 @@ def test_block_prediction_sums_per_cluster_wiener_filters():
     torch.testing.assert_close(m, ((s - 0.03) / (s + 0.09)).clamp_min(0))
     # one cluster of one point: the memorization gain of chapter 2
     one = block_prediction(X[:1], torch.zeros(1), 0.3, 0.01)
-    torch.testing.assert_close(one["gains"][0][1][0], memorization_gain(X[0].pow(2).sum(), 1, 0.3, 0.01))
+    torch.testing.assert_close(
+        one["gains"][0][1][0], memorization_gain(X[0].pow(2).sum(), 1, 0.3, 0.01)
+    )
     with pytest.raises(ValueError, match="labels must have shape"):
         block_prediction(X, labels[:5], 0.3, 0.01)
 
 
 def test_psnr():
     x = torch.zeros(2, 4)
-    assert psnr(x + 0.1, x).tolist() == pytest.approx([10 * torch.log10(torch.tensor(4 / 0.01)).item()] * 2)
+    assert psnr(x + 0.1, x).tolist() == pytest.approx(
+        [10 * torch.log10(torch.tensor(4 / 0.01)).item()] * 2
+    )
     with pytest.raises(ValueError, match="same shape"):
         psnr(x, torch.zeros(3, 4))

@@ -1,4 +1,5 @@
-"""The mixed regime: detection metrics against independent oracles, the data's geometry, the threshold
+"""The mixed regime: detection metrics against independent oracles, the data's geometry, the
+threshold
 multiplicity against the gain formula, and a trained network against the per-cluster prediction."""
 
 import math
@@ -12,8 +13,16 @@ from memgen.dae import ReLUDAE
 from memgen.fit_fast import fit_dae
 from memgen.memorization import gains_along_samples
 from memgen.metrics import auroc, roc_curve, tpr_at_fpr
-from memgen.mixed import (duplicate_gain, mixed_data, multiplicity_weights, predicted_stored,
-                          spikiness_scores, stored_cosine, threshold_multiplicity, unit_benefits)
+from memgen.mixed import (
+    duplicate_gain,
+    mixed_data,
+    multiplicity_weights,
+    predicted_stored,
+    spikiness_scores,
+    stored_cosine,
+    threshold_multiplicity,
+    unit_benefits,
+)
 
 
 def _mann_whitney(pos, neg):
@@ -67,7 +76,9 @@ def test_mixed_data_geometry():
 
 def test_threshold_multiplicity_matches_the_gain():
     n_bulk, D, sigma, lam = 200, 4, 0.3, 0.15
-    sq = torch.tensor([0.5, 0.55, 2.0, 5.0, 9.0, 13.0])  # the first two: ||x||^2 <= D lam, never stored
+    sq = torch.tensor(
+        [0.5, 0.55, 2.0, 5.0, 9.0, 13.0]
+    )  # the first two: ||x||^2 <= D lam, never stored
     m_star = threshold_multiplicity(sq, n_bulk, D, lam)
     assert math.isinf(m_star[0]) and math.isinf(m_star[1])
     for q, t in zip(sq.tolist(), m_star.tolist()):
@@ -75,7 +86,9 @@ def test_threshold_multiplicity_matches_the_gain():
             stored = float(duplicate_gain(q, m, n_bulk + D * m, sigma, lam)) > 0
             assert stored == (m > t), (q, m, t)
     # the gain is the per-cluster formula with n_k = m
-    assert float(duplicate_gain(9.0, 10, 240, 0.3, 0.15)) == pytest.approx((9 - 240 * 0.15 / 10) / (9 + 0.09))
+    assert float(duplicate_gain(9.0, 10, 240, 0.3, 0.15)) == pytest.approx(
+        (9 - 240 * 0.15 / 10) / (9 + 0.09)
+    )
 
 
 def test_unit_benefits_are_loss_decreases():
@@ -122,12 +135,22 @@ def test_trained_network_stores_the_duplicates_above_threshold():
     """A small mixed problem: duplicated samples above m* are stored with the predicted gain, those
     below are not (the per-cluster solution with n_k = m)."""
     sq = [3.0, 6.0]
-    data = mixed_data(40, dup_sq_norms=sq, d=16, rank=2, separation=3.0, offset=2.0, tilt=0.5, seed=0)
+    data = mixed_data(
+        40, dup_sq_norms=sq, d=16, rank=2, separation=3.0, offset=2.0, tilt=0.5, seed=0
+    )
     X, dup = data.x, data.extra["is_duplicated"]
     sigma, lam, m = 0.2, 0.2, 3
     m_star = threshold_multiplicity(torch.tensor(sq), 40, 2, lam)
     assert m_star[0] > m > m_star[1]  # one below, one above the threshold
-    res = fit_dae(X, 16, sigma=sigma, lam=lam, steps=1500, seed=[0, 1], sample_weight=multiplicity_weights(dup, m))
+    res = fit_dae(
+        X,
+        16,
+        sigma=sigma,
+        lam=lam,
+        steps=1500,
+        seed=[0, 1],
+        sample_weight=multiplicity_weights(dup, m),
+    )
     model = res.models[int(np.argmin(res.losses[-20:].mean(0)))]
     gains = gains_along_samples(model, X[dup])
     theory = duplicate_gain(6.0, m, 40 + 2 * m, sigma, lam)

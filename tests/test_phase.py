@@ -10,7 +10,14 @@ import torch
 from memgen.dae import ReLUDAE
 from memgen.linear import memorization_gain
 from memgen.memorization import gains_along_samples
-from memgen.phase import (boundary, grouped_top1, memorized_fraction, phase_maps, train_grid, train_one_by_one)
+from memgen.phase import (
+    boundary,
+    grouped_top1,
+    memorized_fraction,
+    phase_maps,
+    train_grid,
+    train_one_by_one,
+)
 
 
 def _simplex(n=4, d=12, scale=3.0):
@@ -35,13 +42,15 @@ def test_grid_models_reach_their_own_closed_form():
             if p < 6:
                 assert float(m.W1.detach()[:, p:].abs().max()) == 0.0
             gains = gains_along_samples(m, X[:n])
-            torch.testing.assert_close(gains, memorization_gain(X[:n].norm(dim=1) ** 2, n, sigma, lam),
-                                       rtol=0.03, atol=0)
+            torch.testing.assert_close(
+                gains, memorization_gain(X[:n].norm(dim=1) ** 2, n, sigma, lam), rtol=0.03, atol=0
+            )
             assert memorized_fraction(m, X[:n]) == 1.0
 
 
 def test_batched_and_one_by_one_agree():
-    """The same (n, p) cells trained one by one give the same memorized fractions (separable data)."""
+    """The same (n, p) cells trained one by one give the same memorized fractions (separable
+    data)."""
     X = _simplex(n=4, d=16)
     kw = {"ns": (2, 4), "ps": (1, 6), "seeds": (0, 1, 2), "sigma": 0.2, "lam": 0.1, "steps": 1000}
     a = phase_maps(train_grid(X, **kw), X, 0.2)
@@ -65,15 +74,20 @@ def test_readouts_on_constructed_networks():
     assert grouped_top1(model, X, 0.0, draws=1) == pytest.approx(1.0)
     with torch.no_grad():
         from memgen.stats import top1_share
+
         raw = float(top1_share(model.representation(X)).mean())
     assert raw == pytest.approx((0.5 + 1 + 1 + 1) / 4)
 
 
 def test_boundary():
     ns, ps = [2, 4, 8], [1, 2, 4, 8]
-    V = np.array([[0.6, 1.0, 1.0, 1.0],   # starts above: ps[0]
-                  [0.0, 0.25, 0.75, 1.0],  # crosses 0.5 half-way between p = 2 and p = 4
-                  [0.0, 0.0, 0.1, 0.2]])  # never
+    V = np.array(
+        [
+            [0.6, 1.0, 1.0, 1.0],  # starts above: ps[0]
+            [0.0, 0.25, 0.75, 1.0],  # crosses 0.5 half-way between p = 2 and p = 4
+            [0.0, 0.0, 0.1, 0.2],
+        ]
+    )  # never
     b = boundary(V, ns, ps, level=0.5)
     assert b[0] == 1.0 and b[1] == pytest.approx(3.0) and math.isnan(b[2])
     with pytest.raises(ValueError, match="values must have shape"):

@@ -1,4 +1,5 @@
-"""Samplers: Gaussian data with its exact denoiser (the oracle) gives the data variance; the empirical
+"""Samplers: Gaussian data with its exact denoiser (the oracle) gives the data variance; the
+empirical
 denoiser gives training points; callbacks, determinism and validation."""
 
 import pytest
@@ -17,7 +18,11 @@ def gaussian_denoiser(s0):
 def test_sigma_schedule():
     s = sigma_schedule(60)
     assert s.shape == (61,) and s.dtype == torch.float32
-    assert float(s[0]) == pytest.approx(2.0) and float(s[-2]) == pytest.approx(0.02) and float(s[-1]) == 0.0
+    assert (
+        float(s[0]) == pytest.approx(2.0)
+        and float(s[-2]) == pytest.approx(0.02)
+        and float(s[-1]) == 0.0
+    )
     ratios = s[1:-1] / s[:-2]
     torch.testing.assert_close(ratios, torch.full_like(ratios, float(ratios[0])))  # geometric
     k = sigma_schedule(10, 80.0, 0.002, kind="karras")
@@ -30,7 +35,9 @@ def test_sigma_schedule():
         sigma_schedule(5, 0.1, 0.5)
     with pytest.raises(ValueError, match="sigma_min must be > 0"):
         sigma_schedule(5, 1.0, 0.0)
-    with pytest.raises(ValueError, match="unknown schedule kind 'cosine'; choose one of: geometric, karras"):
+    with pytest.raises(
+        ValueError, match="unknown schedule kind 'cosine'; choose one of: geometric, karras"
+    ):
         sigma_schedule(5, kind="cosine")
 
 
@@ -63,7 +70,9 @@ def test_ancestral_variance_follows_its_exact_recursion():
         v = v * (1 - delta / (s0**2 + a * a)) ** 2 + delta
     v *= (s0**2 / (s0**2 + s[-2] ** 2)) ** 2  # the last step returns the denoised estimate
     g = torch.Generator().manual_seed(1)
-    out = sample_ve_ancestral(gaussian_denoiser(s0), s[0] * torch.randn(20000, 4, generator=g), sigmas, generator=g)
+    out = sample_ve_ancestral(
+        gaussian_denoiser(s0), s[0] * torch.randn(20000, 4, generator=g), sigmas, generator=g
+    )
     assert v > 1.1 * s0**2
     assert float(out.var()) == pytest.approx(v, rel=0.03)
 
@@ -132,7 +141,9 @@ def test_validation():
         sample_ve_ancestral(D, torch.full((2, 3), float("nan")), sigma_schedule(3))
     with pytest.raises(ValueError, match="unknown solver 'rk4'; choose one of: euler, heun"):
         sample_probability_flow(D, x, sigma_schedule(3), solver="rk4")
-    with pytest.raises(ValueError, match="denoiser\\(x, sigma\\) must return a tensor of x's shape"):
+    with pytest.raises(
+        ValueError, match="denoiser\\(x, sigma\\) must return a tensor of x's shape"
+    ):
         sample_ve_ancestral(lambda x, s: x[:1], x, sigma_schedule(3))
     with pytest.raises(ValueError, match="callback must be callable"):
         sample_ve_ancestral(D, x, sigma_schedule(3), callback=1)

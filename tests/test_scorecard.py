@@ -1,4 +1,5 @@
-"""The scorecard: target parsing, selection, and the JSON command line (chapter 1 claims computed for real)."""
+"""The scorecard: target parsing, selection, and the JSON command line (chapter 1 claims computed
+for real)."""
 
 import json
 import math
@@ -11,9 +12,17 @@ from memgen.views import scorecard as vscore
 
 @pytest.mark.parametrize(
     "value, target, expected",
-    [(0.01, "<= 0.02", True), (0.02, "<= 0.02", True), (0.03, "<= 0.02", False),
-     (0.96, ">= 0.95", True), (0.94, ">= 0.95", False), (1.0, "> 1", False), (0.5, "< 1e-0", True),
-     (math.nan, ">= 0", False), (math.nan, "<= 1", False)],
+    [
+        (0.01, "<= 0.02", True),
+        (0.02, "<= 0.02", True),
+        (0.03, "<= 0.02", False),
+        (0.96, ">= 0.95", True),
+        (0.94, ">= 0.95", False),
+        (1.0, "> 1", False),
+        (0.5, "< 1e-0", True),
+        (math.nan, ">= 0", False),
+        (math.nan, "<= 1", False),
+    ],
 )
 def test_holds(value, target, expected):
     assert scorecard.holds(value, target) is expected
@@ -27,7 +36,8 @@ def test_bad_target_is_rejected():
 def test_ids_are_unique_and_namespaced():
     ids = [c.id for c in scorecard.CLAIMS]
     assert len(ids) == len(set(ids))
-    # every id has a namespace ("ch1.", "mem.", "gen.", ...), and one namespace belongs to one chapter
+    # every id has a namespace ("ch1.", "mem.", "gen.", ...), and one namespace belongs to one
+    # chapter
     spaces = {}
     for c in scorecard.CLAIMS:
         space, _, rest = c.id.partition(".")
@@ -61,14 +71,30 @@ def test_html_table_marks_failures():
 
 
 def test_html_table_escapes_claim_text():
-    rows = [{"id": "x.a", "claim": "gap << 1 & <b>bold</b>", "value": 0.5, "target": "<= 0.9", "holds": True}]
+    rows = [
+        {
+            "id": "x.a",
+            "claim": "gap << 1 & <b>bold</b>",
+            "value": 0.5,
+            "target": "<= 0.9",
+            "holds": True,
+        }
+    ]
     html = vscore.to_html(rows)
     assert "gap &lt;&lt; 1 &amp; &lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
     assert "&lt;= 0.9" in html
 
 
 def test_html_table_fits_the_page_and_ids_break_at_separators():
-    rows = [{"id": "jac.bf_mem_top_sv_cosine", "claim": "c", "value": 1.0, "target": ">= 0.9", "holds": True}]
+    rows = [
+        {
+            "id": "jac.bf_mem_top_sv_cosine",
+            "claim": "c",
+            "value": 1.0,
+            "target": ">= 0.9",
+            "holds": True,
+        }
+    ]
     html = vscore.to_html(rows)
     assert "table-layout: fixed" in html and html.count("<col ") == 5
     assert "jac.<wbr>bf_<wbr>mem_<wbr>top_<wbr>sv_<wbr>cosine" in html

@@ -52,10 +52,14 @@ def test_zero_vector_and_batches():
         unit_std(torch.zeros(3, 0))
 
 
-# entries 0 or of magnitude in [1e-100, 1e6], so that rescaling by [1e-30, 1e30] stays in float64 range
+# entries 0 or of magnitude in [1e-100, 1e6], so that rescaling by [1e-30, 1e30] stays in float64
+# range
 magnitudes = st.floats(1e-100, 1e6)
-vectors = arrays(np.float64, st.integers(1, 40),
-                 elements=st.one_of(st.just(0.0), magnitudes, magnitudes.map(lambda v: -v)))
+vectors = arrays(
+    np.float64,
+    st.integers(1, 40),
+    elements=st.one_of(st.just(0.0), magnitudes, magnitudes.map(lambda v: -v)),
+)
 
 
 @FAST
@@ -107,7 +111,10 @@ def test_nearest_neighbors_l2_and_cosine():
 
 def test_nearest_neighbors_in_blocks_matches_brute_force():
     g = torch.Generator().manual_seed(0)
-    X, Y = torch.randn(50, 3, generator=g), torch.randn(2500, 3, generator=g)  # more rows than one block
+    X, Y = (
+        torch.randn(50, 3, generator=g),
+        torch.randn(2500, 3, generator=g),
+    )  # more rows than one block
     d, i = nearest_neighbors(Y, X)
     D = torch.cdist(Y, X)
     assert torch.equal(i, D.argmin(1))
@@ -117,7 +124,9 @@ def test_nearest_neighbors_in_blocks_matches_brute_force():
 def test_pairwise_cosine():
     x = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     C = pairwise_cosine(x)
-    torch.testing.assert_close(C, torch.tensor([[1.0, 2**-0.5, 0.0], [2**-0.5, 1.0, 0.0], [0.0, 0.0, 0.0]]))
+    torch.testing.assert_close(
+        C, torch.tensor([[1.0, 2**-0.5, 0.0], [2**-0.5, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    )
 
 
 def test_typical_spacing():

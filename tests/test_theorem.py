@@ -1,4 +1,5 @@
-"""The block-structure theorem's pieces against independent oracles: hand-computed cosines, the normal
+"""The block-structure theorem's pieces against independent oracles: hand-computed cosines, the
+normal
 tail against Monte Carlo flips, the closed-form per-cluster optimum against direct evaluation and a
 constructed block network, the exact loss against the plain Monte Carlo loss of memgen.train_mc."""
 
@@ -37,7 +38,9 @@ def test_separability_by_hand():
     assert s["beta"] == pytest.approx(-float(C[:2, 2:].max()), abs=1e-6)
     assert s["separable"]
     # positively correlated clusters are not separable
-    s2 = separability(torch.tensor([[1.0, 0.0], [1.0, 0.1], [1.0, 1.0], [0.9, 1.0]]), torch.tensor([0, 0, 1, 1]))
+    s2 = separability(
+        torch.tensor([[1.0, 0.0], [1.0, 0.1], [1.0, 1.0], [0.9, 1.0]]), torch.tensor([0, 0, 1, 1])
+    )
     assert s2["beta"] < 0 and not s2["separable"]
 
 
@@ -60,8 +63,10 @@ def test_single_unit_flip_probability_is_the_normal_tail():
 
 
 def _block_network(X, labels, sigma, lam):
-    """A ReLU DAE whose block k realises M_k* = sum_j m_j u_j u_j^T in balance, with every unit carrying
-    an equal share of the top (mean) direction, so it fires on all of its cluster and nowhere else."""
+    """A ReLU DAE whose block k realises M_k* = sum_j m_j u_j u_j^T in balance, with every unit
+    carrying
+    an equal share of the top (mean) direction, so it fires on all of its cluster and nowhere
+    else."""
     cols = []
     for k in labels.unique().tolist():
         Xk = X[labels == k].double()
@@ -84,7 +89,9 @@ def _block_network(X, labels, sigma, lam):
 
 def test_constructed_block_network_attains_the_sum_of_per_cluster_optima():
     sigma, lam = 0.3, 1e-3
-    data = mdata.gaussian_mixture(120, K=2, d=12, rank=2, spread=0.3, separation=5.0, means="simplex", seed=0)
+    data = mdata.gaussian_mixture(
+        120, K=2, d=12, rank=2, spread=0.3, separation=5.0, means="simplex", seed=0
+    )
     X, labels = data.x, data.labels
     model = _block_network(X, labels, sigma, lam)
     bp = block_purity(model, X, labels)
@@ -105,7 +112,9 @@ def test_constructed_block_network_attains_the_sum_of_per_cluster_optima():
 
 def test_per_cluster_optimum_closed_form_is_the_minimum():
     g = torch.Generator().manual_seed(2)
-    Xk = torch.randn(40, 6, generator=g, dtype=torch.float64) * torch.tensor([3.0, 2.0, 1.0, 0.5, 0.2, 0.1])
+    Xk = torch.randn(40, 6, generator=g, dtype=torch.float64) * torch.tensor(
+        [3.0, 2.0, 1.0, 0.5, 0.2, 0.1]
+    )
     sigma, lam = 0.5, 0.02
     labels = torch.zeros(40, dtype=torch.long)
     closed = per_cluster_optimum(Xk, labels, sigma, lam)["total"]
@@ -116,8 +125,10 @@ def test_per_cluster_optimum_closed_form_is_the_minimum():
         assert per_cluster_problem(Mstar + P, Xk, sigma, lam) > closed
     # rank-restricted: keep 2 directions; the dropped ones cost s_j each
     r2 = per_cluster_optimum(Xk, labels, sigma, lam, widths=[2])["total"]
-    assert r2 == pytest.approx(per_cluster_problem(optimal_linear_denoiser(Xk, sigma, lam, rank=2), Xk, sigma, lam),
-                               rel=1e-10)
+    assert r2 == pytest.approx(
+        per_cluster_problem(optimal_linear_denoiser(Xk, sigma, lam, rank=2), Xk, sigma, lam),
+        rel=1e-10,
+    )
     assert r2 > closed
 
 
@@ -136,7 +147,9 @@ def test_exact_loss_matches_plain_monte_carlo_with_flips():
 
 def test_cone_lemma():
     """Non-negative combinations of a cluster's points have margin >= min(alpha, beta) ||x||."""
-    data = mdata.gaussian_mixture(60, K=3, d=10, rank=2, spread=0.5, separation=4.0, means="simplex", seed=1)
+    data = mdata.gaussian_mixture(
+        60, K=3, d=10, rank=2, spread=0.5, separation=4.0, means="simplex", seed=1
+    )
     X, labels = data.x, data.labels
     s = separability(X, labels)
     assert s["separable"]
@@ -152,7 +165,8 @@ def test_cone_lemma():
 def test_impure_unit_lowers_purity():
     X = torch.tensor([[1.0, 0.0], [1.0, 0.2], [-1.0, 0.0], [-1.0, -0.2], [-1.0, 0.3]])
     labels = torch.tensor([0, 0, 1, 1, 1])
-    # unit 0 fires on cluster 0 only, unit 1 on cluster 1 only, unit 2 on x_1 (cluster 0) and x_4 (cluster 1)
+    # unit 0 fires on cluster 0 only, unit 1 on cluster 1 only, unit 2 on x_1 (cluster 0) and x_4
+    # (cluster 1)
     W1 = torch.tensor([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
     m = ReLUDAE.from_weights(W1, W1.clone())
     bp = block_purity(m, X, labels)
@@ -161,13 +175,21 @@ def test_impure_unit_lowers_purity():
     assert bp["n_active"] == 3
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: separability(torch.ones(3, 2), torch.tensor([0, 0, 0])), "two clusters"),
-    (lambda: separability(torch.ones(3, 2), torch.tensor([0, 1])), "labels"),
-    (lambda: mask_stability(ReLUDAE(2, 3), torch.ones(3, 2), -1.0), "sigma"),
-    (lambda: per_cluster_optimum(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]), 0.1, 0.1, widths=[1]), "widths"),
-    (lambda: flip_bound(ReLUDAE(2, 3), torch.ones(3, 2), 0.0), "sigma"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: separability(torch.ones(3, 2), torch.tensor([0, 0, 0])), "two clusters"),
+        (lambda: separability(torch.ones(3, 2), torch.tensor([0, 1])), "labels"),
+        (lambda: mask_stability(ReLUDAE(2, 3), torch.ones(3, 2), -1.0), "sigma"),
+        (
+            lambda: per_cluster_optimum(
+                torch.ones(4, 2), torch.tensor([0, 0, 1, 1]), 0.1, 0.1, widths=[1]
+            ),
+            "widths",
+        ),
+        (lambda: flip_bound(ReLUDAE(2, 3), torch.ones(3, 2), 0.0), "sigma"),
+    ],
+)
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -177,8 +199,16 @@ def test_failure_figure_has_one_frame_per_setting():
     from memgen.views.ch05_theorem import failure_figure
 
     def row(v, units):
-        return {"value": v, "alpha": 0.5, "beta": 0.2, "stability": 0.9, "purity": 1.0, "completeness": 0.8,
-                "loss_gap_rel": -0.01, "rates": torch.rand(units, 2, generator=torch.Generator().manual_seed(units))}
+        return {
+            "value": v,
+            "alpha": 0.5,
+            "beta": 0.2,
+            "stability": 0.9,
+            "purity": 1.0,
+            "completeness": 0.8,
+            "loss_gap_rel": -0.01,
+            "rates": torch.rand(units, 2, generator=torch.Generator().manual_seed(units)),
+        }
 
     fig = failure_figure({"sigma": [row(0.2, 5), row(1.0, 3), row(4.0, 4)]}, "sigma")
     assert [f.name for f in fig.frames] == ["0.2", "1", "4"]

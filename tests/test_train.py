@@ -26,8 +26,10 @@ def test_dae_loss_with_fixed_noise_matches_definition():
     # sigma = 0, lam = 0: plain reconstruction error; drawn noise is seeded
     torch.testing.assert_close(dae_loss(m, x, 0.0, 0.0), ((m(x) - x) ** 2).sum(1).mean())
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    assert torch.equal(dae_loss(m, x, 0.5, 0.0, generator=g1, draws=4),
-                       dae_loss(m, x, 0.5, 0.0, generator=g2, draws=4))
+    assert torch.equal(
+        dae_loss(m, x, 0.5, 0.0, generator=g1, draws=4),
+        dae_loss(m, x, 0.5, 0.0, generator=g2, draws=4),
+    )
 
 
 def test_lambda_conversion():
@@ -38,7 +40,8 @@ def test_lambda_conversion():
 
 
 def test_torch_weight_decay_matches_book_penalty_gradient():
-    """SGD with weight_decay=wd and no penalty takes the same step as the book's loss with lam(wd)."""
+    """SGD with weight_decay=wd and no penalty takes the same step as the book's loss with
+    lam(wd)."""
     x = _data()
     for tied in (False, True):
         wd, lr = 0.2, 0.1
@@ -56,7 +59,8 @@ def test_torch_weight_decay_matches_book_penalty_gradient():
 
 @pytest.mark.parametrize("tied", [True, False])
 def test_single_sample_reaches_the_closed_form_gain(tied):
-    """n = 1, p = 1: the unit stores x, and its gain along x is m = (||x||^2 - n lam) / (||x||^2 + sigma^2).
+    """n = 1, p = 1: the unit stores x, and its gain along x is m = (||x||^2 - n lam) / (||x||^2 +
+    sigma^2).
 
     The gain is averaged over the second half of training (Polyak averaging through the callback)
     to remove the optimizer's jitter around the fixed point.
@@ -77,8 +81,19 @@ def test_single_sample_reaches_the_closed_form_gain(tied):
             with torch.no_grad():
                 gains.append(float(u @ model.W2 @ model.W1.T @ u))
 
-    res = train_dae(m, x, sigma=sigma, lam=lam, optimizer="adam", lr=1e-2, steps=1000, draws=32,
-                    seed=0, callback=record, progress=False)
+    res = train_dae(
+        m,
+        x,
+        sigma=sigma,
+        lam=lam,
+        optimizer="adam",
+        lr=1e-2,
+        steps=1000,
+        draws=32,
+        seed=0,
+        callback=record,
+        progress=False,
+    )
     target = float(memorization_gain(4.0, 1, sigma, lam))
     assert target == pytest.approx(3.6 / 4.25)
     gain = sum(gains) / len(gains)
@@ -91,14 +106,34 @@ def test_single_sample_reaches_the_closed_form_gain(tied):
 
 def test_seeded_reproducibility_and_result():
     x = _data(20, 6)
-    runs = [train_dae(ReLUDAE(6, 5, seed=1), x, sigma=0.2, lam=1e-3, steps=30, batch_size=8, draws=2,
-                      seed=4, progress=False) for _ in range(2)]
+    runs = [
+        train_dae(
+            ReLUDAE(6, 5, seed=1),
+            x,
+            sigma=0.2,
+            lam=1e-3,
+            steps=30,
+            batch_size=8,
+            draws=2,
+            seed=4,
+            progress=False,
+        )
+        for _ in range(2)
+    ]
     assert isinstance(runs[0], TrainResult)
     assert runs[0].losses.shape == (30,) and runs[0].steps == 30 and runs[0].seconds > 0
     assert (runs[0].losses == runs[1].losses).all()
     assert torch.equal(runs[0].model.W1, runs[1].model.W1)
-    other = train_dae(ReLUDAE(6, 5, seed=1), x, sigma=0.2, lam=1e-3, steps=30, batch_size=8, seed=5,
-                      progress=False)
+    other = train_dae(
+        ReLUDAE(6, 5, seed=1),
+        x,
+        sigma=0.2,
+        lam=1e-3,
+        steps=30,
+        batch_size=8,
+        seed=5,
+        progress=False,
+    )
     assert not (other.losses == runs[0].losses).all()
 
 
@@ -110,10 +145,18 @@ def test_global_rng_untouched():
 
 def test_callback_count_and_arguments():
     calls = []
-    train_dae(ReLUDAE(8, 3), _data(), sigma=0.1, lam=0.01, steps=23, callback_every=5,
-              callback=lambda info: calls.append(
-                  (info["step"], type(info["model"]).__name__, type(info["loss"]))),
-              progress=False)
+    train_dae(
+        ReLUDAE(8, 3),
+        _data(),
+        sigma=0.1,
+        lam=0.01,
+        steps=23,
+        callback_every=5,
+        callback=lambda info: calls.append(
+            (info["step"], type(info["model"]).__name__, type(info["loss"]))
+        ),
+        progress=False,
+    )
     assert [c[0] for c in calls] == [5, 10, 15, 20]
     assert all(c[1] == "ReLUDAE" and c[2] is float for c in calls)
 
@@ -124,13 +167,15 @@ def test_every_optimizer_runs_and_reports_the_penalised_loss(opt):
     m = ReLUDAE(8, 4, seed=0)
     res = train_dae(m, x, sigma=0.0, lam=0.05, optimizer=opt, lr=1e-3, steps=2, progress=False)
     assert res.settings["optimizer"] == opt.lower()
-    # with sigma = 0 the loss is deterministic: the first reported value is the penalised loss at init
+    # with sigma = 0 the loss is deterministic: the first reported value is the penalised loss at
+    # init
     fresh = ReLUDAE(8, 4, seed=0)
     assert res.losses[0] == pytest.approx(dae_loss(fresh, x, 0.0, 0.05).item(), rel=1e-5)
 
 
 def test_adamw_uses_decoupled_decay():
-    """With lam > 0 and no data gradient (x = 0 and sigma = 0), AdamW shrinks W by (1 - lr * 2 lam)."""
+    """With lam > 0 and no data gradient (x = 0 and sigma = 0), AdamW shrinks W by (1 - lr * 2
+    lam)."""
     x = torch.zeros(3, 4)
     for tied, factor in ((False, 2.0), (True, 4.0)):
         m = ReLUDAE(4, 2, tied=tied, seed=0)
@@ -150,7 +195,9 @@ def test_bad_arguments():
         train_dae(m, x, **{**kw, "steps": 0})
     with pytest.raises(ValueError, match="lr must be > 0"):
         train_dae(m, x, lr=0.0, **kw)
-    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'; choose one of: sgd, adam, adamw, rmsprop"):
+    with pytest.raises(
+        ValueError, match="unknown optimizer 'lbfgs'; choose one of: sgd, adam, adamw, rmsprop"
+    ):
         train_dae(m, x, optimizer="lbfgs", **kw)
     with pytest.raises(ValueError, match=r"x must have last dimension 8"):
         train_dae(m, _data(5, 7), **kw)
@@ -177,6 +224,14 @@ def test_train_dae_runs_on_the_models_device():
     model = ReLUDAE(16, 4, tied=True, seed=0).to("meta")
     x = torch.rand(6, 16, generator=torch.Generator().manual_seed(0))
     for batch in (None, 3):
-        res = train_dae(model, x, sigma=0.2, lam=0.01, optimizer="rmsprop", steps=3, batch_size=batch,
-                        progress=False)
+        res = train_dae(
+            model,
+            x,
+            sigma=0.2,
+            lam=0.01,
+            optimizer="rmsprop",
+            steps=3,
+            batch_size=batch,
+            progress=False,
+        )
         assert res.losses is None and all(p.is_meta for p in res.model.parameters())

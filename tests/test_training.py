@@ -17,13 +17,27 @@ X = torch.randn(6, 8, generator=torch.Generator().manual_seed(0))
 
 def _run(name, callback, every):
     if name == "train_mc":
-        return train_dae(ReLUDAE(8, 4), X, sigma=0.2, lam=0.01, steps=12, callback=callback,
-                         callback_every=every, progress=False)
+        return train_dae(
+            ReLUDAE(8, 4),
+            X,
+            sigma=0.2,
+            lam=0.01,
+            steps=12,
+            callback=callback,
+            callback_every=every,
+            progress=False,
+        )
     if name == "fit_fast":
         return fit_dae(X, 4, sigma=0.2, lam=0.01, steps=12, callback=callback, callback_every=every)
     if name == "diffusion":
-        return train_diffusion(ToyDiffusionDenoiser(8, 4, seed=0), X, steps=12, batch_size=4,
-                               callback=callback, callback_every=every)
+        return train_diffusion(
+            ToyDiffusionDenoiser(8, 4, seed=0),
+            X,
+            steps=12,
+            batch_size=4,
+            callback=callback,
+            callback_every=every,
+        )
     cfg = UNetConfig(image_size=4, block_out_channels=(4, 8), norm_num_groups=2)
     train = TrainConfig(steps=12, batch_size=4, log_every=100)
     return train_denoiser(torch.randn(6, 16), cfg, train, callback=callback, callback_every=every)

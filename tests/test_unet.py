@@ -5,12 +5,27 @@ import shutil
 import pytest
 import torch
 
-from memgen.unet import (DATA_DIR, ChecksumError, Denoiser, TrainConfig, UNetConfig, build_unet, checkpoint_meta,
-                         edm_loss, load_denoiser, read_manifest, save_denoiser, sha256_file, train_denoiser,
-                         upsample_digits)
+from memgen.unet import (
+    DATA_DIR,
+    ChecksumError,
+    Denoiser,
+    TrainConfig,
+    UNetConfig,
+    build_unet,
+    checkpoint_meta,
+    edm_loss,
+    load_denoiser,
+    read_manifest,
+    save_denoiser,
+    sha256_file,
+    train_denoiser,
+    upsample_digits,
+)
 
 CFG = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4)
-CFG_EDM = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4, parameterisation="edm")
+CFG_EDM = UNetConfig(
+    image_size=8, block_out_channels=(8, 16), norm_num_groups=4, parameterisation="edm"
+)
 
 
 def _tiny(seed=0, cfg=CFG):
@@ -56,11 +71,15 @@ def test_edm_coefficients_identities():
     s = CFG.sigma_data
     # unit variance of the network's input and of its training target (Karras et al. 2022, App. B.6)
     assert torch.allclose(c_in**2 * (s**2 + sigma**2), torch.ones(3))
-    assert torch.allclose(((1 - c_skip) ** 2 * s**2 + c_skip**2 * sigma**2) / c_out**2, torch.ones(3))
+    assert torch.allclose(
+        ((1 - c_skip) ** 2 * s**2 + c_skip**2 * sigma**2) / c_out**2, torch.ones(3)
+    )
 
 
 def test_eps_parameterisation():
-    cfg = UNetConfig(image_size=8, block_out_channels=(8, 16), norm_num_groups=4, parameterisation="eps")
+    cfg = UNetConfig(
+        image_size=8, block_out_channels=(8, 16), norm_num_groups=4, parameterisation="eps"
+    )
     model = _tiny(cfg=cfg)
     y = torch.randn(2, 1, 8, 8)
     with torch.no_grad():
@@ -87,7 +106,9 @@ def test_training_is_seeded_and_reduces_loss():
     xx = x.repeat(16, 1)
     sigma, eps = 0.1 + 0.9 * torch.rand(len(xx), generator=g), torch.randn(xx.shape, generator=g)
     with torch.no_grad():
-        assert edm_loss(m1, xx, sigma, eps) < 0.85 * edm_loss(m0, xx, sigma, eps)  # warm-up: small lr at first
+        assert edm_loss(m1, xx, sigma, eps) < 0.85 * edm_loss(
+            m0, xx, sigma, eps
+        )  # warm-up: small lr at first
 
 
 def test_train_rejects_bad_shapes():
@@ -178,7 +199,8 @@ def test_conditional_labels_default_to_null_and_are_checked():
 
 
 def test_conditional_training_learns_the_label():
-    # two images, one per label: after training, each label's denoiser returns its own image from noise
+    # two images, one per label: after training, each label's denoiser returns its own image from
+    # noise
     x = torch.stack([torch.linspace(-1, 1, 64), -torch.linspace(-1, 1, 64)])
     train = TrainConfig(steps=300, batch_size=16, lr=3e-3, seed=0, log_every=300, cond_dropout=0.2)
     with pytest.raises(ValueError, match="labels are required"):
@@ -194,7 +216,9 @@ def test_conditional_training_learns_the_label():
     assert (d0 - x[0]).norm() < 0.7 * (d0 - x[1]).norm()
     assert (d1 - x[1]).norm() < 0.7 * (d1 - x[0]).norm()
     # the unconditional (null-label) prediction sits between the two images
-    assert (dn - x.mean(0)).norm() < (dn - x[0]).norm() and (dn - x.mean(0)).norm() < (dn - x[1]).norm()
+    assert (dn - x.mean(0)).norm() < (dn - x[0]).norm() and (dn - x.mean(0)).norm() < (
+        dn - x[1]
+    ).norm()
 
 
 def test_conditional_checkpoint_roundtrip(tmp_path):
@@ -207,8 +231,17 @@ def test_conditional_checkpoint_roundtrip(tmp_path):
         assert torch.equal(model(y, 0.3, 1), back(y, 0.3, 1))
 
 
-CFG_DIT = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, architecture="dit",
-                     patch_size=2, num_layers=1, attention_heads=2, attention_head_dim=8)
+CFG_DIT = UNetConfig(
+    image_size=8,
+    sigma_data=0.5,
+    sigma_min=0.1,
+    sigma_max=2.0,
+    architecture="dit",
+    patch_size=2,
+    num_layers=1,
+    attention_heads=2,
+    attention_head_dim=8,
+)
 
 
 def test_dit_is_the_diffusers_transformer_with_label_zero():
@@ -219,8 +252,11 @@ def test_dit_is_the_diffusers_transformer_with_label_zero():
     y, sigma = torch.randn(3, 64, generator=torch.Generator().manual_seed(1)), 0.4
     c_in, c_noise = 1.0 / (sigma**2 + 0.25) ** 0.5, 250.0 * torch.log(torch.tensor(sigma))
     with torch.no_grad():
-        direct = den.unet.dit(c_in * y.reshape(3, 1, 8, 8), timestep=c_noise.expand(3),
-                              class_labels=torch.zeros(3, dtype=torch.long)).sample
+        direct = den.unet.dit(
+            c_in * y.reshape(3, 1, 8, 8),
+            timestep=c_noise.expand(3),
+            class_labels=torch.zeros(3, dtype=torch.long),
+        ).sample
         torch.testing.assert_close(den(y, sigma), direct.reshape(3, 64))
     with pytest.raises(ValueError, match="multiple of config.patch_size"):
         build_unet(UNetConfig(image_size=8, architecture="dit", patch_size=3))

@@ -1,4 +1,5 @@
-"""Chapter 8's figures, built from small synthetic results (every trace carries the data it should)."""
+"""Chapter 8's figures, built from small synthetic results (every trace carries the data it
+should)."""
 
 import numpy as np
 import torch
@@ -30,13 +31,21 @@ def test_roc_figure_ends_at_one_one():
 
 
 def test_sweep_figure_places_each_auroc_in_its_cell():
-    rows = [{"layer": L, "sigma": s, "pool": p, "auroc": i / 10, "tpr": 0.0}
-            for i, (L, s, p) in enumerate((L, s, p) for L in ("x", "y") for s in (0.1, 0.2) for p in ("max", "mean"))]
+    rows = [
+        {"layer": L, "sigma": s, "pool": p, "auroc": i / 10, "tpr": 0.0}
+        for i, (L, s, p) in enumerate(
+            (L, s, p) for L in ("x", "y") for s in (0.1, 0.2) for p in ("max", "mean")
+        )
+    ]
     fig = vd.sweep_figure({"rows": rows})
     z_max, z_mean = (np.asarray(tr.z) for tr in fig.data)
     assert z_max.shape == (2, 2)
-    assert z_max[1, 0] == next(r["auroc"] for r in rows if (r["layer"], r["sigma"], r["pool"]) == ("y", 0.1, "max"))
-    assert z_mean[0, 1] == next(r["auroc"] for r in rows if (r["layer"], r["sigma"], r["pool"]) == ("x", 0.2, "mean"))
+    assert z_max[1, 0] == next(
+        r["auroc"] for r in rows if (r["layer"], r["sigma"], r["pool"]) == ("y", 0.1, "max")
+    )
+    assert z_mean[0, 1] == next(
+        r["auroc"] for r in rows if (r["layer"], r["sigma"], r["pool"]) == ("x", 0.2, "mean")
+    )
 
 
 def _steering():
@@ -45,8 +54,16 @@ def _steering():
     samples = torch.randn(3, 8, 64, generator=g)
     gen = torch.tensor([True] * 4 + [False] * 4)
     change = np.outer(alphas, np.r_[np.ones(4), 0.1 * np.ones(4)])
-    return {"alphas": alphas, "samples": samples, "generalized": gen, "labels": torch.tensor([1, 2, 3, 4, 10, 11, 12, 13]),
-            "change": change, "kept": np.ones((3, 8), bool), "copy": np.tile(~gen.numpy(), (3, 1)), "alpha_fixed": 1.0}
+    return {
+        "alphas": alphas,
+        "samples": samples,
+        "generalized": gen,
+        "labels": torch.tensor([1, 2, 3, 4, 10, 11, 12, 13]),
+        "change": change,
+        "kept": np.ones((3, 8), bool),
+        "copy": np.tile(~gen.numpy(), (3, 1)),
+        "alpha_fixed": 1.0,
+    }
 
 
 def test_steering_slider_frames_show_the_steered_samples():
@@ -55,7 +72,9 @@ def test_steering_slider_frames_show_the_steered_samples():
     assert [f.name for f in fig.frames] == ["0", "1", "2"]
     assert len(fig.frames[0].data) == 4
     # frame "2", first tile: the first generalized sample at alpha = 2
-    assert np.allclose(np.asarray(fig.frames[2].data[0].z), st["samples"][2, 0].reshape(8, 8).numpy())
+    assert np.allclose(
+        np.asarray(fig.frames[2].data[0].z), st["samples"][2, 0].reshape(8, 8).numpy()
+    )
 
 
 def test_steering_response_means():

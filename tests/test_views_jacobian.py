@@ -9,9 +9,15 @@ from memgen.views import ch07_jacobians as vj
 def _result(n=6, k=4, seed=0):
     g = torch.Generator().manual_seed(seed)
     S = torch.sort(torch.rand(n, 64, generator=g), dim=1, descending=True).values
-    return {"X": torch.rand(n, 64, generator=g) * 2 - 1, "Y": torch.randn(n, 64, generator=g),
-            "out": torch.randn(n, 64, generator=g), "U": torch.randn(n, k, 64, generator=g), "S": S,
-            "erank": np.ones(n), "cos_own": np.full(n, 0.99)}
+    return {
+        "X": torch.rand(n, 64, generator=g) * 2 - 1,
+        "Y": torch.randn(n, 64, generator=g),
+        "out": torch.randn(n, 64, generator=g),
+        "U": torch.randn(n, k, 64, generator=g),
+        "S": S,
+        "erank": np.ones(n),
+        "cos_own": np.full(n, 0.99),
+    }
 
 
 def test_spectra_figure_has_a_panel_per_model_family():
@@ -19,7 +25,9 @@ def test_spectra_figure_has_a_panel_per_model_family():
     dae = {"mem_S": torch.rand(6, 64), "gen_S": torch.rand(6, 64)}
     two = vj.spectra_figure(unet, dae)
     three = vj.spectra_figure(unet, dae, bias_free={"mem": _result(seed=2), "gen": _result(seed=3)})
-    assert len(two.data) == 6 and len(three.data) == 9  # memorized, generalized, threshold per panel
+    assert (
+        len(two.data) == 6 and len(three.data) == 9
+    )  # memorized, generalized, threshold per panel
     titles = [a.text for a in three.layout.annotations]
     assert titles == ["UNet2DModel denoisers", "bias-free UNets", "two-layer DAEs (ch. 2, 3)"]
     # the middle panel draws the bias-free medians
@@ -27,8 +35,12 @@ def test_spectra_figure_has_a_panel_per_model_family():
     mid = np.median(_result(seed=2)["S"].numpy(), axis=0)[:40]
     biased = np.median(unet["mem"]["S"].numpy(), axis=0)[:40]
     assert np.allclose(bf_mem.y, np.maximum(mid, 1e-4)) and not np.allclose(bf_mem.y, biased)
-    four = vj.spectra_figure(unet, dae, bias_free={"mem": _result(seed=2), "gen": _result(seed=3)},
-                             dit={"mem": _result(seed=4), "gen": _result(seed=5)})
+    four = vj.spectra_figure(
+        unet,
+        dae,
+        bias_free={"mem": _result(seed=2), "gen": _result(seed=3)},
+        dit={"mem": _result(seed=4), "gen": _result(seed=5)},
+    )
     assert len(four.data) == 12
     assert [a.text for a in four.layout.annotations][2] == "DiT transformers"
     dit_gen = np.median(_result(seed=5)["S"].numpy(), axis=0)[:40]

@@ -43,8 +43,22 @@ print(json.dumps({"memgen": memgen.__file__, "modules": names,
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (whl,) = out.glob("memgen-*.whl")
     return whl
 
@@ -54,8 +68,11 @@ def test_wheel_holds_every_runtime_module_and_no_tooling(wheel):
     want = {str(p.relative_to(LIB)) for p in (LIB / "memgen").rglob("*.py")}
     assert want <= set(names), sorted(want - set(names))
     assert not [n for n in names if n.startswith("memgen_book/")]
-    for f in ("memgen_data/unets/SHA256SUMS", "memgen_data/toy_diffusion/SHA256SUMS",
-              "memgen_data/detect/SHA256SUMS"):
+    for f in (
+        "memgen_data/unets/SHA256SUMS",
+        "memgen_data/toy_diffusion/SHA256SUMS",
+        "memgen_data/detect/SHA256SUMS",
+    ):
         assert f in names, f
 
 
@@ -63,13 +80,20 @@ def test_every_module_imports_from_the_wheel_without_the_tooling(wheel, tmp_path
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", PROBE, str(site), str(LIB)], capture_output=True,
-                         text=True, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(site), str(LIB)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["memgen"].startswith(str(site)), got["memgen"]
-    want = {".".join(p.relative_to(LIB).with_suffix("").parts).removesuffix(".__init__")
-            for p in (LIB / "memgen").rglob("*.py")}
+    want = {
+        ".".join(p.relative_to(LIB).with_suffix("").parts).removesuffix(".__init__")
+        for p in (LIB / "memgen").rglob("*.py")
+    }
     assert want <= set(got["modules"]), sorted(want - set(got["modules"]))
     # outside a checkout the shipped data come from the installed memgen_data package
     assert got["data"] == str(site / "memgen_data") and got["sums"]
@@ -81,7 +105,9 @@ def test_paths_from_file_point_into_the_checkout():
 
     assert shipped_data.REPO_DATA == ROOT / "data" and shipped_data.data_dir() == ROOT / "data"
     files = {p.relative_to(ROOT).as_posix() for p in cache.hashed_files()}
-    assert "lib/memgen/fit_fast.py" in files and "lib/memgen/experiments/ch02_memorization.py" in files
+    assert (
+        "lib/memgen/fit_fast.py" in files and "lib/memgen/experiments/ch02_memorization.py" in files
+    )
     assert "data/unets/SHA256SUMS" in files
 
 
@@ -90,7 +116,9 @@ def test_cache_hash_covers_what_computes_results_only():
 
     files = {p.relative_to(ROOT).as_posix() for p in cache.hashed_files()}
     core = {p.relative_to(ROOT).as_posix() for p in (LIB / "memgen").glob("*.py")}
-    experiments = {p.relative_to(ROOT).as_posix() for p in (LIB / "memgen/experiments").glob("*.py")}
+    experiments = {
+        p.relative_to(ROOT).as_posix() for p in (LIB / "memgen/experiments").glob("*.py")
+    }
     assert core | experiments <= files
     for floor in ("lib/memgen/views/", "lib/memgen/hub/", "lib/memgen_book/"):
         assert not [f for f in files if f.startswith(floor)], floor

@@ -36,7 +36,9 @@ if __name__ == "__main__":
         t0 = time.perf_counter()
         models = ed.train_models(variant, progress=True)
         sums = ed.write_checkpoints(models, args.out, variant)
-        print(f"{variant}: trained in {time.perf_counter() - t0:.0f} s: "
-              + ", ".join(f"{k} {m['seconds']:.0f} s" for k, m in models.items()))
+        print(
+            f"{variant}: trained in {time.perf_counter() - t0:.0f} s: "
+            + ", ".join(f"{k} {m['seconds']:.0f} s" for k, m in models.items())
+        )
         for name, h in sums.items():
             print(f"{h}  {name}")

@@ -2,7 +2,8 @@
 
 Seven models: a memorizing and a generalizing diffusers ``UNet2DModel``, the same pair as bias-free
 UNets (``memgen.bfunet``), and a memorizing (8 digits) and a generalizing small diffusers
-``DiTTransformer2DModel`` (``memgen.unet.DiTNet``) plus ``dit_32``, the DiT trained on the memorizing
+``DiTTransformer2DModel`` (``memgen.unet.DiTNet``) plus ``dit_32``, the DiT trained on the
+memorizing
 UNet's 32 digits (which it does not memorize at this budget). On one thread of the shared 2-core
 machine the DiTs took 96 s (memorizing), 123 s (generalizing) and 359 s (dit_32), as recorded in
 their .json files.
@@ -16,7 +17,8 @@ their .json files.
 All models use the same seed as the shipped files. On the same machine type, torch version and
 thread count (CPU, 1 thread) the rewritten weights are bit-identical to the shipped ones (checked:
 the memorizing model's and the bias-free memorizing model's .safetensors had the same sha256); the
-.json differs only in its recorded training time ("seconds"), so SHA256SUMS is rewritten too. Elsewhere (another torch, a GPU) the
+.json differs only in its recorded training time ("seconds"), so SHA256SUMS is rewritten too.
+Elsewhere (another torch, a GPU) the
 weights differ in the last bits and the chapter's numbers by little.
 The settings live in ``memgen.experiments.ch07_jacobians.UNET_RUNS``.
 """
@@ -40,7 +42,9 @@ from memgen.unet import DATA_DIR, print_progress, save_denoiser, train_denoiser 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    ap.add_argument("--only", choices=sorted(xj.UNET_RUNS), action="append", help="train only this model")
+    ap.add_argument(
+        "--only", choices=sorted(xj.UNET_RUNS), action="append", help="train only this model"
+    )
     ap.add_argument("--out", default=str(DATA_DIR), help="output folder (default: data/unets)")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (the shipped files used 1)")
     args = ap.parse_args(argv)
@@ -48,7 +52,9 @@ def main(argv=None) -> None:
     for name in args.only or list(xj.UNET_RUNS):
         run = xj.UNET_RUNS[name]
         x, index = xj.training_images(name)
-        print(f"== {name}: {len(x)} images, {run['train'].steps} steps on {args.device}", flush=True)
+        print(
+            f"== {name}: {len(x)} images, {run['train'].steps} steps on {args.device}", flush=True
+        )
         t0 = time.perf_counter()
         logged = []
 
@@ -56,14 +62,27 @@ def main(argv=None) -> None:
             logged.append(info["loss"])
             print_progress(info)
 
-        model = train_denoiser(x, run["config"], run["train"], device=args.device, callback=log).model
+        model = train_denoiser(
+            x, run["config"], run["train"], device=args.device, callback=log
+        ).model
         seconds = time.perf_counter() - t0
-        meta = {"training_indices": index.tolist(), "seconds": round(seconds, 1), "device": args.device,
-                "threads": args.threads, "torch": torch.__version__, "final_loss": logged[-1],
-                "steps": run["train"].steps, "batch_size": run["train"].batch_size,
-                "lr": run["train"].lr, "seed": run["train"].seed}
+        meta = {
+            "training_indices": index.tolist(),
+            "seconds": round(seconds, 1),
+            "device": args.device,
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "final_loss": logged[-1],
+            "steps": run["train"].steps,
+            "batch_size": run["train"].batch_size,
+            "lr": run["train"].lr,
+            "seed": run["train"].seed,
+        }
         sums = save_denoiser(model, name, args.out, meta=meta)
-        print(f"saved {name} in {seconds:.0f} s; sha256 {sums[name + '.safetensors'][:16]}...", flush=True)
+        print(
+            f"saved {name} in {seconds:.0f} s; sha256 {sums[name + '.safetensors'][:16]}...",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -31,11 +31,17 @@ def check_int(name: str, value, min_value: int | None = None, max_value: int | N
     if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point():
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer {_bounds_text(min_value, max_value)}".rstrip()
-                         + f", got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer {_bounds_text(min_value, max_value)}".rstrip()
+            + f", got {value!r}"
+        )
     value = int(value)
-    if (min_value is not None and value < min_value) or (max_value is not None and value > max_value):
-        raise ValueError(f"{name} must be an integer {_bounds_text(min_value, max_value)}, got {value}")
+    if (min_value is not None and value < min_value) or (
+        max_value is not None and value > max_value
+    ):
+        raise ValueError(
+            f"{name} must be an integer {_bounds_text(min_value, max_value)}, got {value}"
+        )
     return value
 
 
@@ -67,7 +73,8 @@ def check_float(
     bad_hi = max_value is not None and (value >= max_value if max_exclusive else value > max_value)
     if bad_lo or bad_hi:
         raise ValueError(
-            f"{name} must be {_bounds_text(min_value, max_value, min_exclusive, max_exclusive)}, got {value}"
+            f"{name} must be {_bounds_text(min_value, max_value, min_exclusive, max_exclusive)}, "
+            f"got {value}"
         )
     return value
 
@@ -96,8 +103,14 @@ def check_tensor(
         try:
             t = torch.as_tensor(np.asarray(x))
         except (TypeError, ValueError, RuntimeError):
-            raise ValueError(f"{name} must be a tensor or array of numbers, got {type(x).__name__}") from None
-    if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype in _INT_DTYPES):
+            raise ValueError(
+                f"{name} must be a tensor or array of numbers, got {type(x).__name__}"
+            ) from None
+    if (
+        t.dtype == torch.bool
+        or t.is_complex()
+        or not (t.is_floating_point() or t.dtype in _INT_DTYPES)
+    ):
         raise ValueError(f"{name} must hold real numbers, got dtype {t.dtype}")
     target = dtype if dtype is not None else (t.dtype if t.is_floating_point() else torch.float32)
     if t.dtype != target:
@@ -117,7 +130,9 @@ def check_tensor(
 _INT_DTYPES = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64}
 
 
-def check_choice(name: str, value, choices: Iterable[str], *, case_insensitive: bool = False) -> str:
+def check_choice(
+    name: str, value, choices: Iterable[str], *, case_insensitive: bool = False
+) -> str:
     """``value`` if it is one of ``choices`` (lower-cased first when ``case_insensitive``).
 
     Message: ``"unknown optimizer 'foo'; choose one of: sgd, adam"``.
@@ -129,7 +144,9 @@ def check_choice(name: str, value, choices: Iterable[str], *, case_insensitive: 
     return key
 
 
-def make_generator(seed=None, generator: torch.Generator | None = None, *, name: str = "seed") -> torch.Generator:
+def make_generator(
+    seed=None, generator: torch.Generator | None = None, *, name: str = "seed"
+) -> torch.Generator:
     """A CPU ``torch.Generator``: ``generator`` if given, else a fresh one seeded with ``seed``.
 
     Never touches the global RNG. ``seed`` may itself be a ``torch.Generator``.

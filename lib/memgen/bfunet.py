@@ -66,24 +66,39 @@ class BiasFreeUNet(nn.Module):
     Build it through :func:`memgen.unet.build_unet` with ``UNetConfig(architecture="bias_free")``.
     """
 
-    def __init__(self, image_size: int, block_out_channels: tuple, layers_per_block: int = 1, gain_hidden: int = 32):
+    def __init__(
+        self,
+        image_size: int,
+        block_out_channels: tuple,
+        layers_per_block: int = 1,
+        gain_hidden: int = 32,
+    ):
         super().__init__()
         C = tuple(int(c) for c in block_out_channels)
         if image_size % 2 ** (len(C) - 1):
-            raise ValueError(f"config.image_size must be divisible by {2 ** (len(C) - 1)} (it is halved "
-                             f"{len(C) - 1} times for {len(C)} levels of block_out_channels), got {image_size}")
+            raise ValueError(
+                f"config.image_size must be divisible by {2 ** (len(C) - 1)} (it is halved "
+                f"{len(C) - 1} times for {len(C)} levels of block_out_channels), got {image_size}"
+            )
         self.channels, self.layers = C, int(layers_per_block)
         self.conv_in = _conv(1, C[0])
         self.down = nn.ModuleList(nn.ModuleList(ResBlock(c) for _ in range(self.layers)) for c in C)
         self.to_lower = nn.ModuleList(_conv(C[i], C[i + 1], 1) for i in range(len(C) - 1))
         self.mid = ResBlock(C[-1])
         self.merge = nn.ModuleList(_conv(C[i + 1] + C[i], C[i], 1) for i in range(len(C) - 1))
-        self.up = nn.ModuleList(nn.ModuleList(ResBlock(c) for _ in range(self.layers)) for c in C[:-1])
+        self.up = nn.ModuleList(
+            nn.ModuleList(ResBlock(c) for _ in range(self.layers)) for c in C[:-1]
+        )
         self.conv_out = _conv(C[0], 1)
         # one positive gain per channel of every residual block, in the order forward() uses them
-        self._gain_sizes = [c for c in C for _ in range(self.layers)] + [C[-1]] + \
-                           [c for c in reversed(C[:-1]) for _ in range(self.layers)]
-        self.gain_mlp = nn.Sequential(nn.Linear(1, gain_hidden), nn.SiLU(), nn.Linear(gain_hidden, sum(self._gain_sizes)))
+        self._gain_sizes = (
+            [c for c in C for _ in range(self.layers)]
+            + [C[-1]]
+            + [c for c in reversed(C[:-1]) for _ in range(self.layers)]
+        )
+        self.gain_mlp = nn.Sequential(
+            nn.Linear(1, gain_hidden), nn.SiLU(), nn.Linear(gain_hidden, sum(self._gain_sizes))
+        )
         nn.init.zeros_(self.gain_mlp[2].weight)
         nn.init.zeros_(self.gain_mlp[2].bias)
 
@@ -95,7 +110,9 @@ class BiasFreeUNet(nn.Module):
 
     def forward(self, sample: torch.Tensor, timestep, class_labels=None, return_dict: bool = True):
         if class_labels is not None:
-            raise ValueError("class_labels given, but a bias-free UNet is unconditional (config.num_classes = 0)")
+            raise ValueError(
+                "class_labels given, but a bias-free UNet is unconditional (config.num_classes = 0)"
+            )
         B = sample.shape[0]
         t = torch.as_tensor(timestep, dtype=sample.dtype, device=sample.device)
         t = t.expand(B) if t.ndim == 0 else t

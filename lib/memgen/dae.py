@@ -29,11 +29,19 @@ class ReLUDAE(nn.Module):
         self.d = check_int("d", d, 1)
         self.p = check_int("p", p, 1)
         self.tied = bool(tied)
-        scale = 1.0 / math.sqrt(self.d) if init_scale is None else check_float("init_scale", init_scale, 0.0)
+        scale = (
+            1.0 / math.sqrt(self.d)
+            if init_scale is None
+            else check_float("init_scale", init_scale, 0.0)
+        )
         g = make_generator(seed)
-        self.register_parameter("W1", nn.Parameter(scale * torch.randn(self.d, self.p, generator=g)))
+        self.register_parameter(
+            "W1", nn.Parameter(scale * torch.randn(self.d, self.p, generator=g))
+        )
         if not self.tied:
-            self.register_parameter("W2", nn.Parameter(scale * torch.randn(self.d, self.p, generator=g)))
+            self.register_parameter(
+                "W2", nn.Parameter(scale * torch.randn(self.d, self.p, generator=g))
+            )
 
     # nn.Module.__getattr__ would find the parameters too; properties make the tied case explicit.
     @property
@@ -54,7 +62,8 @@ class ReLUDAE(nn.Module):
 
     @classmethod
     def from_weights(cls, W1, W2=None) -> "ReLUDAE":
-        """A model holding copies of given weights, each (d, p). ``W2=None`` or ``W2 is W1``: tied."""
+        """A model holding copies of given weights, each (d, p). ``W2=None`` or ``W2 is W1``:
+        tied."""
         tied = W2 is None or W2 is W1
         W1 = check_tensor("W1", W1, ndim=2).detach()
         if W1.shape[0] < 1 or W1.shape[1] < 1:
@@ -65,7 +74,9 @@ class ReLUDAE(nn.Module):
             if not tied:
                 W2 = check_tensor("W2", W2, ndim=2).detach()
                 if W2.shape != W1.shape:
-                    raise ValueError(f"W2 must have the shape of W1 {tuple(W1.shape)}, got {tuple(W2.shape)}")
+                    raise ValueError(
+                        f"W2 must have the shape of W1 {tuple(W1.shape)}, got {tuple(W2.shape)}"
+                    )
                 model.W2.copy_(W2)
         return model
 
@@ -88,7 +99,8 @@ class ReLUDAE(nn.Module):
         return torch.relu(x @ self.W1) @ self.W2.T
 
     def weight_penalty(self) -> torch.Tensor:
-        """||W1||_F^2 + ||W2||_F^2 (for a tied model 2 ||W||_F^2): the paper's penalty, times lam."""
+        """||W1||_F^2 + ||W2||_F^2 (for a tied model 2 ||W||_F^2): the paper's penalty, times
+        lam."""
         return self.W1.pow(2).sum() + self.W2.pow(2).sum()
 
     def jacobian(self, y) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Datasets as flat float32 tensors: offline ones (digits, faces, Gaussian mixtures) and a Hub loader.
+"""Datasets as flat float32 tensors: offline ones (digits, faces, Gaussian mixtures) and a Hub
+loader.
 
 Every loader returns an :class:`ImageData`: rows of ``x`` are samples, flattened to ``d`` values.
 Offline (no network needed): :func:`load_digits` (scikit-learn, 8x8), :func:`load_faces`
@@ -42,7 +43,9 @@ class ImageData:
     def images(self) -> torch.Tensor:
         """``x`` reshaped to (n, *image_shape), e.g. (n, h, w)."""
         if self.image_shape is None:
-            raise ValueError(f"images() needs image data; dataset {self.name!r} has image_shape None")
+            raise ValueError(
+                f"images() needs image data; dataset {self.name!r} has image_shape None"
+            )
         return self.x.reshape(len(self), *self.image_shape)
 
 
@@ -50,7 +53,9 @@ def _check_value_range(value_range) -> tuple[float, float]:
     try:
         lo, hi = value_range
     except (TypeError, ValueError):
-        raise ValueError(f"value_range must be a pair (lo, hi) with lo < hi, got {value_range!r}") from None
+        raise ValueError(
+            f"value_range must be a pair (lo, hi) with lo < hi, got {value_range!r}"
+        ) from None
     lo, hi = check_float("value_range[0]", lo), check_float("value_range[1]", hi)
     if not lo < hi:
         raise ValueError(f"value_range must be a pair (lo, hi) with lo < hi, got {value_range!r}")
@@ -75,7 +80,8 @@ def load_digits(n=None, *, classes=None, seed=0, value_range=(-1.0, 1.0)) -> Ima
     """scikit-learn's handwritten digits: 1797 images 8x8 (d = 64), pixel values 0..16 mapped
     linearly to ``value_range``.
 
-    ``classes``: optional digit class or iterable of classes (0..9) to keep. ``n``: number of distinct
+    ``classes``: optional digit class or iterable of classes (0..9) to keep. ``n``: number of
+    distinct
     samples chosen at random with ``seed`` (kept in dataset order); ``None`` keeps all, in the
     original order. ``extra["index"]``: the rows' indices in the full scikit-learn set.
     """
@@ -195,5 +201,10 @@ def gaussian_mixture(
         image_shape=None,
         value_range=(float(x.min()), float(x.max())),
         name="gmm",
-        extra={"means": means, "bases": bases, "is_duplicated": source < n_duplicated, "source_index": source},
+        extra={
+            "means": means,
+            "bases": bases,
+            "is_duplicated": source < n_duplicated,
+            "source_index": source,
+        },
     )

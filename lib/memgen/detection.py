@@ -20,7 +20,8 @@ Baselines run on the same samples:
 Every score is oriented so that LARGER means MORE LIKELY MEMORIZED.
 
 Steering (:func:`steering_direction`, :func:`steer`): the difference of mean pooled representations
-of two reference sets, added with strength ``alpha`` to the outputs of chosen decoder blocks during a
+of two reference sets, added with strength ``alpha`` to the outputs of chosen decoder blocks during
+a
 window of sampling steps.
 """
 
@@ -46,19 +47,26 @@ def _module(model, layer: str):
     error listing the candidates when the name is wrong."""
     unet = getattr(model, "unet", model)
     if not isinstance(layer, str) or not layer:
-        raise ValueError(f"layer must be a module name such as 'up_blocks.0.resnets.1', got {layer!r}")
+        raise ValueError(
+            f"layer must be a module name such as 'up_blocks.0.resnets.1', got {layer!r}"
+        )
     try:
         return unet.get_submodule(layer)
     except AttributeError:
         names = [n for n, _ in unet.named_modules() if re.search(r"resnets\.\d+$", n)]
-        raise ValueError(f"layer {layer!r} is not a module of this UNet; resnet blocks are: {', '.join(names)}") from None
+        raise ValueError(
+            f"layer {layer!r} is not a module of this UNet; resnet blocks are: {', '.join(names)}"
+        ) from None
 
 
 def _tensor_output(layer: str, out):
-    """A hooked module's output, which must be one tensor (not a block's tuple of skip connections)."""
+    """A hooked module's output, which must be one tensor (not a block's tuple of skip
+    connections)."""
     if not isinstance(out, torch.Tensor):
-        raise ValueError(f"layer {layer!r} returns a {type(out).__name__}, not a feature map; hook one of its "
-                         "resnet blocks instead (e.g. 'down_blocks.0.resnets.0')")
+        raise ValueError(
+            f"layer {layer!r} returns a {type(out).__name__}, not a feature map; hook one of its "
+            "resnet blocks instead (e.g. 'down_blocks.0.resnets.0')"
+        )
     return out
 
 
@@ -81,7 +89,9 @@ def capture(model, layer: str):
 
 
 @contextlib.contextmanager
-def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Callable[[], bool] = lambda: True):
+def add_to_outputs(
+    model, layers: Sequence[str], delta: torch.Tensor, active: Callable[[], bool] = lambda: True
+):
     """Add ``delta`` (C,) per channel to the outputs of ``layers`` (broadcast over space) while
     ``active()`` is true. Used by :func:`steer`."""
     handles = []
@@ -105,7 +115,8 @@ def add_to_outputs(model, layers: Sequence[str], delta: torch.Tensor, active: Ca
 
 @contextlib.contextmanager
 def add_per_layer(model, deltas: dict, active: Callable[[], bool] = lambda: True):
-    """:func:`add_to_outputs` with a vector of its own for each layer: ``deltas = {layer: (C,)}``."""
+    """:func:`add_to_outputs` with a vector of its own for each layer: ``deltas = {layer:
+    (C,)}``."""
     with contextlib.ExitStack() as stack:
         for layer, delta in deltas.items():
             stack.enter_context(add_to_outputs(model, [layer], delta, active))
@@ -113,7 +124,8 @@ def add_per_layer(model, deltas: dict, active: Callable[[], bool] = lambda: True
 
 
 def pool_features(feat: torch.Tensor, how: str = "max") -> torch.Tensor:
-    """Pool a feature map (B, C, h, w) over space into (B, C): ``"max"`` (the paper) or ``"mean"``."""
+    """Pool a feature map (B, C, h, w) over space into (B, C): ``"max"`` (the paper) or
+    ``"mean"``."""
     feat = check_tensor("feat", feat, ndim=4, dtype=None)
     how = check_choice("pool", how, POOLS)
     return feat.amax(dim=(2, 3)) if how == "max" else feat.mean(dim=(2, 3))
@@ -126,8 +138,16 @@ def renoise(x: torch.Tensor, sigma: float, seed: int = 0) -> torch.Tensor:
     return x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype).to(x.device)
 
 
-def pooled_representation(model, x: torch.Tensor, *, sigma: float = 0.1, layer: str = "up_blocks.0.resnets.1",
-                          pool: str = "max", class_labels=None, seed: int = 0) -> torch.Tensor:
+def pooled_representation(
+    model,
+    x: torch.Tensor,
+    *,
+    sigma: float = 0.1,
+    layer: str = "up_blocks.0.resnets.1",
+    pool: str = "max",
+    class_labels=None,
+    seed: int = 0,
+) -> torch.Tensor:
     """The pooled representation (B, C) of images ``x`` (B, d): one denoiser pass at noise level
     ``sigma`` (seeded noise), the output of ``layer`` pooled over space. ``class_labels=None`` is
     the unconditional pass (the paper's empty prompt)."""
@@ -136,8 +156,10 @@ def pooled_representation(model, x: torch.Tensor, *, sigma: float = 0.1, layer: 
     with torch.no_grad(), capture(model, layer) as box:
         model(renoise(x, sigma, seed), sigma, class_labels)
     if "out" not in box:
-        raise ValueError(f"layer {layer!r} was not called in the forward pass (a container?); use a block such "
-                         "as 'up_blocks.0.resnets.1'")
+        raise ValueError(
+            f"layer {layer!r} was not called in the forward pass (a container?); use a block such "
+            "as 'up_blocks.0.resnets.1'"
+        )
     return pool_features(box["out"], pool)
 
 
@@ -178,7 +200,8 @@ def spikiness_score(model, x: torch.Tensor, **kwargs) -> torch.Tensor:
 
 
 def wen_score(model, x_T: torch.Tensor, class_labels, sigma_max: float) -> torch.Tensor:
-    """Wen et al. (2024): ``|| eps(x_T, c) - eps(x_T, null) ||`` at the first sampling step, from the
+    """Wen et al. (2024): ``|| eps(x_T, c) - eps(x_T, null) ||`` at the first sampling step, from
+    the
     generation's initial noise ``x_T`` (B, d) at ``sigma_max`` and its condition ``class_labels``.
     With an x0-predicting denoiser ``eps = (y - D(y)) / sigma``, so the difference is
     ``(D_null - D_c) / sigma``. Two forward passes per image; larger = more likely memorized."""
@@ -195,8 +218,9 @@ def wen_score(model, x_T: torch.Tensor, class_labels, sigma_max: float) -> torch
 LID_CHUNK = 16
 
 
-def lid_estimate(model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0,
-                 chunk_size: int | None = LID_CHUNK) -> torch.Tensor:
+def lid_estimate(
+    model, x: torch.Tensor, *, sigma: float = 0.1, seed: int = 0, chunk_size: int | None = LID_CHUNK
+) -> torch.Tensor:
     """Local intrinsic dimension estimate per image: ``tr dD/dy`` at ``y = x + sigma eps``
     (unconditional), from full Jacobians by reverse mode (d vector-Jacobian products per image,
     vectorised with ``vmap``; :func:`memgen.jacobian.batched_jacobians`), ``chunk_size`` images at
@@ -214,7 +238,9 @@ def lid_score(model, x: torch.Tensor, **kwargs) -> torch.Tensor:
     return -lid_estimate(model, x, **kwargs)
 
 
-def time_per_sample(fn: Callable[[], object], n: int, *, repeats: int = 3, threads: int | None = 1) -> float:
+def time_per_sample(
+    fn: Callable[[], object], n: int, *, repeats: int = 3, threads: int | None = 1
+) -> float:
     """Best-of-``repeats`` wall time of ``fn()`` divided by the ``n`` samples it scores (seconds).
 
     ``threads``: torch's intra-op thread count during the timing (restored afterwards; ``None``
@@ -242,8 +268,10 @@ def time_per_sample(fn: Callable[[], object], n: int, *, repeats: int = 3, threa
 
 def nearest_training_ratio(samples: torch.Tensor, X: torch.Tensor) -> dict:
     """For each sample: the Euclidean distance ``d1`` to its nearest training image, ``d2`` to the
-    second nearest DISTINCT training image (duplicates are merged first), their ``ratio`` d1 / d2 and
-    the nearest image's ``index`` into the distinct rows ``unique`` (returned too). A sample is a copy
+    second nearest DISTINCT training image (duplicates are merged first), their ``ratio`` d1 / d2
+    and
+    the nearest image's ``index`` into the distinct rows ``unique`` (returned too). A sample is a
+    copy
     when the ratio is small: it sits much closer to one training image than to any other
     (Carlini et al. 2023 use 1/3)."""
     X = check_tensor("X", X, ndim=2, dtype=None)
@@ -254,11 +282,17 @@ def nearest_training_ratio(samples: torch.Tensor, X: torch.Tensor) -> dict:
     D = torch.cdist(samples.double(), unique)
     top = D.topk(2, dim=1, largest=False)
     ratio = top.values[:, 0] / top.values[:, 1].clamp_min(1e-12)
-    return {"d1": top.values[:, 0], "d2": top.values[:, 1], "ratio": ratio, "index": top.indices[:, 0],
-            "unique": unique.to(X.dtype)}
+    return {
+        "d1": top.values[:, 0],
+        "d2": top.values[:, 1],
+        "ratio": ratio,
+        "index": top.indices[:, 0],
+        "unique": unique.to(X.dtype),
+    }
 
 
-# ------------------------------------------------------------------------------ guided sampling and steering
+# ------------------------------------------------------------------------------ guided sampling and
+# steering
 
 
 def guided(model, class_labels, guidance: float = 1.0) -> Callable:
@@ -277,17 +311,39 @@ def guided(model, class_labels, guidance: float = 1.0) -> Callable:
     return den
 
 
-def steering_direction(model, X_target: torch.Tensor, X_rest: torch.Tensor, *, layer: str, sigma: float = 0.1,
-                       pool: str = "mean", seed: int = 0) -> torch.Tensor:
+def steering_direction(
+    model,
+    X_target: torch.Tensor,
+    X_rest: torch.Tensor,
+    *,
+    layer: str,
+    sigma: float = 0.1,
+    pool: str = "mean",
+    seed: int = 0,
+) -> torch.Tensor:
     """Concept direction (C,): mean pooled representation of the target references minus that of
     the other references (unconditional pass at noise ``sigma``)."""
-    a = pooled_representation(model, X_target, sigma=sigma, layer=layer, pool=pool, seed=seed).mean(0)
-    b = pooled_representation(model, X_rest, sigma=sigma, layer=layer, pool=pool, seed=seed + 1).mean(0)
+    a = pooled_representation(model, X_target, sigma=sigma, layer=layer, pool=pool, seed=seed).mean(
+        0
+    )
+    b = pooled_representation(
+        model, X_rest, sigma=sigma, layer=layer, pool=pool, seed=seed + 1
+    ).mean(0)
     return a - b
 
 
-def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, directions: dict, alpha: float,
-          window: tuple = (0.0, 1.0), guidance: float = 1.0, callback: Callable | None = None) -> torch.Tensor:
+def steer(
+    model,
+    x_T: torch.Tensor,
+    sigmas: torch.Tensor,
+    class_labels,
+    *,
+    directions: dict,
+    alpha: float,
+    window: tuple = (0.0, 1.0),
+    guidance: float = 1.0,
+    callback: Callable | None = None,
+) -> torch.Tensor:
     """Sample with the probability-flow ODE (Euler, deterministic) from ``x_T`` while adding
     ``alpha * directions[layer]`` to the output of each ``layer`` during the steps whose index ``i``
     satisfies ``window[0] <= i / n_steps < window[1]``. ``alpha = 0`` is plain sampling from the
@@ -295,7 +351,10 @@ def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, direc
     from .sampling import sample_probability_flow
 
     alpha = check_float("alpha", alpha)
-    lo, hi = (check_float("window[0]", window[0], 0.0, 1.0), check_float("window[1]", window[1], 0.0, 1.0))
+    lo, hi = (
+        check_float("window[0]", window[0], 0.0, 1.0),
+        check_float("window[1]", window[1], 0.0, 1.0),
+    )
     if lo > hi:
         raise ValueError(f"window must satisfy window[0] <= window[1], got {window}")
     if not isinstance(directions, dict) or not directions:
@@ -312,5 +371,6 @@ def steer(model, x_T: torch.Tensor, sigmas: torch.Tensor, class_labels, *, direc
         return lo <= state["i"] / n_steps < hi
 
     with add_per_layer(model, {layer: alpha * d for layer, d in directions.items()}, active):
-        return sample_probability_flow(guided(model, class_labels, guidance), x_T, sigmas, callback=cb,
-                                       solver="euler")
+        return sample_probability_flow(
+            guided(model, class_labels, guidance), x_T, sigmas, callback=cb, solver="euler"
+        )

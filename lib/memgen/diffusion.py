@@ -1,16 +1,21 @@
-"""A toy diffusion model: the time-conditioned two-layer ReLU denoiser of the paper's toy experiment.
+"""A toy diffusion model: the time-conditioned two-layer ReLU denoiser of the paper's toy
+experiment.
 
 The denoiser is written as in EDM (Karras et al. 2022): ``D_theta(x; sigma)`` maps a noisy input
 ``x = x0 + sigma * eps`` to an estimate of the clean ``x0``. The paper's model (``DAECond`` of the
 official ``ReLU_Diffusion`` notebook), in book notation (W in R^{d x p}, one column per unit):
 
     c_noise(sigma) = ln(sigma)                                   (the network's noise input)
-    g(sigma)       = exp(g_phi(c_noise(sigma)))  in R^p          (ONE positive gain per unit; g_phi is
-                                                                  Linear(1, 256)-ReLU-Linear(256, p),
+    g(sigma)       = exp(g_phi(c_noise(sigma)))  in R^p          (ONE positive gain per unit; g_phi
+    is
+                                                                  Linear(1, 256)-ReLU-Linear(256,
+                                                                  p),
                                                                   its last layer zero-initialised)
     r(x)           = [W^T x]_+                                   (the representation, p units: the
-                                                                  notebook's rep(), WITHOUT the gain)
-    D_theta(x; sigma) = W (g(sigma) * r(x)) + s x                (tied decoder plus a learned skip s)
+                                                                  notebook's rep(), WITHOUT the
+                                                                  gain)
+    D_theta(x; sigma) = W (g(sigma) * r(x)) + s x                (tied decoder plus a learned skip
+    s)
 
 ``gain="scalar"`` is the variant the book used first, kept as a comparison: one gain
 ``a(sigma) = exp(g_phi(ln sigma))`` shared by all units (g_phi: Linear(1, 16)-SiLU-Linear(16, 1)).
@@ -18,7 +23,8 @@ At a fixed sigma either model is chapter 1's two-layer ReLU DAE with encoder W a
 W diag(g(sigma)), plus the linear skip s x. The model is trained to predict x0 over a range of
 noise levels,
 
-    L(theta) = E_{x0 ~ data} E_{sigma ~ logU[sigma_min, sigma_max]} E_eps ||D_theta(x0 + sigma eps; sigma) - x0||^2,
+    L(theta) = E_{x0 ~ data} E_{sigma ~ logU[sigma_min, sigma_max]} E_eps ||D_theta(x0 + sigma eps;
+    sigma) - x0||^2,
 
 (mean over the batch, sum over the d coordinates), with PyTorch weight decay on every parameter.
 Its score estimate is Tweedie's (D_theta(x; sigma) - x) / sigma^2, which the samplers of
@@ -32,7 +38,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,7 +45,9 @@ from torch import nn
 
 from ._checks import check_choice, check_float, check_int, check_tensor, make_generator
 from .sampling import log_uniform_sigmas, sample_probability_flow, sample_ve_ancestral
-from .shipped_data import ChecksumError, sha256_file  # noqa: F401 (re-exported: the chapter's loaders use them)
+
+# noqa: F401 (re-exported: the chapter's loaders use them)
+from .shipped_data import ChecksumError, sha256_file
 from .stats import top1_share, unit_std
 from .training import TrainResult, check_callback
 
@@ -70,15 +77,20 @@ class ToyDiffusionDenoiser(nn.Module):
     :mod:`memgen.sampling` uses.
     """
 
-    def __init__(self, d, p=256, *, gain="unit", hidden=None, init_scale=None, skip_init=0.0,
-                 seed=0):
+    def __init__(
+        self, d, p=256, *, gain="unit", hidden=None, init_scale=None, skip_init=0.0, seed=0
+    ):
         super().__init__()
         self.d = check_int("d", d, 1)
         self.p = check_int("p", p, 1)
         self.gain_kind = check_choice("gain", gain, GAINS)
         hidden = DEFAULT_HIDDEN[self.gain_kind] if hidden is None else hidden
         self.hidden = check_int("hidden", hidden, 1)
-        scale = 1.0 / math.sqrt(self.d) if init_scale is None else check_float("init_scale", init_scale, 0.0)
+        scale = (
+            1.0 / math.sqrt(self.d)
+            if init_scale is None
+            else check_float("init_scale", init_scale, 0.0)
+        )
         skip_init = check_float("skip_init", skip_init)
         g = make_generator(seed)
         self.W = nn.Parameter(scale * torch.randn(self.d, self.p, generator=g))
@@ -104,7 +116,10 @@ class ToyDiffusionDenoiser(nn.Module):
         if isinstance(sigma, torch.Tensor) and sigma.numel() > 1:
             s = check_tensor("sigma", sigma, ndim=1)
             if s.shape[0] != batch:
-                raise ValueError(f"sigma must be a float or a tensor of shape ({batch},), got shape {tuple(s.shape)}")
+                raise ValueError(
+                    f"sigma must be a float or a tensor of shape ({batch},), got shape "
+                    f"{tuple(s.shape)}"
+                )
             if bool((s <= 0).any()):
                 raise ValueError("sigma must be > 0 (every entry)")
             return s.reshape(-1, 1)
@@ -159,7 +174,8 @@ class ToyDiffusionDenoiser(nn.Module):
 
 
 def x0_loss(model, x0, sigma, noise) -> torch.Tensor:
-    """The x0-prediction loss of one batch: mean_b ||D_theta(x0_b + sigma_b eps_b; sigma_b) - x0_b||^2.
+    """The x0-prediction loss of one batch: mean_b ||D_theta(x0_b + sigma_b eps_b; sigma_b) -
+    x0_b||^2.
 
     ``x0`` (B, d) clean samples, ``sigma`` (B,) noise levels > 0, ``noise`` (B, d) standard normal
     draws. Returns a 0-dim tensor with autograd graph (no weight decay: the optimizer applies it).
@@ -172,7 +188,10 @@ def x0_loss(model, x0, sigma, noise) -> torch.Tensor:
         raise ValueError(f"noise must have x0's shape {tuple(x0.shape)}, got {tuple(noise.shape)}")
     sigma = check_tensor("sigma", sigma, ndim=1, dtype=None)
     if sigma.shape[0] != x0.shape[0] or bool((sigma <= 0).any()):
-        raise ValueError(f"sigma must be a ({x0.shape[0]},) tensor of noise levels > 0, got shape {tuple(sigma.shape)}")
+        raise ValueError(
+            f"sigma must be a ({x0.shape[0]},) tensor of noise levels > 0, got shape "
+            f"{tuple(sigma.shape)}"
+        )
     x = x0 + sigma.reshape(-1, 1) * noise
     return (model(x, sigma) - x0).pow(2).sum(dim=1).mean()
 
@@ -194,7 +213,8 @@ def train_diffusion(
     callback_every=1,
     progress=False,
 ) -> TrainResult:
-    """Train ``model`` (a :class:`ToyDiffusionDenoiser`) in place on ``x`` (n, d) with :func:`x0_loss`.
+    """Train ``model`` (a :class:`ToyDiffusionDenoiser`) in place on ``x`` (n, d) with
+    :func:`x0_loss`.
 
     Each step draws ``batch_size`` training rows uniformly with replacement (so 5 training images
     are each seen about batch_size / 5 times per step, at different noise levels), a noise level per
@@ -202,7 +222,8 @@ def train_diffusion(
     seeded with ``seed``. ``optimizer``: "adam" or "rmsprop" (torch defaults otherwise) with
     ``weight_decay`` passed to torch (a gradient term ``weight_decay * theta`` on every parameter).
     ``lr_final``: if given, the learning rate decays geometrically from ``lr`` to ``lr_final``.
-    ``callback``/``callback_every`` and the returned :class:`~memgen.training.TrainResult` (``losses``:
+    ``callback``/``callback_every`` and the returned :class:`~memgen.training.TrainResult`
+    (``losses``:
     the batch loss of every step, without weight decay) follow :mod:`memgen.training`.
     """
     if not isinstance(model, ToyDiffusionDenoiser):
@@ -210,7 +231,9 @@ def train_diffusion(
     x = check_tensor("x", x, ndim=2, last_dim=model.d)
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS, case_insensitive=True)
     lr = check_float("lr", lr, 0.0, min_exclusive=True)
-    lr_final = lr if lr_final is None else check_float("lr_final", lr_final, 0.0, min_exclusive=True)
+    lr_final = (
+        lr if lr_final is None else check_float("lr_final", lr_final, 0.0, min_exclusive=True)
+    )
     weight_decay = check_float("weight_decay", weight_decay, 0.0)
     steps = check_int("steps", steps, 1)
     callback_every = check_callback(callback, callback_every)
@@ -238,23 +261,32 @@ def train_diffusion(
         losses[step] = loss.item()
         if callback is not None and (step + 1) % callback_every == 0:
             callback({"step": step + 1, "loss": float(losses[step]), "model": model})
-    return TrainResult(models=[model], losses=losses, steps=steps, seconds=time.perf_counter() - t0,
-                       settings={"optimizer": optimizer, "lr": lr, "weight_decay": weight_decay})
+    return TrainResult(
+        models=[model],
+        losses=losses,
+        steps=steps,
+        seconds=time.perf_counter() - t0,
+        settings={"optimizer": optimizer, "lr": lr, "weight_decay": weight_decay},
+    )
 
 
 # ---------------------------------------------------------------- trajectories and copies
 
 
 def record_trajectory(model, x, sigmas, *, sampler="ancestral", generator=None, keep=None) -> dict:
-    """Run a sampler of :mod:`memgen.sampling` with ``model`` and record every step through its callback.
+    """Run a sampler of :mod:`memgen.sampling` with ``model`` and record every step through its
+    callback.
 
-    ``x``: initial noise (B, d) (e.g. ``sigmas[0] * randn``); ``sigmas``: the schedule (ending in 0);
-    ``sampler``: "ancestral" (:func:`~memgen.sampling.sample_ve_ancestral`, noise from ``generator``)
+    ``x``: initial noise (B, d) (e.g. ``sigmas[0] * randn``); ``sigmas``: the schedule (ending in
+    0);
+    ``sampler``: "ancestral" (:func:`~memgen.sampling.sample_ve_ancestral`, noise from
+    ``generator``)
     or "probability_flow" (:func:`~memgen.sampling.sample_probability_flow`, Euler, so one denoiser
     call per step). ``keep``: indices of the rows whose full trajectory is stored (default: all).
 
     Returns a dict: ``sigma`` (T,) the noise level of each step (T = len(sigmas) - 1), ``x``,
-    ``denoised`` (T, k, d) and ``h`` (T, k, p) for the kept rows (the iterate x_t, D_theta(x_t; sigma_t)
+    ``denoised`` (T, k, d) and ``h`` (T, k, p) for the kept rows (the iterate x_t, D_theta(x_t;
+    sigma_t)
     and the representation r(x_t) = [W^T x_t]_+, without the gain), ``std`` and ``top1`` (T, B):
     :func:`~memgen.stats.unit_std` and :func:`~memgen.stats.top1_share` of r for every row, and
     ``final`` (B, d) the samples.
@@ -265,7 +297,9 @@ def record_trajectory(model, x, sigmas, *, sampler="ancestral", generator=None, 
     x = check_tensor("x", x, ndim=2, last_dim=model.d)
     keep = torch.arange(x.shape[0]) if keep is None else torch.as_tensor(keep, dtype=torch.int64)
     if keep.ndim != 1 or (len(keep) and (int(keep.min()) < 0 or int(keep.max()) >= x.shape[0])):
-        raise ValueError(f"keep must be a list of row indices in 0..{x.shape[0] - 1}, got {keep.tolist()}")
+        raise ValueError(
+            f"keep must be a list of row indices in 0..{x.shape[0] - 1}, got {keep.tolist()}"
+        )
     rec = {k: [] for k in ("sigma", "x", "denoised", "h", "std", "top1")}
 
     def callback(step):
@@ -289,7 +323,8 @@ def record_trajectory(model, x, sigmas, *, sampler="ancestral", generator=None, 
 
 
 def copy_statistics(samples, X) -> dict:
-    """How close each sample is to a training image, by direction (the model is positively homogeneous).
+    """How close each sample is to a training image, by direction (the model is positively
+    homogeneous).
 
     Rows of ``samples`` (m, d) and of ``X`` (n >= 2, d) are normalised to unit length; for each
     sample, ``cosine`` (m,) is the largest cosine with a training row, ``index`` (m,) that row,
@@ -308,12 +343,17 @@ def copy_statistics(samples, X) -> dict:
     top = C.topk(2, dim=1)
     dist = (2.0 - 2.0 * top.values).clamp_min(0.0).sqrt()
     ratio = dist[:, 0] / dist[:, 1].clamp_min(1e-12)
-    return {"cosine": top.values[:, 0].float(), "index": top.indices[:, 0], "second_index": top.indices[:, 1],
-            "ratio": ratio.float()}
+    return {
+        "cosine": top.values[:, 0].float(),
+        "index": top.indices[:, 0],
+        "second_index": top.indices[:, 1],
+        "ratio": ratio.float(),
+    }
 
 
 def copy_fraction(samples, X, *, max_ratio=1.0 / 3.0) -> float:
-    """Fraction of samples whose direction ratio d1/d2 (:func:`copy_statistics`) is below ``max_ratio``."""
+    """Fraction of samples whose direction ratio d1/d2 (:func:`copy_statistics`) is below
+    ``max_ratio``."""
     max_ratio = check_float("max_ratio", max_ratio, 0.0, 1.0, min_exclusive=True)
     return float((copy_statistics(samples, X)["ratio"] < max_ratio).double().mean())
 
@@ -322,7 +362,8 @@ def copy_fraction(samples, X, *, max_ratio=1.0 / 3.0) -> float:
 
 
 def save_checkpoint(model, path) -> str:
-    """Save ``model``'s configuration and weights (a dict of plain tensors, ``torch.save``) to ``path``.
+    """Save ``model``'s configuration and weights (a dict of plain tensors, ``torch.save``) to
+    ``path``.
 
     Returns the file's sha256 (record it next to the file; :func:`load_checkpoint` verifies it)."""
     if not isinstance(model, ToyDiffusionDenoiser):
@@ -348,8 +389,10 @@ def load_checkpoint(path, sha256=None) -> ToyDiffusionDenoiser:
         actual = sha256_file(path)
         if actual != str(sha256).lower():
             raise ChecksumError(
-                f"checksum mismatch for {path}: expected sha256 {sha256}, got {actual}. The file is corrupt or "
-                "was made by different code; regenerate it with `python data/toy_diffusion/make_checkpoints.py`."
+                f"checksum mismatch for {path}: expected sha256 {sha256}, got {actual}. The file "
+                "is corrupt or "
+                "was made by different code; regenerate it with `python "
+                "data/toy_diffusion/make_checkpoints.py`."
             )
     state = torch.load(path, map_location="cpu", weights_only=True)
     config = [int(v) for v in state.pop("config")]

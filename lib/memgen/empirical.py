@@ -42,7 +42,9 @@ def _logits(y64: torch.Tensor, X64: torch.Tensor, x2: torch.Tensor, sigma: float
     return -d2 / (2.0 * sigma * sigma)
 
 
-def _weights64(y64: torch.Tensor, X64: torch.Tensor, x2: torch.Tensor, sigma: float) -> torch.Tensor:
+def _weights64(
+    y64: torch.Tensor, X64: torch.Tensor, x2: torch.Tensor, sigma: float
+) -> torch.Tensor:
     """Posterior weights (B, n) in float64; sigma = 0 gives the one-hot of the nearest point."""
     if sigma == 0.0:
         d2 = y64.pow(2).sum(-1, keepdim=True) - 2.0 * y64 @ X64.T + x2
@@ -69,7 +71,8 @@ def posterior_weights(y, X, sigma) -> torch.Tensor:
 
 
 def empirical_denoiser(y, X, sigma) -> torch.Tensor:
-    """f_emp(y) = sum_i w_i(y) x_i, the empirical optimal denoiser; same shape as y ((d,) or (B, d)).
+    """f_emp(y) = sum_i w_i(y) x_i, the empirical optimal denoiser; same shape as y ((d,) or (B,
+    d)).
 
     ``X`` (n, d) training points; ``sigma >= 0`` (0: nearest training point). Differentiable in y.
     """
@@ -83,7 +86,8 @@ def empirical_denoiser(y, X, sigma) -> torch.Tensor:
 
 
 def jacobian_norm_bound(y, X, sigma) -> torch.Tensor:
-    """An upper bound on the spectral norm of the empirical denoiser's Jacobian at each row of ``y``.
+    """An upper bound on the spectral norm of the empirical denoiser's Jacobian at each row of
+    ``y``.
 
     The Jacobian is the posterior covariance over sigma^2 (chapter 7); with ``i`` the training point
     of largest posterior weight and ``eps = 1 - w_i(y)``, its norm is at most
@@ -112,7 +116,8 @@ def empirical_score(y, X, sigma) -> torch.Tensor:
 
 
 def log_density(y, X, sigma) -> torch.Tensor:
-    """log p_sigma(y), p_sigma = (1/n) sum_i N(y; x_i, sigma^2 I): (B,) for y (B, d), 0-dim for (d,).
+    """log p_sigma(y), p_sigma = (1/n) sum_i N(y; x_i, sigma^2 I): (B,) for y (B, d), 0-dim for
+    (d,).
 
     Log-sum-exp in float64; differentiable in y (its gradient is :func:`empirical_score`).
     Requires sigma > 0.
@@ -123,7 +128,11 @@ def log_density(y, X, sigma) -> torch.Tensor:
     n, d = X.shape
     X64 = X.double()
     logits = _logits(y.double().reshape(-1, d), X64, X64.pow(2).sum(-1), sigma)
-    out = torch.logsumexp(logits, dim=-1) - math.log(n) - 0.5 * d * math.log(2.0 * math.pi * sigma * sigma)
+    out = (
+        torch.logsumexp(logits, dim=-1)
+        - math.log(n)
+        - 0.5 * d * math.log(2.0 * math.pi * sigma * sigma)
+    )
     out = out.to(_dtype(y, X))
     return out[0] if y.ndim == 1 else out
 
@@ -143,10 +152,13 @@ class EmpiricalDenoiser:
         self.n, self.d = X.shape
 
     def weights(self, x, sigma) -> torch.Tensor:
-        """Posterior weights (B, n) [or (n,)] of the training points given x at noise level sigma."""
+        """Posterior weights (B, n) [or (n,)] of the training points given x at noise level
+        sigma."""
         x = _check_y(x, self.d)
         sigma = check_float("sigma", sigma, 0.0)
-        w = _weights64(x.double().reshape(-1, self.d), self._X64, self._x2, sigma).to(_dtype(x, self.X))
+        w = _weights64(x.double().reshape(-1, self.d), self._X64, self._x2, sigma).to(
+            _dtype(x, self.X)
+        )
         return w[0] if x.ndim == 1 else w
 
     def __call__(self, x, sigma) -> torch.Tensor:
@@ -177,11 +189,13 @@ def empirical_sampling_memorization(
 ) -> dict:
     """Sample with the empirical optimal denoiser and measure how many samples copy training points.
 
-    Draws ``x = sigma_max * randn(n_samples, d)`` and runs :func:`~memgen.sampling.sample_ve_ancestral`
+    Draws ``x = sigma_max * randn(n_samples, d)`` and runs
+    :func:`~memgen.sampling.sample_ve_ancestral`
     with :class:`EmpiricalDenoiser` (X) over a geometric schedule of ``n_steps`` levels from
     ``sigma_max`` to ``sigma_min``, then 0. Defaults, relative to the data's scale:
 
-    - ``sigma_max = 2 max_i ||x_i||``: the sampler starts from N(0, sigma_max^2 I), which must be close
+    - ``sigma_max = 2 max_i ||x_i||``: the sampler starts from N(0, sigma_max^2 I), which must be
+      close
       to p_sigma_max = (1/n) sum_i N(x_i, sigma_max^2 I); each component is then within KL
       ||x_i||^2 / (2 sigma_max^2) <= 1/8 of it, whatever the data's offset or diameter;
     - ``sigma_min = 0.01 * typical_spacing(X)``: at the last level the posterior weights are one-hot
@@ -201,7 +215,9 @@ def empirical_sampling_memorization(
     spacing = typical_spacing(X)
     if sigma_max is None:
         sigma_max = 2.0 * float(X.norm(dim=1).max())
-    if sigma_min is None:  # (duplicated rows can make the spacing 0: then fall back to the data's scale)
+    if (
+        sigma_min is None
+    ):  # (duplicated rows can make the spacing 0: then fall back to the data's scale)
         sigma_min = 0.01 * spacing if spacing > 0 else 1e-3 * max(float(X.norm(dim=1).max()), 1e-3)
     sigma_min = check_float("sigma_min", sigma_min, 0.0, min_exclusive=True)
     sigma_max = check_float("sigma_max", sigma_max, sigma_min)

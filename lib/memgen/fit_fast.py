@@ -23,7 +23,8 @@ this estimator with hand-derived gradients (checked against torch autograd in th
 numpy, and can train many models at once (a leading batch axis: several seeds, noise levels or
 weight decays on the same data) as one batched computation.
 
-The naive loop :func:`memgen.train_mc.train_dae` stays the reference: it minimises the same loss with
+The naive loop :func:`memgen.train_mc.train_dae` stays the reference: it minimises the same loss
+with
 plain Monte Carlo and autograd. ``tests/benchmarks/bench_fit.py`` times both to the same loss.
 """
 
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -56,7 +56,8 @@ def loss_and_grads(W1, W2, X, Y, sigma, lam, *, tied=False, weights=None):
     """The control-variate loss estimate and its gradients (numpy float32, batched).
 
     ``W1``, ``W2``: (B, d, p) (for a tied model pass the same array twice); ``X``: (n, d); ``Y``:
-    (B, K*n, d) noisy copies (or (1, K*n, d), shared by the batch), row ``k*n + i`` a draw around ``X[i]``; ``sigma``, ``lam``: (B,).
+    (B, K*n, d) noisy copies (or (1, K*n, d), shared by the batch), row ``k*n + i`` a draw around
+    ``X[i]``; ``sigma``, ``lam``: (B,).
     ``weights``: None (every sample weighs 1/n) or (B, n) per-model sample weights, each row
     summing to 1: the data term is sum_i w_bi E||f(x_i + sigma eps) - x_i||^2. A weight m_i / n
     is the same loss as m_i copies of x_i among n rows; a weight 0 drops the sample.
@@ -117,7 +118,9 @@ def _initial_weights(d, p, tied, seeds, init) -> tuple[np.ndarray, np.ndarray]:
     if init is not None:
         models = list(init) if isinstance(init, (list, tuple)) else [init]
         if len(models) != len(seeds):
-            raise ValueError(f"init must hold {len(seeds)} models (one per batch entry), got {len(models)}")
+            raise ValueError(
+                f"init must hold {len(seeds)} models (one per batch entry), got {len(models)}"
+            )
         for m in models:
             if not isinstance(m, ReLUDAE) or m.d != d or m.p != p or m.tied != tied:
                 raise ValueError(f"init models must be ReLUDAE(d={d}, p={p}, tied={tied})")
@@ -148,7 +151,8 @@ def fit_dae(
     callback_every=1,
     progress=False,
 ) -> TrainResult:
-    """Train ReLU DAEs of width ``p`` on ``x`` (n, d) at noise level ``sigma`` with weight decay ``lam``.
+    """Train ReLU DAEs of width ``p`` on ``x`` (n, d) at noise level ``sigma`` with weight decay
+    ``lam``.
 
     Minimises the same loss as :func:`memgen.train_mc.train_dae` (full batch, Adam with torch's
     default betas and eps) with the control-variate estimator of this module's docstring and
@@ -159,12 +163,14 @@ def fit_dae(
     seed, so a call is reproducible.
 
     Models of different data and widths in one batch (e.g. a grid over n and p):
-    ``sample_weight``, (n,) or (B, n) non-negative numbers, gives each model its own weighting of the
+    ``sample_weight``, (n,) or (B, n) non-negative numbers, gives each model its own weighting of
+    the
     rows of ``x`` (each row is normalised to sum 1): 0/1 entries select a subset (model b trains on
     the rows where it is 1), integer entries m_i are multiplicities (the same loss as m_i copies of
     x_i). ``units``, an int or B ints in 1..p: model b uses only its first ``units[b]`` hidden
     units; the others start at zero and stay zero (the gradient of a zero column is exactly zero),
-    so model b is a width-``units[b]`` network padded with dead units. ``shared_noise=True`` draws one
+    so model b is a width-``units[b]`` network padded with dead units. ``shared_noise=True`` draws
+    one
     noise vector per row and step for the whole batch (common random numbers: each model's estimator
     is still unbiased; it only correlates the models' noise), B times fewer draws than the default.
 
@@ -188,7 +194,9 @@ def fit_dae(
         raise ValueError("seed must be an int or a non-empty list of ints")
     weights = None
     if sample_weight is not None:
-        weights = np.asarray(check_tensor("sample_weight", sample_weight, ndim=(1, 2), last_dim=n), dtype=np.float64)
+        weights = np.asarray(
+            check_tensor("sample_weight", sample_weight, ndim=(1, 2), last_dim=n), dtype=np.float64
+        )
         if (weights < 0).any() or (weights.reshape(-1, n).sum(1) <= 0).any():
             raise ValueError("sample_weight must be >= 0 with a positive sum for every model")
     unit_counts = None
@@ -197,8 +205,13 @@ def fit_dae(
         if unit_counts.ndim != 1:
             raise ValueError(f"units must be an int or a sequence of ints, got {units!r}")
         unit_counts = np.array([check_int("units", u, 1, p) for u in unit_counts.tolist()])
-    B = max(len(seeds), np.size(sigma), np.size(lam), 1 if weights is None or weights.ndim == 1 else len(weights),
-            1 if unit_counts is None else len(unit_counts))
+    B = max(
+        len(seeds),
+        np.size(sigma),
+        np.size(lam),
+        1 if weights is None or weights.ndim == 1 else len(weights),
+        1 if unit_counts is None else len(unit_counts),
+    )
     if len(seeds) == 1:
         seeds = seeds * B
     if len(seeds) != B:
@@ -209,13 +222,19 @@ def fit_dae(
         weights = weights.reshape(-1, n)
         if len(weights) not in (1, B):
             raise ValueError(f"sample_weight must have shape (n,) or ({B}, n), got {weights.shape}")
-        weights = np.broadcast_to(weights / weights.sum(1, keepdims=True), (B, n)).astype(np.float32)
+        weights = np.broadcast_to(weights / weights.sum(1, keepdims=True), (B, n)).astype(
+            np.float32
+        )
     unit_mask = None
     if unit_counts is not None:
         if len(unit_counts) not in (1, B):
-            raise ValueError(f"units must be an int or a sequence of {B} ints, got {len(unit_counts)}")
+            raise ValueError(
+                f"units must be an int or a sequence of {B} ints, got {len(unit_counts)}"
+            )
         unit_counts = np.broadcast_to(unit_counts, (B,))
-        unit_mask = (np.arange(p)[None, None, :] < unit_counts[:, None, None]).astype(np.float32)  # (B, 1, p)
+        unit_mask = (np.arange(p)[None, None, :] < unit_counts[:, None, None]).astype(
+            np.float32
+        )  # (B, 1, p)
 
     from tqdm.auto import tqdm
 
@@ -245,9 +264,13 @@ def fit_dae(
         else:
             Y = noise * sig32
             Y += XK
-        loss, g1, g2 = loss_and_grads(W1, W1 if tied else W2, X, Y, sig, lams, tied=tied, weights=weights)
+        loss, g1, g2 = loss_and_grads(
+            W1, W1 if tied else W2, X, Y, sig, lams, tied=tied, weights=weights
+        )
         losses[t - 1] = loss
-        lr_t = lr if schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * (t - 1) / steps))
+        lr_t = (
+            lr if schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * (t - 1) / steps))
+        )
         a = lr_t / (1.0 - beta1**t)
         root_bc2 = math.sqrt(1.0 - beta2**t)
         for w, mw, vw, g in zip(params, m, v, (g1, g2)):
@@ -261,8 +284,15 @@ def fit_dae(
     bar.close()
     seconds = time.perf_counter() - t0
     models = [
-        ReLUDAE.from_weights(torch.from_numpy(W1[b].copy()), None if tied else torch.from_numpy(W2[b].copy()))
+        ReLUDAE.from_weights(
+            torch.from_numpy(W1[b].copy()), None if tied else torch.from_numpy(W2[b].copy())
+        )
         for b in range(B)
     ]
-    return TrainResult(models=models, losses=losses, steps=steps, seconds=seconds,
-                       settings={"sigma": sig, "lam": lams})
+    return TrainResult(
+        models=models,
+        losses=losses,
+        steps=steps,
+        seconds=seconds,
+        settings={"sigma": sig, "lam": lams},
+    )

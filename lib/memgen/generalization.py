@@ -1,4 +1,5 @@
-"""The per-cluster (block) prediction of the generalization regime (chapter 3), and denoising quality.
+"""The per-cluster (block) prediction of the generalization regime (chapter 3), and denoising
+quality.
 
 For a mixture whose clusters are (alpha, beta)-separable, the trained DAE acts on cluster k as the
 linear map M_k = sum_j m_j u_j u_j^T with m_j = max(0, (s_j - n lam / n_k) / (s_j + sigma^2)), where

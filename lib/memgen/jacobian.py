@@ -9,7 +9,8 @@
   with cotangent ``v`` is ``J v``), so reverse mode alone suffices.
 - :func:`effective_rank`: the book's effective rank of a denoiser's Jacobian, the number of
   singular values ``>= 1/2`` (directions the denoiser passes with gain at least one half: a Wiener
-  gain ``s / (s + sigma^2)`` is ``>= 1/2`` exactly when the signal variance along the direction is at
+  gain ``s / (s + sigma^2)`` is ``>= 1/2`` exactly when the signal variance along the direction is
+  at
   least the noise variance). A denoiser's Jacobian is dimensionless (output and input are both
   images), so an absolute threshold is meaningful.
 - :func:`entropy_rank`: Roy and Vetterli's (2007) scale-invariant effective rank, ``exp`` of the
@@ -54,12 +55,16 @@ def full_jacobian(f: Callable, y: torch.Tensor, *, chunk_size: int | None = None
     # each chunk detached before the next: 0.9 GB, bitwise the same matrix.
     out, vjp_fn = torch.func.vjp(g, y0)
     basis = torch.eye(out.numel(), dtype=out.dtype, device=out.device)
-    rows = [torch.func.vmap(vjp_fn)(basis[i:i + chunk_size])[0].detach()
-            for i in range(0, out.numel(), chunk_size)]
+    rows = [
+        torch.func.vmap(vjp_fn)(basis[i : i + chunk_size])[0].detach()
+        for i in range(0, out.numel(), chunk_size)
+    ]
     return torch.cat(rows).reshape(out.numel(), y0.numel())
 
 
-def batched_jacobians(f: Callable, Y: torch.Tensor, *, chunk_size: int | None = None) -> torch.Tensor:
+def batched_jacobians(
+    f: Callable, Y: torch.Tensor, *, chunk_size: int | None = None
+) -> torch.Tensor:
     """Full Jacobians of a *per-sample* map at every row of ``Y`` (B, d): returns (B, d_out, d).
 
     ``f`` maps a batch (B, d) to a batch (B, d_out) row by row (no interaction between rows, as for
@@ -75,7 +80,7 @@ def batched_jacobians(f: Callable, Y: torch.Tensor, *, chunk_size: int | None = 
     step = len(Y) if chunk_size is None else check_int("chunk_size", chunk_size, 1)
     single = lambda y: f(y[None])[0]  # noqa: E731
     jac = torch.func.vmap(torch.func.jacrev(single))
-    return torch.cat([jac(Y[i:i + step]).detach() for i in range(0, len(Y), max(step, 1))])
+    return torch.cat([jac(Y[i : i + step]).detach() for i in range(0, len(Y), max(step, 1))])
 
 
 @dataclass
@@ -86,7 +91,9 @@ class JacobianOperator:
 
     f: Callable
     y: torch.Tensor
-    chunk_size: int | None = None  # products batched per vmap call (None: all at once); bounds memory
+    chunk_size: int | None = (
+        None  # products batched per vmap call (None: all at once); bounds memory
+    )
 
     def __post_init__(self):
         g, y0 = _as_vector_fn(self.f, self.y)
@@ -99,7 +106,9 @@ class JacobianOperator:
 
     def _batched(self, fn, A: torch.Tensor) -> torch.Tensor:
         step = self.chunk_size or len(A)
-        return torch.cat([torch.func.vmap(fn)(A[i:i + step]).detach() for i in range(0, len(A), step)])
+        return torch.cat(
+            [torch.func.vmap(fn)(A[i : i + step]).detach() for i in range(0, len(A), step)]
+        )
 
     def rmatmat(self, U: torch.Tensor) -> torch.Tensor:
         return self._batched(self._vjp, U)
@@ -126,7 +135,8 @@ def randomized_svd(
     then the small SVD of ``B = Q^T A``, i.e. ``B^T = J Q`` (l double-VJPs).
     Returns ``(S, U, V)``: S (k,) descending, U (d_out, k) left and V (d_in, k) right singular
     vectors of J (``J ~ U diag(S) V^T``). Cost: ``l (1 + 2 power_iters + 1)`` products.
-    ``chunk_size``: how many products run in one batched call (None: all l; lower it for big models).
+    ``chunk_size``: how many products run in one batched call (None: all l; lower it for big
+    models).
     """
     y = check_tensor("y", y, dtype=None)
     if chunk_size is not None:

@@ -20,7 +20,9 @@ def _check_MX(M, X):
     d = X.shape[1]
     M = check_tensor("M", M, ndim=2, dtype=None)
     if tuple(M.shape) != (d, d):
-        raise ValueError(f"M must be (d, d) = ({d}, {d}) to match X (n, d), got shape {tuple(M.shape)}")
+        raise ValueError(
+            f"M must be (d, d) = ({d}, {d}) to match X (n, d), got shape {tuple(M.shape)}"
+        )
     if X.shape[0] < 1:
         raise ValueError("X must contain at least one row")
     dtype = torch.promote_types(M.dtype, X.dtype)
@@ -28,7 +30,8 @@ def _check_MX(M, X):
 
 
 def linear_denoising_risk(M, X, sigma) -> torch.Tensor:
-    """Closed form of mean_i E||M(x_i + sigma eps) - x_i||^2 = mean_i ||(M - I) x_i||^2 + sigma^2 ||M||_F^2.
+    """Closed form of mean_i E||M(x_i + sigma eps) - x_i||^2 = mean_i ||(M - I) x_i||^2 + sigma^2
+    ||M||_F^2.
 
     ``M`` (d, d), ``X`` (n, d), ``sigma >= 0``. Returns a 0-dim tensor (float32, or float64 if an
     input is float64), differentiable in M.
@@ -82,7 +85,8 @@ def linear_risk_rel_err(*, d=16, n=100, sigma=0.5, n_draws=1000, seed=0) -> floa
 
 def second_moment_spectrum(X) -> torch.Tensor:
     """The eigenvalues s_j of the uncentred second moment S = X^T X / n of the rows of ``X`` (n, d),
-    descending and clamped at 0 (float64): the spectrum every per-cluster formula of the book uses."""
+    descending and clamped at 0 (float64): the spectrum every per-cluster formula of the book
+    uses."""
     X = check_tensor("X", X, ndim=2, dtype=None).double()
     if X.shape[0] < 1:
         raise ValueError("X must contain at least one row")
@@ -91,11 +95,15 @@ def second_moment_spectrum(X) -> torch.Tensor:
 
 def wiener_gain(s, tau, sigma) -> torch.Tensor:
     """The book's per-direction gain m_j = max(0, (s_j - tau) / (s_j + sigma^2)): a Wiener filter
-    with shrinkage threshold ``tau`` (``tau = n lam / n_k`` for cluster k; 0 where s_j + sigma^2 = 0)."""
+    with shrinkage threshold ``tau`` (``tau = n lam / n_k`` for cluster k; 0 where s_j + sigma^2 =
+    0)."""
     s = torch.as_tensor(s)
     denom = s + sigma**2
-    return torch.where(denom > 0, (s - tau) / torch.where(denom > 0, denom, torch.ones_like(denom)),
-                       torch.zeros_like(s)).clamp_min(0.0)
+    return torch.where(
+        denom > 0,
+        (s - tau) / torch.where(denom > 0, denom, torch.ones_like(denom)),
+        torch.zeros_like(s),
+    ).clamp_min(0.0)
 
 
 def optimal_linear_denoiser(X, sigma, lam=0.0, *, rank=None) -> torch.Tensor:
@@ -128,7 +136,8 @@ def optimal_linear_denoiser(X, sigma, lam=0.0, *, rank=None) -> torch.Tensor:
 
 
 def memorization_gain(sq_norm, n, sigma, lam) -> torch.Tensor:
-    """Gain of a unit that stores sample x_i alone: m_i = max(0, (||x_i||^2 - n lam) / (||x_i||^2 + sigma^2)).
+    """Gain of a unit that stores sample x_i alone: m_i = max(0, (||x_i||^2 - n lam) / (||x_i||^2 +
+    sigma^2)).
 
     ``sq_norm``: ||x_i||^2 (a number or a tensor of them); ``n``: number of training samples (the
     loss averages over n, so a one-sample cluster sees the penalty n lam). For the trained DAE the

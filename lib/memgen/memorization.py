@@ -16,7 +16,8 @@ from ._checks import check_float, check_int, check_tensor
 def separable_subset(x, n, *, max_cosine=0.0, seed=0) -> torch.Tensor:
     """Indices of ``n`` rows of ``x`` whose pairwise cosines are all <= ``max_cosine``.
 
-    Greedy: visit the rows in a random order (``seed``) and keep a row if it satisfies the bound with
+    Greedy: visit the rows in a random order (``seed``) and keep a row if it satisfies the bound
+    with
     every row kept so far. Raises ValueError if fewer than ``n`` rows can be found that way.
     """
     x = check_tensor("x", x, ndim=2)
@@ -30,8 +31,11 @@ def separable_subset(x, n, *, max_cosine=0.0, seed=0) -> torch.Tensor:
             chosen.append(i)
             if len(chosen) == n:
                 return torch.tensor(chosen)
-    raise ValueError(f"only {len(chosen)} rows have pairwise cosines <= {max_cosine}; ask for n <= {len(chosen)} "
-                     "or raise max_cosine")
+    raise ValueError(
+        f"only {len(chosen)} rows have pairwise cosines <= {max_cosine}; ask for n <= "
+        f"{len(chosen)} "
+        "or raise max_cosine"
+    )
 
 
 def alive_units(W1, W2=None, *, tol=1e-2) -> torch.Tensor:
@@ -46,7 +50,9 @@ def alive_units(W1, W2=None, *, tol=1e-2) -> torch.Tensor:
     if W2 is not None:
         W2 = check_tensor("W2", W2, ndim=2, dtype=None).detach()
         if W2.shape != W1.shape:
-            raise ValueError(f"W2 must have the shape of W1 {tuple(W1.shape)}, got {tuple(W2.shape)}")
+            raise ValueError(
+                f"W2 must have the shape of W1 {tuple(W1.shape)}, got {tuple(W2.shape)}"
+            )
         size = size * W2.norm(dim=0)
     return size > tol * size.max()
 
@@ -61,8 +67,12 @@ def unit_owners(W, X, *, alive_tol=1e-2) -> dict:
     norm = W.norm(dim=0)
     cos = (W / norm.clamp_min(1e-12)).T @ (X / X.norm(dim=1, keepdim=True)).T  # (p, n)
     best = cos.max(dim=1)
-    return {"owner": best.indices, "cosine": best.values, "alive": alive_units(W, tol=alive_tol),
-            "norm": norm}
+    return {
+        "owner": best.indices,
+        "cosine": best.values,
+        "alive": alive_units(W, tol=alive_tol),
+        "norm": norm,
+    }
 
 
 def gains_along_samples(model, X) -> torch.Tensor:
@@ -88,7 +98,8 @@ def grouped_representation(h, owner, n) -> torch.Tensor:
 
 
 def storing_units(owners: dict, n: int) -> torch.Tensor:
-    """For each sample 0..n-1, the alive unit of largest norm among those storing it (-1 if none)."""
+    """For each sample 0..n-1, the alive unit of largest norm among those storing it (-1 if
+    none)."""
     out = torch.full((n,), -1, dtype=torch.long)
     for i in range(n):
         mine = torch.nonzero((owners["owner"] == i) & owners["alive"]).flatten()

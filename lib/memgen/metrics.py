@@ -30,13 +30,14 @@ def _average_ranks(a: np.ndarray) -> np.ndarray:
         j = i
         while j + 1 < len(s) and s[j + 1] == s[i]:
             j += 1
-        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1.0
+        ranks[order[i : j + 1]] = 0.5 * (i + j) + 1.0
         i = j + 1
     return ranks
 
 
 def auroc(pos, neg) -> float:
-    """Area under the ROC curve of scores ``pos`` (positives, e.g. duplicated samples) against ``neg``:
+    """Area under the ROC curve of scores ``pos`` (positives, e.g. duplicated samples) against
+    ``neg``:
     the probability that a random positive scores higher than a random negative, ties counting 1/2
     (the Mann-Whitney U statistic divided by ``len(pos) * len(neg)``)."""
     pos, neg = _scores(pos, neg)
@@ -57,7 +58,8 @@ def roc_curve(pos, neg) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tpr_at_fpr(pos, neg, fpr=0.01) -> float:
-    """True positive rate at a false positive rate of ``fpr``, as the paper measures it: the threshold
+    """True positive rate at a false positive rate of ``fpr``, as the paper measures it: the
+    threshold
     is the (1 - fpr) quantile of the negative scores, and a positive is detected if its score is
     above it."""
     pos, neg = _scores(pos, neg)
@@ -72,7 +74,9 @@ def psnr(estimate, clean, *, peak=2.0) -> torch.Tensor:
     estimate = check_tensor("estimate", estimate)
     clean = check_tensor("clean", clean)
     if estimate.shape != clean.shape:
-        raise ValueError(f"estimate and clean must have the same shape, got {tuple(estimate.shape)} and "
-                         f"{tuple(clean.shape)}")
+        raise ValueError(
+            f"estimate and clean must have the same shape, got {tuple(estimate.shape)} and "
+            f"{tuple(clean.shape)}"
+        )
     mse = (estimate - clean).pow(2).mean(dim=-1)
     return 10 * torch.log10(peak**2 / mse)

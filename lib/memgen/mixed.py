@@ -1,14 +1,19 @@
-"""The mixed regime (chapter 4): duplicated samples among many distinct ones, and spikiness as a detector.
+"""The mixed regime (chapter 4): duplicated samples among many distinct ones, and spikiness as a
+detector.
 
-A duplicated sample that appears ``m`` times among ``n`` training rows is, for the per-cluster solution
-of chapter 3, a cluster of ``n_k = m`` identical points: its second moment is ``x x^T`` and its unit's
+A duplicated sample that appears ``m`` times among ``n`` training rows is, for the per-cluster
+solution
+of chapter 3, a cluster of ``n_k = m`` identical points: its second moment is ``x x^T`` and its
+unit's
 gain along ``x`` is ``(||x||^2 - n lam / m) / (||x||^2 + sigma^2)``. It is stored only when
 ``m ||x||^2 > n lam``. With ``D`` duplicated samples, all of multiplicity ``m``, among ``n_bulk``
 distinct ones, ``n = n_bulk + D m`` grows with ``m`` too, and the threshold is
 ``m > m* = n_bulk lam / (||x||^2 - D lam)`` (:func:`threshold_multiplicity`).
 
-Data (:func:`mixed_data`): a separable Gaussian mixture (the bulk, which a narrow network generalizes
-over) and ``D`` points orthogonal to every bulk point and to each other (so a ReLU unit can serve one
+Data (:func:`mixed_data`): a separable Gaussian mixture (the bulk, which a narrow network
+generalizes
+over) and ``D`` points orthogonal to every bulk point and to each other (so a ReLU unit can serve
+one
 of them alone). Multiplicities enter training as sample weights (:func:`multiplicity_weights`): the
 loss of ``m`` identical rows is the loss of one row with weight ``m``.
 
@@ -30,22 +35,39 @@ from .memorization import alive_units
 from .stats import top1_share, unit_std
 
 
-def mixed_data(n_bulk, *, dup_sq_norms, K=2, d=32, rank=4, spread=1.0, separation=3.0, offset=2.0, tilt=0.3,
-               seed=0) -> ImageData:
-    """``n_bulk`` samples of a separable Gaussian mixture (the bulk) followed by ``D = len(dup_sq_norms)``
+def mixed_data(
+    n_bulk,
+    *,
+    dup_sq_norms,
+    K=2,
+    d=32,
+    rank=4,
+    spread=1.0,
+    separation=3.0,
+    offset=2.0,
+    tilt=0.3,
+    seed=0,
+) -> ImageData:
+    """``n_bulk`` samples of a separable Gaussian mixture (the bulk) followed by ``D =
+    len(dup_sq_norms)``
     points to duplicate, each distinct row once.
 
-    The bulk is ``gaussian_mixture(n_bulk, K=K, d=d, rank=rank, spread=spread, separation=separation,
+    The bulk is ``gaussian_mixture(n_bulk, K=K, d=d, rank=rank, spread=spread,
+    separation=separation,
     means="simplex", seed=seed)`` shifted by ``offset * c``, with c a unit vector orthogonal to the
     mixture's means and cluster bases (points of different clusters stay negatively correlated while
-    ``offset < separation``). Duplicated point j is ``sqrt(dup_sq_norms[j])`` times the unit vector of
+    ``offset < separation``). Duplicated point j is ``sqrt(dup_sq_norms[j])`` times the unit vector
+    of
     ``-tilt * c + e_j``, where the e_j are unit vectors orthogonal to c and to the mixture, with
     pairwise inner products -1/(D-1). So every duplicated point has a negative inner product with
-    every bulk point (a margin of ``offset * tilt / sqrt(1 + tilt^2)`` times its norm, which keeps the
-    ReLU masks stable under small noise), and two duplicated points have a non-positive inner product
+    every bulk point (a margin of ``offset * tilt / sqrt(1 + tilt^2)`` times its norm, which keeps
+    the
+    ReLU masks stable under small noise), and two duplicated points have a non-positive inner
+    product
     as long as ``tilt^2 <= 1 / (D - 1)``. Needs ``D + 1 <= d - (K - 1) - K * rank``.
 
-    ``labels``: the bulk's cluster, and ``K + j`` for duplicated point j. ``extra``: ``is_duplicated``
+    ``labels``: the bulk's cluster, and ``K + j`` for duplicated point j. ``extra``:
+    ``is_duplicated``
     (rows,) bool, ``means``, ``bases`` (of the mixture before the shift), ``n_bulk``, ``c``.
     """
     n_bulk = check_int("n_bulk", n_bulk, 1)
@@ -55,18 +77,33 @@ def mixed_data(n_bulk, *, dup_sq_norms, K=2, d=32, rank=4, spread=1.0, separatio
     offset = check_float("offset", offset, 0.0)
     D = len(sq)
     tilt = check_float("tilt", tilt, 0.0, 1.0 / math.sqrt(D - 1) if D > 1 else None)
-    bulk = gaussian_mixture(n_bulk, K=K, d=d, rank=rank, spread=spread, separation=separation, means="simplex",
-                            seed=seed)
-    span = torch.cat([bulk.extra["means"].T, bulk.extra["bases"].permute(1, 0, 2).reshape(d, -1)], dim=1).double()
+    bulk = gaussian_mixture(
+        n_bulk,
+        K=K,
+        d=d,
+        rank=rank,
+        spread=spread,
+        separation=separation,
+        means="simplex",
+        seed=seed,
+    )
+    span = torch.cat(
+        [bulk.extra["means"].T, bulk.extra["bases"].permute(1, 0, 2).reshape(d, -1)], dim=1
+    ).double()
     U, S, _ = torch.linalg.svd(span, full_matrices=True)
     r = int((S > 1e-6 * S.max()).sum())
     if D + 1 > d - r:
-        raise ValueError(f"dup_sq_norms must have at most {d - r - 1} entries (the complement of the bulk's span "
-                         f"has dimension {d - r}, one of which holds the offset), got {D}")
+        raise ValueError(
+            f"dup_sq_norms must have at most {d - r - 1} entries (the complement of the bulk's "
+            "span "
+            f"has dimension {d - r}, one of which holds the offset), got {D}"
+        )
     g = make_generator(seed + 1)
     comp = U[:, r:]  # (d, d - r) orthonormal basis of the complement
     Q, R = torch.linalg.qr(torch.randn(d - r, D + 1, generator=g, dtype=torch.float64))
-    frame = comp @ (Q * torch.sign(torch.diagonal(R)))  # (d, D + 1) orthonormal, orthogonal to the mixture
+    frame = comp @ (
+        Q * torch.sign(torch.diagonal(R))
+    )  # (d, D + 1) orthonormal, orthogonal to the mixture
     c, E = frame[:, 0], frame[:, 1:]
     if D > 1:  # centre the frame: pairwise inner products -1/(D-1), unit norm
         E = E - E.mean(dim=1, keepdim=True)
@@ -77,9 +114,20 @@ def mixed_data(n_bulk, *, dup_sq_norms, K=2, d=32, rank=4, spread=1.0, separatio
     labels = torch.cat([bulk.labels, K + torch.arange(D)])
     is_dup = torch.zeros(len(x), dtype=torch.bool)
     is_dup[n_bulk:] = True
-    return ImageData(x=x.contiguous(), labels=labels, image_shape=None, value_range=(float(x.min()), float(x.max())),
-                     name="mixed", extra={"is_duplicated": is_dup, "means": bulk.extra["means"],
-                                          "bases": bulk.extra["bases"], "n_bulk": n_bulk, "c": c.float()})
+    return ImageData(
+        x=x.contiguous(),
+        labels=labels,
+        image_shape=None,
+        value_range=(float(x.min()), float(x.max())),
+        name="mixed",
+        extra={
+            "is_duplicated": is_dup,
+            "means": bulk.extra["means"],
+            "bases": bulk.extra["bases"],
+            "n_bulk": n_bulk,
+            "c": c.float(),
+        },
+    )
 
 
 def multiplicity_weights(is_duplicated, m) -> torch.Tensor:
@@ -91,7 +139,8 @@ def multiplicity_weights(is_duplicated, m) -> torch.Tensor:
 
 def duplicate_gain(sq_norm, m, n_rows, sigma, lam) -> torch.Tensor:
     """Gain of the unit storing a sample of multiplicity ``m`` among ``n_rows`` training rows:
-    ``max(0, (||x||^2 - n_rows lam / m) / (||x||^2 + sigma^2))`` (the per-cluster solution with n_k = m)."""
+    ``max(0, (||x||^2 - n_rows lam / m) / (||x||^2 + sigma^2))`` (the per-cluster solution with n_k
+    = m)."""
     m = check_int("m", m, 1)
     n_rows = check_int("n_rows", n_rows, m)
     lam = check_float("lam", lam, 0.0)
@@ -99,7 +148,8 @@ def duplicate_gain(sq_norm, m, n_rows, sigma, lam) -> torch.Tensor:
 
 
 def threshold_multiplicity(sq_norm, n_bulk, n_dup, lam) -> torch.Tensor:
-    """The multiplicity above which a duplicated sample is stored: ``m* = n_bulk lam / (||x||^2 - n_dup lam)``.
+    """The multiplicity above which a duplicated sample is stored: ``m* = n_bulk lam / (||x||^2 -
+    n_dup lam)``.
 
     All ``n_dup`` duplicated samples have multiplicity m among ``n = n_bulk + n_dup m`` rows; the
     sample is stored iff ``m ||x||^2 > n lam``, i.e. ``m > m*``. Infinite where
@@ -109,8 +159,11 @@ def threshold_multiplicity(sq_norm, n_bulk, n_dup, lam) -> torch.Tensor:
     n_dup = check_int("n_dup", n_dup, 1)
     lam = check_float("lam", lam, 0.0)
     denom = sq - n_dup * lam
-    return torch.where(denom > 0, n_bulk * lam / torch.where(denom > 0, denom, torch.ones_like(denom)),
-                       torch.full_like(sq, math.inf))
+    return torch.where(
+        denom > 0,
+        n_bulk * lam / torch.where(denom > 0, denom, torch.ones_like(denom)),
+        torch.full_like(sq, math.inf),
+    )
 
 
 # ---------------------------------------------------------------- reading the trained network
@@ -143,18 +196,24 @@ def spikiness_scores(model, X, sigma, *, draws=8, seed=0) -> dict:
     return {"std": unit_std(h).mean(0), "top1": top1_share(h).mean(0)}
 
 
-# ---------------------------------------------------------------- competition for a limited number of units
+# ---------------------------------------------------------------- competition for a limited number
+# of units
 
 
 def unit_benefits(X_bulk, labels_bulk, dup_sq_norms, m, sigma, lam) -> dict:
-    """How much each rank-one direction of the per-cluster solution lowers the loss, to rank them when
+    """How much each rank-one direction of the per-cluster solution lowers the loss, to rank them
+    when
     units are scarce.
 
-    A direction with eigenvalue s in a cluster of weight w = n_k / n (n = n_bulk + D m rows) enters the
-    per-cluster problem as w [s (1 - g)^2 + sigma^2 g^2] + 2 lam g; at the optimal gain it lowers the
-    loss by ``w (s - lam / w)_+^2 / (s + sigma^2)``. Candidates: the eigenvalues of each bulk cluster's
+    A direction with eigenvalue s in a cluster of weight w = n_k / n (n = n_bulk + D m rows) enters
+    the
+    per-cluster problem as w [s (1 - g)^2 + sigma^2 g^2] + 2 lam g; at the optimal gain it lowers
+    the
+    loss by ``w (s - lam / w)_+^2 / (s + sigma^2)``. Candidates: the eigenvalues of each bulk
+    cluster's
     uncentred second moment, and one direction per duplicated sample (s = ||x||^2, w = m / n).
-    Returns ``{"benefit": (c,) float64 sorted descending, "is_dup": (c,) bool, "dup_index": (c,) long
+    Returns ``{"benefit": (c,) float64 sorted descending, "is_dup": (c,) bool, "dup_index": (c,)
+    long
     (-1 for bulk directions)}``. With p units and one unit per direction, the per-cluster solution
     keeps the p largest: :func:`predicted_stored`.
     """

@@ -1,7 +1,10 @@
-"""The phase diagram (chapter 4): memorization against width p and sample count n, trained as one batch.
+"""The phase diagram (chapter 4): memorization against width p and sample count n, trained as one
+batch.
 
-A grid of DAEs, one per (n, p, seed), all trained on nested subsets of one dataset (model (n, p) sees
-its first n rows), as ONE call of :func:`memgen.fit_fast.fit_dae`: every model is padded to the largest
+A grid of DAEs, one per (n, p, seed), all trained on nested subsets of one dataset (model (n, p)
+sees
+its first n rows), as ONE call of :func:`memgen.fit_fast.fit_dae`: every model is padded to the
+largest
 width and sample count; ``sample_weight`` gives model (n, p) weight 1/n on its first n rows and 0 on
 the others, ``units`` keeps its extra units at exactly zero, and the models share their noise draws
 (``shared_noise``: common random numbers, each model's loss estimate stays unbiased).
@@ -37,8 +40,10 @@ def _grid(ns, ps, seeds, n_max):
 
 
 def train_grid(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2, progress=False) -> dict:
-    """Train one DAE per (n, p, seed) on the first n rows of ``X`` (at least max(ns) rows), width p, in
-    one batched call of :func:`~memgen.fit_fast.fit_dae`. Returns ``{"cells": [(n, p, seed)], "models":
+    """Train one DAE per (n, p, seed) on the first n rows of ``X`` (at least max(ns) rows), width p,
+    in
+    one batched call of :func:`~memgen.fit_fast.fit_dae`. Returns ``{"cells": [(n, p, seed)],
+    "models":
     [ReLUDAE of width max(ps), units p.. zero], "seconds", "ns", "ps", "seeds"}``."""
     X = check_tensor("X", X, ndim=2)
     ns, ps, seeds, cells = _grid(ns, ps, seeds, X.shape[0])
@@ -47,15 +52,33 @@ def train_grid(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2, progress=Fa
     for b, (n, _, _) in enumerate(cells):
         weights[b, :n] = 1.0
     t0 = time.perf_counter()
-    res = fit_dae(X[:n_max], p_max, sigma=sigma, lam=lam, steps=steps, lr=lr, seed=[s for _, _, s in cells],
-                  sample_weight=weights, units=[p for _, p, _ in cells], shared_noise=True,
-                  progress=progress)
-    return {"cells": cells, "models": res.models, "seconds": time.perf_counter() - t0, "ns": ns, "ps": ps,
-            "seeds": seeds, "losses": res.losses}
+    res = fit_dae(
+        X[:n_max],
+        p_max,
+        sigma=sigma,
+        lam=lam,
+        steps=steps,
+        lr=lr,
+        seed=[s for _, _, s in cells],
+        sample_weight=weights,
+        units=[p for _, p, _ in cells],
+        shared_noise=True,
+        progress=progress,
+    )
+    return {
+        "cells": cells,
+        "models": res.models,
+        "seconds": time.perf_counter() - t0,
+        "ns": ns,
+        "ps": ps,
+        "seeds": seeds,
+        "losses": res.losses,
+    }
 
 
 def train_one_by_one(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2) -> dict:
-    """The same models as :func:`train_grid`, one :func:`~memgen.fit_fast.fit_dae` call each (model (n, p,
+    """The same models as :func:`train_grid`, one :func:`~memgen.fit_fast.fit_dae` call each (model
+    (n, p,
     seed) has width p and sees ``X[:n]``). Same return format (models have width p)."""
     X = check_tensor("X", X, ndim=2)
     ns, ps, seeds, cells = _grid(ns, ps, seeds, X.shape[0])
@@ -63,8 +86,14 @@ def train_one_by_one(X, ns, ps, seeds, *, sigma, lam, steps=1500, lr=1e-2) -> di
     t0 = time.perf_counter()
     for n, p, s in cells:
         models.append(fit_dae(X[:n], p, sigma=sigma, lam=lam, steps=steps, lr=lr, seed=s).model)
-    return {"cells": cells, "models": models, "seconds": time.perf_counter() - t0, "ns": ns, "ps": ps,
-            "seeds": seeds}
+    return {
+        "cells": cells,
+        "models": models,
+        "seconds": time.perf_counter() - t0,
+        "ns": ns,
+        "ps": ps,
+        "seeds": seeds,
+    }
 
 
 def memorized_fraction(model, X, *, threshold=0.95) -> float:
@@ -76,7 +105,8 @@ def memorized_fraction(model, X, *, threshold=0.95) -> float:
 
 def grouped_top1(model, X, sigma, *, threshold=0.95, draws=4, seed=0) -> float:
     """Mean top-1 share of ``h`` on ``draws`` noisy copies of each row of ``X``, with the units that
-    store the same sample (decoder cosine >= ``threshold``) counted as one unit (gradient descent may
+    store the same sample (decoder cosine >= ``threshold``) counted as one unit (gradient descent
+    may
     split a sample over several units; chapter 2). Units that store no sample count alone."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d)
     sigma = check_float("sigma", sigma, 0.0)
@@ -85,7 +115,9 @@ def grouped_top1(model, X, sigma, *, threshold=0.95, draws=4, seed=0) -> float:
     norm = W2.norm(dim=0)
     cos = (W2 / norm.clamp_min(1e-12)).T @ (X / X.norm(dim=1, keepdim=True)).T  # (p, n)
     best = cos.max(dim=1)
-    group = torch.where(best.values >= threshold, best.indices, X.shape[0] + torch.arange(W2.shape[1]))
+    group = torch.where(
+        best.values >= threshold, best.indices, X.shape[0] + torch.arange(W2.shape[1])
+    )
     g = make_generator(seed)
     Y = X.repeat(draws, 1) + sigma * torch.randn(draws * X.shape[0], X.shape[1], generator=g)
     with torch.no_grad():
@@ -95,7 +127,8 @@ def grouped_top1(model, X, sigma, *, threshold=0.95, draws=4, seed=0) -> float:
 
 
 def phase_maps(grid: dict, X, sigma, *, threshold=0.95) -> dict:
-    """Per cell: memorized fraction and grouped top-1 share, as (len(ns), len(ps), len(seeds)) arrays,
+    """Per cell: memorized fraction and grouped top-1 share, as (len(ns), len(ps), len(seeds))
+    arrays,
     and their means over seeds ``frac`` and ``top1`` (len(ns), len(ps))."""
     X = check_tensor("X", X, ndim=2)
     ns, ps, seeds = grid["ns"], grid["ps"], grid["seeds"]
@@ -105,12 +138,22 @@ def phase_maps(grid: dict, X, sigma, *, threshold=0.95) -> dict:
         i, j, k = ns.index(n), ps.index(p), seeds.index(s)
         F[i, j, k] = memorized_fraction(m, X[:n], threshold=threshold)
         T[i, j, k] = grouped_top1(m, X[:n], sigma, threshold=threshold, seed=s)
-    return {"frac_all": F, "top1_all": T, "frac": F.mean(2), "top1": T.mean(2), "ns": ns, "ps": ps, "seeds": seeds}
+    return {
+        "frac_all": F,
+        "top1_all": T,
+        "frac": F.mean(2),
+        "top1": T.mean(2),
+        "ns": ns,
+        "ps": ps,
+        "seeds": seeds,
+    }
 
 
 def boundary(values, ns, ps, *, level=0.5) -> np.ndarray:
-    """For each n (row of ``values``, (len(ns), len(ps)), increasing in p on the whole): the width p at
-    which ``values`` first reaches ``level``, linearly interpolated between grid points; NaN where the
+    """For each n (row of ``values``, (len(ns), len(ps)), increasing in p on the whole): the width p
+    at
+    which ``values`` first reaches ``level``, linearly interpolated between grid points; NaN where
+    the
     row never reaches it, ``ps[0]`` where it starts above it."""
     V = np.asarray(values, dtype=float)
     ps = np.asarray(ps, dtype=float)

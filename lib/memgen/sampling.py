@@ -1,11 +1,13 @@
 """Samplers for the variance-exploding (VE) diffusion, k-diffusion style.
 
 Every sampler takes a denoiser with ONE signature, ``denoiser(x, sigma) -> x0_hat`` (x of shape
-(B, d), sigma a Python float > 0, output of x's shape), the initial noise ``x`` (the caller draws it:
+(B, d), sigma a Python float > 0, output of x's shape), the initial noise ``x`` (the caller draws
+it:
 ``x = sigmas[0] * randn``), a decreasing schedule ``sigmas`` ending in 0, and an optional
 ``callback`` that receives a dict ``{"i", "x", "sigma", "sigma_next", "denoised"}`` once per step
 (``x`` is the iterate at ``sigma``, before the update). Each sampler returns the final x.
-The score is taken from the denoiser by Tweedie's formula: score(x, sigma) = (D(x, sigma) - x) / sigma^2.
+The score is taken from the denoiser by Tweedie's formula: score(x, sigma) = (D(x, sigma) - x) /
+sigma^2.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ._checks import check_choice, check_float, check_int, check_tensor, make_ge
 SCHEDULES = ("geometric", "karras")
 
 
-def sigma_schedule(n_steps, sigma_max=2.0, sigma_min=0.02, *, kind="geometric", rho=7.0) -> torch.Tensor:
+def sigma_schedule(
+    n_steps, sigma_max=2.0, sigma_min=0.02, *, kind="geometric", rho=7.0
+) -> torch.Tensor:
     """``n_steps`` noise levels from ``sigma_max`` down to ``sigma_min``, then a final 0.
 
     Returns a float32 tensor of length ``n_steps + 1``. ``kind="geometric"``: equal ratios
@@ -32,7 +36,11 @@ def sigma_schedule(n_steps, sigma_max=2.0, sigma_min=0.02, *, kind="geometric", 
     sigma_min = check_float("sigma_min", sigma_min, 0.0, min_exclusive=True)
     sigma_max = check_float("sigma_max", sigma_max, sigma_min)
     kind = check_choice("schedule kind", kind, SCHEDULES)
-    t = torch.linspace(0.0, 1.0, n_steps, dtype=torch.float64) if n_steps > 1 else torch.zeros(1, dtype=torch.float64)
+    t = (
+        torch.linspace(0.0, 1.0, n_steps, dtype=torch.float64)
+        if n_steps > 1
+        else torch.zeros(1, dtype=torch.float64)
+    )
     if kind == "geometric":
         s = torch.exp(math.log(sigma_max) + t * (math.log(sigma_min) - math.log(sigma_max)))
     else:
@@ -41,7 +49,9 @@ def sigma_schedule(n_steps, sigma_max=2.0, sigma_min=0.02, *, kind="geometric", 
     return torch.cat([s, torch.zeros(1, dtype=torch.float64)]).float()
 
 
-def log_uniform_sigmas(n, sigma_min, sigma_max, *, generator=None, dtype=torch.float64) -> torch.Tensor:
+def log_uniform_sigmas(
+    n, sigma_min, sigma_max, *, generator=None, dtype=torch.float64
+) -> torch.Tensor:
     """``n`` training noise levels drawn log-uniformly from [sigma_min, sigma_max], a (n,) float32
     tensor. The uniform draws are made in ``dtype`` (float64 for the toy diffusion model, float32
     for the UNets; kept so that retraining reproduces the shipped checkpoints bit for bit) from
@@ -57,7 +67,9 @@ def log_uniform_sigmas(n, sigma_min, sigma_max, *, generator=None, dtype=torch.f
 
 def _check_sampler_args(denoiser, x, sigmas, callback):
     if not callable(denoiser):
-        raise ValueError(f"denoiser must be callable as denoiser(x, sigma), got {type(denoiser).__name__}")
+        raise ValueError(
+            f"denoiser must be callable as denoiser(x, sigma), got {type(denoiser).__name__}"
+        )
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
     x = check_tensor("x", x, dtype=None)
@@ -69,19 +81,25 @@ def _check_sampler_args(denoiser, x, sigmas, callback):
     if bool((sig < 0).any()) or bool((sig[1:] > sig[:-1]).any()):
         raise ValueError("sigmas must be >= 0 and non-increasing (e.g. from sigma_schedule)")
     if bool((sig[:-1] <= 0).any()):
-        raise ValueError("sigmas must be > 0 except possibly the last entry (0 = return the denoised estimate)")
+        raise ValueError(
+            "sigmas must be > 0 except possibly the last entry (0 = return the denoised estimate)"
+        )
     return x, [float(s) for s in sig]
 
 
 def _denoise(denoiser, x: torch.Tensor, sigma: float) -> torch.Tensor:
     out = denoiser(x, sigma)
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
-        raise ValueError(f"denoiser(x, sigma) must return a tensor of x's shape {tuple(x.shape)}, "
-                         f"got {getattr(out, 'shape', type(out).__name__)}")
+        raise ValueError(
+            f"denoiser(x, sigma) must return a tensor of x's shape {tuple(x.shape)}, "
+            f"got {getattr(out, 'shape', type(out).__name__)}"
+        )
     return out.to(x.dtype)
 
 
-def sample_ve_ancestral(denoiser, x, sigmas, *, generator=None, callback: Callable | None = None) -> torch.Tensor:
+def sample_ve_ancestral(
+    denoiser, x, sigmas, *, generator=None, callback: Callable | None = None
+) -> torch.Tensor:
     """The reverse VE SDE in its ancestral (SMLD) form.
 
     For each step s -> s_next > 0:
@@ -111,7 +129,9 @@ def sample_ve_ancestral(denoiser, x, sigmas, *, generator=None, callback: Callab
     return x
 
 
-def sample_probability_flow(denoiser, x, sigmas, *, callback: Callable | None = None, solver="heun") -> torch.Tensor:
+def sample_probability_flow(
+    denoiser, x, sigmas, *, callback: Callable | None = None, solver="heun"
+) -> torch.Tensor:
     """The deterministic probability-flow ODE dx/dsigma = (x - D(x, sigma)) / sigma (EDM, VE).
 
     ``solver="euler"``: x <- x + (s_next - s) * d with d = (x - D(x, s)) / s;

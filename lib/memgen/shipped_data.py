@@ -1,8 +1,11 @@
 """Where the files the book ships (``data/``) are found, in a checkout and in an installed package.
 
-In a clone of the repository (the book build, the tests, an editable install) the files are read from
-the repository's ``data/`` folder. ``pip install`` of the repository (the Colab install cell) puts the
-same files into the package ``memgen_data`` (see ``pyproject.toml``), so a chapter run in Colab loads
+In a clone of the repository (the book build, the tests, an editable install) the files are read
+from
+the repository's ``data/`` folder. ``pip install`` of the repository (the Colab install cell) puts
+the
+same files into the package ``memgen_data`` (see ``pyproject.toml``), so a chapter run in Colab
+loads
 the very checkpoints the book was built with. Files are checked against their ``SHA256SUMS`` by the
 loaders that read them.
 """
@@ -33,7 +36,12 @@ def data_dir() -> Path:
 def data_path(*parts: str) -> Path:
     """``data_dir() / parts[0] / parts[1] / ...``, e.g. ``data_path("unets", "SHA256SUMS")``."""
     for part in parts:
-        if not isinstance(part, str) or not part or part.startswith("/") or ".." in Path(part).parts:
+        if (
+            not isinstance(part, str)
+            or not part
+            or part.startswith("/")
+            or ".." in Path(part).parts
+        ):
             raise ValueError(f"parts must be relative path names inside data/, got {part!r}")
     return data_dir().joinpath(*parts)
 
@@ -55,7 +63,9 @@ def read_checksums(folder) -> dict:
     """``{file name: sha256}`` from ``folder/SHA256SUMS`` (the format ``sha256sum`` writes)."""
     path = Path(folder) / "SHA256SUMS"
     if not path.is_file():
-        raise FileNotFoundError(f"no checksum manifest {path}: the shipped data are missing (see data/ in the README)")
+        raise FileNotFoundError(
+            f"no checksum manifest {path}: the shipped data are missing (see data/ in the README)"
+        )
     sums = {}
     for line in path.read_text().splitlines():
         if line.strip():

@@ -58,7 +58,9 @@ def l4_l2_ratio(h) -> torch.Tensor:
     """``||h||_4 / ||h||_2`` along the last dim of ``h`` (..., p); in [p^(-1/4), 1], 0 for h = 0."""
     g, nonzero = _normalised(_as_h(h))
     g2 = g.pow(2)
-    ratio = g2.pow(2).sum(dim=-1).pow(0.25) / g2.sum(dim=-1).clamp_min(torch.finfo(g.dtype).tiny).sqrt()
+    ratio = (
+        g2.pow(2).sum(dim=-1).pow(0.25) / g2.sum(dim=-1).clamp_min(torch.finfo(g.dtype).tiny).sqrt()
+    )
     return torch.where(nonzero, ratio, torch.zeros_like(ratio))
 
 
@@ -75,7 +77,8 @@ def _unit_rows(X: torch.Tensor) -> torch.Tensor:
 
 
 def pairwise_cosine(x) -> torch.Tensor:
-    """Cosine similarity matrix (n, n) of the rows of ``x`` (n, d); a zero row has cosine 0 with all."""
+    """Cosine similarity matrix (n, n) of the rows of ``x`` (n, d); a zero row has cosine 0 with
+    all."""
     x = check_tensor("x", x, ndim=2)
     u = _unit_rows(x)
     return u @ u.T
@@ -98,7 +101,7 @@ def nearest_neighbors(Y, X, *, metric: str = "l2") -> tuple[torch.Tensor, torch.
     values, indices = [], []
     Xu = _unit_rows(X) if metric == "cosine" else None
     for start in range(0, len(Y), _CHUNK):
-        block = Y[start:start + _CHUNK]
+        block = Y[start : start + _CHUNK]
         if metric == "l2":
             v, i = _sq_dists(block, X).min(dim=1)
             values.append(v.sqrt().float())
@@ -116,7 +119,7 @@ def nearest_other_distances(X) -> torch.Tensor:
     check_int("number of rows of X", X.shape[0], 2)
     out = []
     for start in range(0, len(X), _CHUNK):
-        d2 = _sq_dists(X[start:start + _CHUNK], X)
+        d2 = _sq_dists(X[start : start + _CHUNK], X)
         rows = torch.arange(d2.shape[0])
         d2[rows, rows + start] = float("inf")
         out.append(d2.min(dim=1).values.sqrt().float())

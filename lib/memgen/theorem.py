@@ -1,4 +1,5 @@
-"""The block-structure theorem (chapter 5): separability, mask stability, block purity, the loss split.
+"""The block-structure theorem (chapter 5): separability, mask stability, block purity, the loss
+split.
 
 Notation: data rows ``X`` (n, d) with cluster ``labels`` (n,) in 0..K-1, the DAE
 f(y) = W2 [W1^T y]_+ with columns w1_j, w2_j (unit j), noise y = x + sigma eps, eps ~ N(0, I_d),
@@ -35,7 +36,10 @@ from .memorization import alive_units
 def _labels(labels, n: int) -> torch.Tensor:
     labels = torch.as_tensor(labels)
     if labels.shape != (n,) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise ValueError(f"labels must be an integer tensor of shape ({n},), got {labels.dtype} {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be an integer tensor of shape ({n},), got {labels.dtype} "
+            f"{tuple(labels.shape)}"
+        )
     if n and int(labels.min()) < 0:
         raise ValueError("labels must be >= 0")
     return labels.long()
@@ -58,7 +62,8 @@ def phi_bar(z) -> torch.Tensor:
 
 def separability(X, labels) -> dict:
     """The (alpha, beta) of a clustered data set: alpha = min cosine within a cluster (over pairs of
-    distinct points; 1 if every cluster has one point), beta = - max cosine across clusters (the data
+    distinct points; 1 if every cluster has one point), beta = - max cosine across clusters (the
+    data
     are separable in the sense the block solution needs iff alpha > 0 and beta >= 0).
 
     Returns ``{"alpha", "beta", "separable", "min_norm", "K", "sizes"}`` (Python floats/ints)."""
@@ -79,12 +84,19 @@ def separability(X, labels) -> dict:
         raise ValueError("labels must name at least two clusters")
     alpha = float(within.min()) if within.numel() else 1.0
     beta = -float(across.max())
-    return {"alpha": alpha, "beta": beta, "separable": alpha > 0 and beta >= 0, "min_norm": float(norms.min()),
-            "K": int(labels.unique().numel()), "sizes": torch.bincount(labels).tolist()}
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "separable": alpha > 0 and beta >= 0,
+        "min_norm": float(norms.min()),
+        "K": int(labels.unique().numel()),
+        "sizes": torch.bincount(labels).tolist(),
+    }
 
 
 def cone_margin(W, X, labels, units_cluster) -> torch.Tensor:
-    """Margins gamma_ij = sign * w_j^T x_i / ||w_j|| (n, p) of units whose block is ``units_cluster``
+    """Margins gamma_ij = sign * w_j^T x_i / ||w_j|| (n, p) of units whose block is
+    ``units_cluster``
     (p,): the sign is + on points of the unit's own cluster and - elsewhere, so the unit is on the
     right side of every point iff all its margins are > 0."""
     W = check_tensor("W", W, ndim=2, dtype=None).double()
@@ -92,7 +104,9 @@ def cone_margin(W, X, labels, units_cluster) -> torch.Tensor:
     labels = _labels(labels, X.shape[0])
     units_cluster = torch.as_tensor(units_cluster).long()
     if units_cluster.shape != (W.shape[1],):
-        raise ValueError(f"units_cluster must have shape ({W.shape[1]},), got {tuple(units_cluster.shape)}")
+        raise ValueError(
+            f"units_cluster must have shape ({W.shape[1]},), got {tuple(units_cluster.shape)}"
+        )
     G = X @ (W / W.norm(dim=0).clamp_min(1e-300))
     sign = torch.where(labels[:, None] == units_cluster[None, :], 1.0, -1.0).double()
     return sign * G
@@ -110,7 +124,9 @@ def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     draws = check_int("draws", draws, 1)
-    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = (
+        alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    )
     W1, _ = _weights(model)
     W = W1[:, units]
     g = make_generator(seed)
@@ -123,12 +139,17 @@ def mask_stability(model, X, sigma, *, draws=100, seed=0, units=None) -> dict:
         same += (~diff.any(dim=1)).double()
         flips += diff.double().mean(dim=0)
     per_point = same / draws
-    return {"stability": float(per_point.mean()), "per_point": per_point, "flip_rate": flips / draws,
-            "units": units}
+    return {
+        "stability": float(per_point.mean()),
+        "per_point": per_point,
+        "flip_rate": flips / draws,
+        "units": units,
+    }
 
 
 def flip_bound(model, X, sigma, *, units=None) -> dict:
-    """The Gaussian-tail bound of mask flips: per point and unit, P(flip) = Phi_bar(gamma_ij / sigma)
+    """The Gaussian-tail bound of mask flips: per point and unit, P(flip) = Phi_bar(gamma_ij /
+    sigma)
     with gamma_ij = |w1_j^T x_i| / ||w1_j|| (exact for one unit); per point, the union bound
     P(any flip) <= min(1, sum_j Phi_bar(gamma_ij / sigma)).
 
@@ -136,13 +157,20 @@ def flip_bound(model, X, sigma, *, units=None) -> dict:
     1 - bound, "margin": (n, q) gamma}``."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0, min_exclusive=True)
-    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = (
+        alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    )
     W1, _ = _weights(model)
     W = W1[:, units]
     gamma = (X @ W).abs() / W.norm(dim=0).clamp_min(1e-300)
     prob = phi_bar(gamma / sigma)
     bound = prob.sum(dim=1).clamp_max(1.0)
-    return {"unit_prob": prob, "bound": bound, "stability_bound": float((1 - bound).mean()), "margin": gamma}
+    return {
+        "unit_prob": prob,
+        "bound": bound,
+        "stability_bound": float((1 - bound).mean()),
+        "margin": gamma,
+    }
 
 
 def activation_rates(model, X, labels, *, units=None) -> torch.Tensor:
@@ -150,7 +178,9 @@ def activation_rates(model, X, labels, *, units=None) -> torch.Tensor:
     ``units`` (default: alive) in order."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     labels = _labels(labels, X.shape[0])
-    units = alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    units = (
+        alive_units(*_weights(model)) if units is None else torch.as_tensor(units, dtype=torch.bool)
+    )
     W1, _ = _weights(model)
     active = (X @ W1[:, units] > 0).double()
     K = int(labels.max()) + 1
@@ -190,8 +220,10 @@ def block_purity(model, X, labels, *, units=None, min_rate=0.0) -> dict:
 
 def frozen_mask_loss(model, X, sigma, lam) -> dict:
     """The DAE loss with each mask frozen at its clean input, in closed form (float64):
-    (1/n) sum_i [||W2 D_i W1^T x_i - x_i||^2 + sigma^2 ||W2 D_i W1^T||_F^2] + lam (||W1||^2 + ||W2||^2).
-    Equal to the true loss when no noise draw flips a mask. Returns ``{"data", "penalty", "total"}``."""
+    (1/n) sum_i [||W2 D_i W1^T x_i - x_i||^2 + sigma^2 ||W2 D_i W1^T||_F^2] + lam (||W1||^2 +
+    ||W2||^2).
+    Equal to the true loss when no noise draw flips a mask. Returns ``{"data", "penalty",
+    "total"}``."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
     sigma = check_float("sigma", sigma, 0.0)
     lam = check_float("lam", lam, 0.0)
@@ -206,8 +238,10 @@ def frozen_mask_loss(model, X, sigma, lam) -> dict:
 
 
 def dae_loss_exact(model, X, sigma, lam, *, draws=200, seed=0) -> dict:
-    """The DAE loss: the frozen-mask closed form plus a Monte Carlo estimate (``draws`` per point) of
-    the flip correction Delta = (1/n) sum_i E[||f(y) - x_i||^2 - ||W2 D_i W1^T y - x_i||^2], which is
+    """The DAE loss: the frozen-mask closed form plus a Monte Carlo estimate (``draws`` per point)
+    of
+    the flip correction Delta = (1/n) sum_i E[||f(y) - x_i||^2 - ||W2 D_i W1^T y - x_i||^2], which
+    is
     zero on every draw that flips no mask. Returns ``{"frozen", "correction", "total",
     "flip_fraction"}`` (flip_fraction: draws with any flipped unit, over all units)."""
     X = check_tensor("X", X, ndim=2, last_dim=model.d, dtype=None).double()
@@ -227,7 +261,12 @@ def dae_loss_exact(model, X, sigma, lam, *, draws=200, seed=0) -> dict:
         corr += float((true - lin).mean())
         flipped += float((Dy != D).any(dim=1).double().mean())
     corr /= draws
-    return {"frozen": frozen, "correction": corr, "total": frozen + corr, "flip_fraction": flipped / draws}
+    return {
+        "frozen": frozen,
+        "correction": corr,
+        "total": frozen + corr,
+        "flip_fraction": flipped / draws,
+    }
 
 
 def per_cluster_problem(M, Xk, sigma, tau) -> float:
@@ -263,10 +302,11 @@ def per_cluster_optimum(X, labels, sigma, lam, *, widths=None) -> dict:
         tau = n * lam / nk
         s = second_moment_spectrum(Xk)
         # the loss a direction saves, m_j (s_j - tau)_+ with m_j = wiener_gain(s_j, tau, sigma),
-        # written as one quotient (s_j - tau)_+^2 / (s_j + sigma^2) so that it rounds as it always has
+        # written as one quotient (s_j - tau)_+^2 / (s_j + sigma^2) so that it rounds as it always
+        # has
         gain = (s - tau).clamp_min(0).pow(2) / (s + sigma**2).clamp_min(1e-300)
         if widths is not None:
-            gain[check_int("widths entry", widths[i], 0):] = 0.0
+            gain[check_int("widths entry", widths[i], 0) :] = 0.0
         per.append(nk / n * float((s - gain).sum()))
         ranks.append(int((gain > 0).sum()))
     return {"total": sum(per), "per_cluster": per, "rank": ranks}
@@ -278,7 +318,8 @@ def loss_split(model, X, labels, sigma, lam, *, cluster=None) -> dict:
     ``cluster`` (p,): the block of each unit (-1: not in a block), default from
     :func:`block_purity` on ``X`` (dead units: -1). Cluster k's term is
     rho_k [mean_{i in C_k} ||(M_k - I) x_i||^2 + sigma^2 ||M_k||_F^2] + lam (||W1[:, B_k]||^2 +
-    ||W2[:, B_k]||^2) with M_k = W2[:, B_k] W1[:, B_k]^T; the units in no block add their weight decay
+    ||W2[:, B_k]||^2) with M_k = W2[:, B_k] W1[:, B_k]^T; the units in no block add their weight
+    decay
     to ``rest``. When every block is pure and complete, ``sum`` equals the frozen-mask loss
     ``frozen`` exactly. Also returns each block's lower bound rho_k * optimum_k and the nuclear-norm
     gap lam (||W1,k||^2 + ||W2,k||^2) - 2 lam ||M_k||_* >= 0 (zero iff balanced)."""
@@ -312,6 +353,13 @@ def loss_split(model, X, labels, sigma, lam, *, cluster=None) -> dict:
     rest_pen = float(lam * (W1[:, rest].pow(2).sum() + W2[:, rest].pow(2).sum()))
     frozen = frozen_mask_loss(model, X, sigma, lam)["total"]
     total = sum(terms) + rest_pen
-    return {"terms": terms, "rest": rest_pen, "sum": total, "frozen": frozen,
-            "split_rel_err": abs(total - frozen) / frozen, "balance_gap": balance, "blocks": blocks,
-            "cluster": cluster}
+    return {
+        "terms": terms,
+        "rest": rest_pen,
+        "sum": total,
+        "frozen": frozen,
+        "split_rel_err": abs(total - frozen) / frozen,
+        "balance_gap": balance,
+        "blocks": blocks,
+        "cluster": cluster,
+    }

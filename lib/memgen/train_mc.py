@@ -14,7 +14,6 @@ PyTorch's ``weight_decay=wd`` adds ``wd * W`` to each parameter's gradient, i.e.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -41,8 +40,15 @@ def lambda_from_torch_weight_decay(wd, *, tied: bool) -> float:
 
 
 def _check_model(model) -> nn.Module:
-    if not isinstance(model, nn.Module) or not hasattr(model, "weight_penalty") or not hasattr(model, "d"):
-        raise ValueError(f"model must be a ReLUDAE-like nn.Module (with d and weight_penalty()), got {type(model).__name__}")
+    if (
+        not isinstance(model, nn.Module)
+        or not hasattr(model, "weight_penalty")
+        or not hasattr(model, "d")
+    ):
+        raise ValueError(
+            "model must be a ReLUDAE-like nn.Module (with d and weight_penalty()), got "
+            f"{type(model).__name__}"
+        )
     return model
 
 
@@ -74,8 +80,10 @@ def dae_loss(model, x, sigma, lam, *, noise=None, generator=None, draws=1) -> to
     else:
         noise = check_tensor("noise", noise, ndim=(2, 3), last_dim=model.d)
         if noise.shape[-2] != x.shape[0]:
-            raise ValueError(f"noise must have shape ({x.shape[0]}, {model.d}) or (draws, {x.shape[0]}, "
-                             f"{model.d}), got {tuple(noise.shape)}")
+            raise ValueError(
+                f"noise must have shape ({x.shape[0]}, {model.d}) or (draws, {x.shape[0]}, "
+                f"{model.d}), got {tuple(noise.shape)}"
+            )
         noise = noise.reshape(-1, *x.shape)
     return _reconstruction(model, x + sigma * noise, x) + lam * model.weight_penalty()
 
@@ -107,7 +115,8 @@ def train_dae(
     callback_every=1,
     progress=True,
 ) -> TrainResult:
-    """Train ``model`` (a :class:`~memgen.dae.ReLUDAE`) in place on ``x`` (n, d) at noise level sigma.
+    """Train ``model`` (a :class:`~memgen.dae.ReLUDAE`) in place on ``x`` (n, d) at noise level
+    sigma.
 
     Each step draws a batch (all n samples if ``batch_size`` is None, else ``batch_size`` distinct
     random samples) and ``draws`` fresh noise vectors per sample, and takes one optimizer step
@@ -190,7 +199,10 @@ def train_dae(
             if (i + 1) % postfix_every == 0:
                 bar.set_postfix(loss=f"{float(losses[i]):.4g}")
     bar.close()
-    return TrainResult(models=[model],
-                       losses=None if losses.is_meta else losses.cpu().numpy().astype(np.float64),
-                       steps=steps, seconds=time.perf_counter() - t0,
-                       settings={"optimizer": name, "sigma": sigma, "lam": lam})
+    return TrainResult(
+        models=[model],
+        losses=None if losses.is_meta else losses.cpu().numpy().astype(np.float64),
+        steps=steps,
+        seconds=time.perf_counter() - t0,
+        settings={"optimizer": name, "sigma": sigma, "lam": lam},
+    )

@@ -1,4 +1,5 @@
-"""The one contract every trainer of the book follows (as the samplers of :mod:`memgen.sampling` do).
+"""The one contract every trainer of the book follows (as the samplers of :mod:`memgen.sampling`
+do).
 
 - **Callback.** A trainer takes ``callback`` (None or a callable) and ``callback_every`` (an integer
   >= 1) and calls ``callback(info)`` after steps ``callback_every``, ``2 * callback_every``, ...

@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_float, check_int, make_generator
-from .shipped_data import ChecksumError, data_path, read_checksums, sha256_file
 from .sampling import log_uniform_sigmas
+from .shipped_data import ChecksumError, data_path, read_checksums, sha256_file
 from .training import TrainResult, check_callback
 
 #: Where the book's shipped checkpoints live (``data/unets`` at the repository root).
@@ -54,7 +54,8 @@ class UNetConfig:
     #: 0: unconditional. K > 0: class-conditional with labels 0..K-1 and the extra label K meaning
     #: "no condition" (the empty prompt), learned by condition dropout during training.
     num_classes: int = 0
-    #: "unet2d": diffusers' UNet2DModel. "bias_free": :class:`memgen.bfunet.BiasFreeUNet`, positively
+    #: "unet2d": diffusers' UNet2DModel. "bias_free": :class:`memgen.bfunet.BiasFreeUNet`,
+    #: positively
     #: homogeneous in the image (no biases, no normalisation, noise level as multiplicative gains;
     #: ``norm_num_groups`` is unused, and it is unconditional). "dit": diffusers'
     #: DiTTransformer2DModel (:class:`DiTNet`; unconditional; ``block_out_channels`` and
@@ -104,16 +105,25 @@ class DiTNet(nn.Module):
 
         check_int("config.patch_size", config.patch_size, 1)
         if config.image_size % config.patch_size:
-            raise ValueError(f"config.image_size ({config.image_size}) must be a multiple of config.patch_size "
-                             f"({config.patch_size})")
+            raise ValueError(
+                f"config.image_size ({config.image_size}) must be a multiple of config.patch_size "
+                f"({config.patch_size})"
+            )
         if config.num_classes:
-            raise ValueError(f"config.num_classes must be 0 for architecture='dit', got {config.num_classes}")
+            raise ValueError(
+                f"config.num_classes must be 0 for architecture='dit', got {config.num_classes}"
+            )
         self.dit = DiTTransformer2DModel(
             num_attention_heads=check_int("config.attention_heads", config.attention_heads, 1),
             attention_head_dim=check_int("config.attention_head_dim", config.attention_head_dim, 1),
-            in_channels=1, out_channels=1, num_layers=check_int("config.num_layers", config.num_layers, 1),
-            sample_size=config.image_size, patch_size=config.patch_size, num_embeds_ada_norm=1,
-            norm_type="ada_norm_zero")
+            in_channels=1,
+            out_channels=1,
+            num_layers=check_int("config.num_layers", config.num_layers, 1),
+            sample_size=config.image_size,
+            patch_size=config.patch_size,
+            num_embeds_ada_norm=1,
+            norm_type="ada_norm_zero",
+        )
 
     def forward(self, x: torch.Tensor, timestep: torch.Tensor, class_labels=None):
         labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
@@ -134,8 +144,10 @@ def build_unet(config: UNetConfig):
         from .bfunet import BiasFreeUNet
 
         if config.num_classes:
-            raise ValueError("config.num_classes must be 0 for architecture='bias_free' (an added class "
-                             f"embedding is a bias), got {config.num_classes}")
+            raise ValueError(
+                "config.num_classes must be 0 for architecture='bias_free' (an added class "
+                f"embedding is a bias), got {config.num_classes}"
+            )
         return BiasFreeUNet(config.image_size, config.block_out_channels, config.layers_per_block)
     from diffusers import UNet2DModel
 
@@ -143,11 +155,13 @@ def build_unet(config: UNetConfig):
 
 
 class Denoiser(nn.Module):
-    """``D(y, sigma)``: the posterior-mean (x0) estimate of a clean image from ``y = x + sigma eps``.
+    """``D(y, sigma)``: the posterior-mean (x0) estimate of a clean image from ``y = x + sigma
+    eps``.
 
     ``y`` has shape (B, 1, H, W) or (B, H*W) (flattened; returned flattened too). ``sigma`` is a
     float or a (B,) tensor. A class-conditional model (``config.num_classes > 0``) also takes
-    ``class_labels`` (an int or a (B,) tensor; ``None`` means the unconditional label). With ``parameterisation="eps"`` the network predicts the noise and
+    ``class_labels`` (an int or a (B,) tensor; ``None`` means the unconditional label). With
+    ``parameterisation="eps"`` the network predicts the noise and
     ``D = y - sigma F(y, c_noise)`` (no input scaling, for comparison).
     """
 
@@ -167,26 +181,39 @@ class Denoiser(nn.Module):
             return one, -sigma, one, 250.0 * torch.log(sigma)
         root = torch.sqrt(sigma**2 + s**2)
         if self.config.parameterisation == "x0":
-            return torch.zeros_like(sigma), torch.ones_like(sigma), 1.0 / root, 250.0 * torch.log(sigma)
+            return (
+                torch.zeros_like(sigma),
+                torch.ones_like(sigma),
+                1.0 / root,
+                250.0 * torch.log(sigma),
+            )
         return s**2 / root**2, sigma * s / root, 1.0 / root, 250.0 * torch.log(sigma)
 
     def labels(self, class_labels, B: int, device=None):
-        """``class_labels`` as a (B,) long tensor (``None``: the null label), checked; ``None`` for an
+        """``class_labels`` as a (B,) long tensor (``None``: the null label), checked; ``None`` for
+        an
         unconditional model (which accepts only ``class_labels=None``)."""
         K = self.config.num_classes
         if K == 0:
             if class_labels is not None:
-                raise ValueError("class_labels given, but this denoiser is unconditional (config.num_classes = 0)")
+                raise ValueError(
+                    "class_labels given, but this denoiser is unconditional (config.num_classes = "
+                    "0)"
+                )
             return None
         if class_labels is None:
             class_labels = K
         c = torch.as_tensor(class_labels, dtype=torch.long, device=device)
         c = c.expand(B) if c.ndim == 0 else c
         if c.shape != (B,):
-            raise ValueError(f"class_labels must be an int or have shape ({B},), got {tuple(c.shape)}")
+            raise ValueError(
+                f"class_labels must be an int or have shape ({B},), got {tuple(c.shape)}"
+            )
         if len(c) and (int(c.min()) < 0 or int(c.max()) > K):
-            raise ValueError(f"class_labels must lie in [0, {K}] ({K} = no condition), got "
-                             f"[{int(c.min())}, {int(c.max())}]")
+            raise ValueError(
+                f"class_labels must lie in [0, {K}] ({K} = no condition), got "
+                f"[{int(c.min())}, {int(c.max())}]"
+            )
         return c
 
     def forward(self, y: torch.Tensor, sigma, class_labels=None) -> torch.Tensor:
@@ -209,7 +236,9 @@ def upsample_digits(x: torch.Tensor, size: int = 16) -> torch.Tensor:
     """Flattened 8x8 digits (n, 64) to flattened ``size x size`` images by bilinear upsampling."""
     size = check_int("size", size, 8)
     imgs = x.reshape(-1, 1, 8, 8)
-    up = torch.nn.functional.interpolate(imgs, size=(size, size), mode="bilinear", align_corners=False)
+    up = torch.nn.functional.interpolate(
+        imgs, size=(size, size), mode="bilinear", align_corners=False
+    )
     return up.reshape(len(x), -1)
 
 
@@ -236,9 +265,11 @@ def loss_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
     return (sigma**2 + s**2) / (sigma * s) ** 2
 
 
-def edm_loss(model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
-             class_labels=None) -> torch.Tensor:
-    """Mean of ``loss_weight(sigma) || D(x + sigma eps) - x ||^2`` over the batch (pixels averaged)."""
+def edm_loss(
+    model: Denoiser, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, class_labels=None
+) -> torch.Tensor:
+    """Mean of ``loss_weight(sigma) || D(x + sigma eps) - x ||^2`` over the batch (pixels
+    averaged)."""
     y = x + sigma[:, None] * eps
     out = model(y, sigma) if class_labels is None else model(y, sigma, class_labels)
     return (((out - x) ** 2).mean(1) * loss_weight(sigma, model.config.sigma_data)).mean()
@@ -278,7 +309,9 @@ def train_denoiser(
     K = config.num_classes
     if K:
         if labels is None:
-            raise ValueError(f"labels are required: config.num_classes = {K} (a class-conditional model)")
+            raise ValueError(
+                f"labels are required: config.num_classes = {K} (a class-conditional model)"
+            )
         labels = torch.as_tensor(labels, dtype=torch.long)
         if labels.shape != (len(x),) or int(labels.min()) < 0 or int(labels.max()) >= K:
             raise ValueError(f"labels must have shape ({len(x)},) and values in [0, {K - 1}]")
@@ -290,7 +323,8 @@ def train_denoiser(
     model = Denoiser(unet, config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=train.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min(1.0, (k + 1) / 200) * 0.5 * (1 + math.cos(math.pi * k / train.steps)))
+        opt, lambda k: min(1.0, (k + 1) / 200) * 0.5 * (1 + math.cos(math.pi * k / train.steps))
+    )
     g = make_generator(train.seed + 1)
     xs = x.to(device)
     n = len(xs)
@@ -299,12 +333,15 @@ def train_denoiser(
     t0, running = time.perf_counter(), 0.0
     for k in tqdm(range(train.steps), disable=not progress):
         idx = torch.randint(n, (train.batch_size,), generator=g)
-        sigma = log_uniform_sigmas(train.batch_size, config.sigma_min, config.sigma_max,
-                                   generator=g, dtype=torch.float32)
+        sigma = log_uniform_sigmas(
+            train.batch_size, config.sigma_min, config.sigma_max, generator=g, dtype=torch.float32
+        )
         eps = torch.randn(train.batch_size, d, generator=g)
         c = None
         if K:  # condition dropout: the null label K with probability cond_dropout
-            c = torch.where(torch.rand(train.batch_size, generator=g) < train.cond_dropout, K, labels[idx])
+            c = torch.where(
+                torch.rand(train.batch_size, generator=g) < train.cond_dropout, K, labels[idx]
+            )
             c = c.to(device)
         loss = edm_loss(model, xs[idx.to(device)], sigma.to(device), eps.to(device), c)
         opt.zero_grad(set_to_none=True)
@@ -318,8 +355,13 @@ def train_denoiser(
             if callback is not None:
                 callback({"step": k + 1, "loss": running / m, "model": model})
             running = 0.0
-    return TrainResult(models=[model.cpu().eval()], losses=losses, steps=train.steps,
-                       seconds=time.perf_counter() - t0, settings={"device": device})
+    return TrainResult(
+        models=[model.cpu().eval()],
+        losses=losses,
+        steps=train.steps,
+        seconds=time.perf_counter() - t0,
+        settings={"device": device},
+    )
 
 
 def print_progress(info: dict) -> None:
@@ -341,7 +383,10 @@ def save_denoiser(model: Denoiser, name: str, folder=DATA_DIR, *, meta: dict | N
     cfg = folder / f"{name}.json"
     state = {k: v.detach().contiguous().cpu() for k, v in model.unet.state_dict().items()}
     save_file(state, str(weights))
-    cfg.write_text(json.dumps({"config": asdict(model.config), "meta": meta or {}}, indent=1, sort_keys=True) + "\n")
+    cfg.write_text(
+        json.dumps({"config": asdict(model.config), "meta": meta or {}}, indent=1, sort_keys=True)
+        + "\n"
+    )
     sums = read_manifest(folder) if (folder / "SHA256SUMS").exists() else {}
     sums[weights.name] = sha256_file(weights)
     sums[cfg.name] = sha256_file(cfg)
@@ -364,20 +409,24 @@ def verify_file(path, folder=None) -> None:
     if actual != sums[path.name]:
         raise ChecksumError(
             f"checksum mismatch for {path}: expected sha256 {sums[path.name]}, got {actual}. "
-            "The file is corrupted or was replaced; restore it from git (git checkout -- data/unets) "
+            "The file is corrupted or was replaced; restore it from git (git checkout -- "
+            "data/unets) "
             "or regenerate it with `python data/unets/train_unets.py`."
         )
 
 
 def load_denoiser(name: str, folder=DATA_DIR, *, verify: bool = True) -> Denoiser:
-    """Load a checkpoint written by :func:`save_denoiser` (checksums verified first), in eval mode."""
+    """Load a checkpoint written by :func:`save_denoiser` (checksums verified first), in eval
+    mode."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
     weights, cfg = folder / f"{name}.safetensors", folder / f"{name}.json"
     for p in (weights, cfg):
         if not p.exists():
-            raise FileNotFoundError(f"checkpoint file {p} is missing; run `python data/unets/train_unets.py`")
+            raise FileNotFoundError(
+                f"checkpoint file {p} is missing; run `python data/unets/train_unets.py`"
+            )
         if verify:
             verify_file(p, folder)
     raw = json.loads(cfg.read_text())["config"]

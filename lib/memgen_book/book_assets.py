@@ -56,7 +56,9 @@ _NPM_TREES = (
         "jupyter-widgets/html-manager",
         # the AMD bundle and the webpack-emitted font files its CSS points to (not the
         # non-AMD embed.js, not source maps)
-        lambda p: p.name == "embed-amd.js" or p.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"},
+        lambda p: (
+            p.name == "embed-amd.js" or p.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"}
+        ),
     ),
 )
 
@@ -109,8 +111,10 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
     wanted_js = get_plotlyjs_version()
     if _npm_version(pkg_dir) != wanted_js:
         raise AssetError(
-            f"npm {PLOTLY_NPM} is {_npm_version(pkg_dir)} but the installed plotly {plotly.__version__} "
-            f"writes figures for plotly.js {wanted_js}: pin {PLOTLY_NPM}@{wanted_js} in package.json "
+            f"npm {PLOTLY_NPM} is {_npm_version(pkg_dir)} but the installed plotly "
+            f"{plotly.__version__} "
+            f"writes figures for plotly.js {wanted_js}: pin {PLOTLY_NPM}@{wanted_js} in "
+            "package.json "
             "(npm install --save-exact --ignore-scripts) and commit package-lock.json"
         )
     dst = stage_dir / PLOTLY_JS
@@ -123,7 +127,8 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
         pkg_dir = node_modules / package
         if not (pkg_dir / "package.json").is_file():
             raise AssetError(
-                f"{pkg_dir} is missing. The website's offline assets come from npm: run `make book` "
+                f"{pkg_dir} is missing. The website's offline assets come from npm: run `make "
+                "book` "
                 f"(or `npm ci` in {root}) first."
             )
         versions[package] = _npm_version(pkg_dir)
@@ -137,7 +142,9 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
             wanted.add(dst)
 
     manifest = stage_dir / "manifest.json"
-    changed += _write_if_changed((json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(), manifest)
+    changed += _write_if_changed(
+        (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(), manifest
+    )
     wanted.add(manifest)
 
     removed = 0
@@ -153,8 +160,8 @@ def stage(root: str | Path = ".", *, quiet: bool = False) -> dict[str, str]:
         raise AssetError(f"staging did not produce {missing} under {stage_dir}")
     if not quiet:
         print(
-            f"memgen_book.book_assets: {len(wanted)} files in {stage_dir} ({changed} updated, {removed} removed): "
-            + ", ".join(f"{k} {v}" for k, v in versions.items())
+            f"memgen_book.book_assets: {len(wanted)} files in {stage_dir} ({changed} updated, "
+            f"{removed} removed): " + ", ".join(f"{k} {v}" for k, v in versions.items())
         )
     return versions
 

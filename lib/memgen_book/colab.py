@@ -20,7 +20,8 @@ A chapter whose code checks for a GPU (it calls ``require_gpu(``, the guard of
 checks ``torch.cuda.is_available()`` before a Hub cell starts.
 
 The install cell installs ``memgen`` only when it is missing, with a plain ``pip install`` (no
-``--upgrade``, no ``--force-reinstall``): pip then installs only the dependencies that are missing, so
+``--upgrade``, no ``--force-reinstall``): pip then installs only the dependencies that are missing,
+so
 the torch, numpy, plotly, ... that Colab ships are never replaced.
 
 Command line (``make notebooks`` runs the first; ``make book`` runs the second)::
@@ -75,7 +76,10 @@ def needs_gpu(text: str) -> bool:
     """Whether a chapter's source has a GPU-guarded cell (:data:`GPU_MARKER`)."""
     return GPU_MARKER in text
 
-_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+_CODE_CELL = re.compile(
+    r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -98,22 +102,29 @@ def repository(root: Path | str = ".") -> Repository:
     repo = config.get("repository") or {}
     url = str(repo.get("url") or "").strip()
     if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/?", url):
-        raise ValueError(f"repository.url in _config.yml must be a https://github.com/<org>/<repo> address; got {url!r}")
+        raise ValueError(
+            "repository.url in _config.yml must be a https://github.com/<org>/<repo> address; "
+            f"got {url!r}"
+        )
     branch = str(repo.get("branch") or "").strip()
     if not re.fullmatch(r"[\w./-]+", branch):
         raise ValueError(f"repository.branch in _config.yml must name a branch; got {branch!r}")
-    return Repository(url=url.rstrip("/"), branch=branch, path_to_book=str(repo.get("path_to_book") or "").strip("/"))
+    return Repository(
+        url=url.rstrip("/"),
+        branch=branch,
+        path_to_book=str(repo.get("path_to_book") or "").strip("/"),
+    )
 
 
 def install_cell_source(repo: Repository) -> str:
     """The source of every chapter's install cell (without the MyST fence and tags)."""
     return (
         f"{INSTALL_MARKER} (the book build already has it).\n"
-        "# Installs only what is missing: the torch, numpy, plotly, ... that Colab ships are kept.\n"
+        "# Installs only what is missing: the torch, numpy, plotly, ... Colab ships stay.\n"
         "import importlib.util, subprocess, sys\n"
         'if importlib.util.find_spec("memgen") is None:\n'
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                    "{repo.pip_target}"], check=True)'
+        f'    target = "{repo.pip_target}"\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)'
     )
 
 
@@ -144,7 +155,11 @@ def chapter_sources(root: Path | str = ".") -> list[Path]:
     out = []
     for doc in toc_docnames(root):
         path = root / f"{doc}.md"
-        if Path(doc).name.startswith(CHAPTER_PREFIX) and path.is_file() and "{code-cell}" in path.read_text(encoding="utf-8"):
+        if (
+            Path(doc).name.startswith(CHAPTER_PREFIX)
+            and path.is_file()
+            and "{code-cell}" in path.read_text(encoding="utf-8")
+        ):
             out.append(path)
     return out
 
@@ -162,31 +177,38 @@ def student_notebook_path(source: Path, root: Path | str = ".") -> Path:
 
 
 def sync_install_cell(text: str, repo: Repository) -> str:
-    """``text`` (a chapter's MyST source) with its install cell's body replaced by the canonical one.
+    """``text`` (a chapter's MyST source) with its install cell's body replaced by the canonical
+    one.
 
     The install cell is the first code cell; it must start with :data:`INSTALL_MARKER` (after its
     ``:tags:`` line). Raises ValueError if the first code cell is not an install cell.
     """
     match = _CODE_CELL.search(text)
     if match is None:
-        raise ValueError("the chapter has no code cell; its first code cell must be the Colab install cell")
+        raise ValueError(
+            "the chapter has no code cell; its first code cell must be the Colab install cell"
+        )
     body = match.group("body")
     lines = body.splitlines()
     options = [ln for ln in lines if ln.startswith(":") and not ln.startswith("::")]
-    code = "\n".join(lines[len(options):]) if lines[: len(options)] == options else body
+    code = "\n".join(lines[len(options) :]) if lines[: len(options)] == options else body
     if not code.lstrip().startswith(INSTALL_MARKER):
         raise ValueError(
-            f"the first code cell is not the Colab install cell (it must start with {INSTALL_MARKER!r}); "
+            "the first code cell is not the Colab install cell (it must start with "
+            f"{INSTALL_MARKER!r}); "
             f"it starts with {code.strip().splitlines()[0] if code.strip() else '(nothing)'!r}"
         )
     if not any(INSTALL_TAG in ln for ln in options if ln.startswith(":tags:")):
-        raise ValueError(f"the Colab install cell must be tagged {INSTALL_TAG} (hidden in the book)")
+        raise ValueError(
+            f"the Colab install cell must be tagged {INSTALL_TAG} (hidden in the book)"
+        )
     new_body = "\n".join(options + [install_cell_source(repo)]) + "\n"
-    return text[: match.start("body")] + new_body + text[match.end("body"):]
+    return text[: match.start("body")] + new_body + text[match.end("body") :]
 
 
 def notebook_json(source: Path, repo: Repository, *, student: bool = False) -> str:
-    """The Colab copy of ``source`` as ipynb JSON text: the cells of the (synced) source, no outputs.
+    """The Colab copy of ``source`` as ipynb JSON text: the cells of the (synced) source, no
+    outputs.
 
     ``student=True``: the student notebook, with every solution removed and a first markdown cell
     that says so. Deterministic: cell ids are numbered, so regenerating an unchanged chapter gives
@@ -211,9 +233,11 @@ def notebook_json(source: Path, repo: Repository, *, student: bool = False) -> s
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
         "colab": {"provenance": []},
-        "memgen": {"generated_from": Path(source).name,
-                   "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand",
-                   **({"edition": "student"} if student else {})},
+        "memgen": {
+            "generated_from": Path(source).name,
+            "generator": "python -m memgen_book.colab (make notebooks); do not edit by hand",
+            **({"edition": "student"} if student else {}),
+        },
     }
     if gpu:
         metadata["accelerator"] = "GPU"
@@ -225,7 +249,8 @@ def notebook_json(source: Path, repo: Repository, *, student: bool = False) -> s
 
 
 def problems(root: Path | str = ".") -> list[str]:
-    """What :func:`sync` would change, as human-readable lines (empty when everything is in sync)."""
+    """What :func:`sync` would change, as human-readable lines (empty when everything is in
+    sync)."""
     root = Path(root)
     repo = repository(root)
     out = []
@@ -237,13 +262,19 @@ def problems(root: Path | str = ".") -> list[str]:
             out.append(f"{source.relative_to(root)}: {err}")
             continue
         if synced != text:
-            out.append(f"{source.relative_to(root)}: the install cell does not install {repo.pip_target!r}")
-        for nb_path, student in ((notebook_path(source), False),
-                                 (student_notebook_path(source, root), True)):
+            out.append(
+                f"{source.relative_to(root)}: the install cell does not install {repo.pip_target!r}"
+            )
+        for nb_path, student in (
+            (notebook_path(source), False),
+            (student_notebook_path(source, root), True),
+        ):
             what = "student notebook" if student else "Colab copy"
             if not nb_path.is_file():
                 out.append(f"{nb_path.relative_to(root)}: missing (the {what} of {source.name})")
-            elif nb_path.read_text(encoding="utf-8") != notebook_json(source, repo, student=student):
+            elif nb_path.read_text(encoding="utf-8") != notebook_json(
+                source, repo, student=student
+            ):
                 out.append(f"{nb_path.relative_to(root)}: differs from its source {source.name}")
     return out
 
@@ -263,8 +294,10 @@ def sync(root: Path | str = ".") -> list[Path]:
         if synced != text:
             source.write_text(synced, encoding="utf-8")
             changed.append(source)
-        for nb_path, student in ((notebook_path(source), False),
-                                 (student_notebook_path(source, root), True)):
+        for nb_path, student in (
+            (notebook_path(source), False),
+            (student_notebook_path(source, root), True),
+        ):
             new = notebook_json(source, repo, student=student)
             if not nb_path.is_file() or nb_path.read_text(encoding="utf-8") != new:
                 nb_path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,14 +307,21 @@ def sync(root: Path | str = ".") -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memgen_book.colab", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m memgen_book.colab", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("root", nargs="?", default=".", help="the book's root folder (default: .)")
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if anything is out of date"
+    )
     args = parser.parse_args(argv)
     if args.check:
         found = problems(args.root)
         if found:
-            print("The Colab notebooks are out of date; run `make notebooks` and commit the result:", file=sys.stderr)
+            print(
+                "The Colab notebooks are out of date; run `make notebooks` and commit the result:",
+                file=sys.stderr,
+            )
             for line in found:
                 print(f"  {line}", file=sys.stderr)
             return 1

@@ -2,7 +2,8 @@
 
 :func:`chapters` lists the chapters of ``_toc.yml`` (pages whose file name starts with ``ch``) with
 their number, title, estimated time and exercises. The course guide's chapter table (the
-``{chapter-table}`` directive of :mod:`memgen_book.sphinxext`) and the convention tests use it, so both
+``{chapter-table}`` directive of :mod:`memgen_book.sphinxext`) and the convention tests use it, so
+both
 follow the table of contents: a chapter added there appears in the course guide by itself.
 """
 
@@ -28,8 +29,15 @@ def directives(text: str) -> list[dict]:
     for m in _FENCE.finditer(text):
         body = m.group("body")
         options = dict(re.findall(r"^:([\w-]+):[ \t]*(.*)$", body, re.MULTILINE))
-        out.append({"name": m.group("name"), "arg": m.group("arg").strip(), "options": options,
-                    "body": body, "start": m.start()})
+        out.append(
+            {
+                "name": m.group("name"),
+                "arg": m.group("arg").strip(),
+                "options": options,
+                "body": body,
+                "start": m.start(),
+            }
+        )
     return out
 
 
@@ -51,7 +59,8 @@ class Chapter:
 
 
 def chapters(root: Path | str = ".") -> list[Chapter]:
-    """The chapters listed in ``_toc.yml``, in book order (pages named ``ch*`` with a MyST source)."""
+    """The chapters listed in ``_toc.yml``, in book order (pages named ``ch*`` with a MyST
+    source)."""
     root = Path(root)
     out = []
     for doc in toc_docnames(root):
@@ -59,13 +68,26 @@ def chapters(root: Path | str = ".") -> list[Chapter]:
         if not (Path(doc).name.startswith(CHAPTER_PREFIX) and path.is_file()):
             continue
         text = path.read_text(encoding="utf-8")
-        head = re.search(r"^\((?P<label>ch(?P<n>\d+))\)=\n# (?P=n)\. (?P<title>.+)$", text, re.MULTILINE)
+        head = re.search(
+            r"^\((?P<label>ch(?P<n>\d+))\)=\n# (?P=n)\. (?P<title>.+)$", text, re.MULTILINE
+        )
         if head is None:
             raise ValueError(f"{path}: a chapter starts with '(chN)=' and '# N. Title'")
         time = re.search(r"\*\*Estimated time:\*\*\s*(.+?)\.?\s*$", text, re.MULTILINE)
-        exercises = [Exercise(label=d["options"].get("label", ""), title=d["arg"])
-                     for d in directives(text) if d["name"] == "exercise"]
-        out.append(Chapter(number=int(head.group("n")), docname=doc, path=path, title=head.group("title").strip(),
-                           label=head.group("label"), estimated_time=time.group(1) if time else "",
-                           exercises=exercises))
+        exercises = [
+            Exercise(label=d["options"].get("label", ""), title=d["arg"])
+            for d in directives(text)
+            if d["name"] == "exercise"
+        ]
+        out.append(
+            Chapter(
+                number=int(head.group("n")),
+                docname=doc,
+                path=path,
+                title=head.group("title").strip(),
+                label=head.group("label"),
+                estimated_time=time.group(1) if time else "",
+                exercises=exercises,
+            )
+        )
     return out

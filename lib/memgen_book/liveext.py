@@ -30,13 +30,41 @@ from sphinx.util.docutils import SphinxDirective
 
 LIVE_DIR = Path(__file__).resolve().parent / "live"
 #: The scripts in load order (``all.js`` is Node's entry point only).
-SCRIPTS = ("checks.js", "rng.js", "linalg.js", "dae.js", "fit.js", "closed_forms.js", "stats.js",
-           "digits_data.js", "datasets.js", "worker.js", "explorer.js")
+SCRIPTS = (
+    "checks.js",
+    "rng.js",
+    "linalg.js",
+    "dae.js",
+    "fit.js",
+    "closed_forms.js",
+    "stats.js",
+    "digits_data.js",
+    "datasets.js",
+    "worker.js",
+    "explorer.js",
+)
 STAGE = "live"  # inside the staged web-asset folder (_vendor)
-OPTIONS = ("dataset", "datasets", "n", "p", "sigma", "lam", "k", "separation", "m", "seed",
-           "tied", "max-steps", "tol", "title", "own-side") + tuple(
-    f"{k}-{b}" for k in ("n", "p", "sigma", "lam", "k", "separation", "m", "seed")
-    for b in ("min", "max", "step"))
+OPTIONS = (
+    "dataset",
+    "datasets",
+    "n",
+    "p",
+    "sigma",
+    "lam",
+    "k",
+    "separation",
+    "m",
+    "seed",
+    "tied",
+    "max-steps",
+    "tol",
+    "title",
+    "own-side",
+) + tuple(
+    f"{k}-{b}"
+    for k in ("n", "p", "sigma", "lam", "k", "separation", "m", "seed")
+    for b in ("min", "max", "step")
+)
 
 
 class LiveExplorer(SphinxDirective):
@@ -46,10 +74,13 @@ class LiveExplorer(SphinxDirective):
     option_spec = {name: directives.unchanged_required for name in OPTIONS}
 
     def run(self) -> list[nodes.Node]:
-        attrs = "".join(f' data-{k}="{escape(str(v), quote=True)}"'
-                        for k, v in sorted(self.options.items()))
-        html = (f'<div class="memgen-live"{attrs}><noscript>The live explorer needs JavaScript; '
-                "the figures above are its static version.</noscript></div>")
+        attrs = "".join(
+            f' data-{k}="{escape(str(v), quote=True)}"' for k, v in sorted(self.options.items())
+        )
+        html = (
+            f'<div class="memgen-live"{attrs}><noscript>The live explorer needs JavaScript; '
+            "the figures above are its static version.</noscript></div>"
+        )
         return [nodes.raw("", html, format="html")]
 
 
@@ -65,8 +96,9 @@ def _stage(app: Sphinx, config: Config) -> None:
             shutil.copyfile(src, dst)
 
 
-def _add_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                 doctree: Any) -> None:
+def _add_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     if 'class="memgen-live"' in context.get("body", ""):
         for name in SCRIPTS:
             app.add_js_file(f"{STAGE}/{name}", loading_method="defer")

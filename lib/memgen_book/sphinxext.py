@@ -2,13 +2,15 @@
 
 It makes the built website work with no network and with no console errors, and paint text first:
 
-1. It sets the environment variable :data:`memgen.environment.BOOK_BUILD_ENV` to ``"1"`` in the Sphinx
+1. It sets the environment variable :data:`memgen.environment.BOOK_BUILD_ENV` to ``"1"`` in the
+   Sphinx
    process. The Jupyter kernels that execute the chapters are started by this process and inherit
    it, so ``render.setup()`` in a chapter selects the book's offline ``text/html`` renderer.
 2. It stages the local web assets (:func:`memgen_book.book_assets.stage`) when the build starts, so
    ``_vendor/plotly/`` always holds the plotly.js partial bundle of the installed plotly's version,
    and it fails early with a clear message if the npm assets are missing.
-3. It adds plotly.js and the book's figure loader (``_theme/memgen-figures.js``) to exactly the pages
+3. It adds plotly.js and the book's figure loader (``_theme/memgen-figures.js``) to exactly the
+   pages
    that contain a plotly figure, both **deferred**: the page's text paints before any figure work
    starts, and the loader then draws the figures from their JSON (see
    :mod:`memgen.views.render`).
@@ -22,14 +24,16 @@ It makes the built website work with no network and with no console errors, and 
    to typeset their labels (otherwise every widget raises ``Cannot read properties of
    undefined``). On every other page the widget views stay inert and are hidden.
 5. It points each page's Colab launch button at the page's Colab copy, ``<docname>.ipynb`` in the
-   repository (written by ``make notebooks``, :mod:`memgen_book.colab`), and removes the launch buttons
+   repository (written by ``make notebooks``, :mod:`memgen_book.colab`), and removes the launch
+   buttons
    from notebook pages that have no Colab copy (the scorecard): Colab cannot open a MyST ``.md``.
    In the student edition (``memgen_student_edition = True``, :mod:`memgen_book.student`) the
    button opens the student notebook ``student/<docname>.ipynb`` instead, and when the build
    finishes the page sources the site serves (``_sources/``: the download buttons' ``.md`` and
    ``.ipynb``) are replaced by the sources with the solutions removed and by the student notebooks.
 6. It provides the ``{chapter-table}`` directive (the course guide's table of chapters, estimated
-   times and exercises, read from the sources of the chapters in ``_toc.yml``, :mod:`memgen_book.course`),
+   times and exercises, read from the sources of the chapters in ``_toc.yml``,
+   :mod:`memgen_book.course`),
    and lets ``{ref}`text <chN>``` to a chapter that is not in the table of contents yet render as
    its plain text (course pages name the planned chapters); a missing label of a chapter that IS in
    the table of contents still fails the build.
@@ -93,7 +97,8 @@ WIDGETS_SUPPORT_JS = """\
             var el = job[2];
             MJ.startup.promise
               .then(function () { return MJ.typesetPromise(el ? [el] : undefined); })
-              .catch(function (err) { console.warn("MathJax could not typeset a widget label", err); });
+              .catch(function (err) { console.warn("MathJax could not typeset a widget label", err);
+              });
           }
         });
       }
@@ -124,12 +129,15 @@ def _is_widget_script(js: Any) -> bool:
     """require.js, embed-amd.js or the saved widget state that myst-nb adds to a page."""
     name = _script_name(js)
     attributes = getattr(js, "attributes", {}) or {}
-    return (name.endswith((book_assets.REQUIRE_JS, book_assets.WIDGETS_EMBED_JS))
-            or attributes.get("type") == WIDGET_STATE_MIME)
+    return (
+        name.endswith((book_assets.REQUIRE_JS, book_assets.WIDGETS_EMBED_JS))
+        or attributes.get("type") == WIDGET_STATE_MIME
+    )
 
 
-def _add_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                     doctree: Any) -> None:
+def _add_page_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     body = context.get("body", "")
     if "memgen-figure-data" in body or "plotly-graph-div" in body:
         app.add_js_file(book_assets.PLOTLY_JS, priority=PLOTLY_JS_PRIORITY, loading_method="defer")
@@ -145,12 +153,17 @@ def _add_page_assets(app: Sphinx, pagename: str, templatename: str, context: dic
         context["body"] = f'<div class="{NO_WIDGETS_CLASS}">{body}</div>'
 
 
-def _drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                doctree: Any) -> None:
+def _drop_thebe(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     files = context.get("script_files")
     if isinstance(files, list):
-        files[:] = [js for js in files if "thebe" not in _script_name(js).lower()
-                    and "THEBE_JS_URL" not in str((getattr(js, "attributes", {}) or {}).get("body", ""))]
+        files[:] = [
+            js
+            for js in files
+            if "thebe" not in _script_name(js).lower()
+            and "THEBE_JS_URL" not in str((getattr(js, "attributes", {}) or {}).get("body", ""))
+        ]
     css = context.get("css_files")
     if isinstance(css, list):
         css[:] = [c for c in css if "thebe" not in str(getattr(c, "filename", c)).lower()]
@@ -165,7 +178,9 @@ def _disconnect_thebe(app: Sphinx) -> None:
                     app.disconnect(listener.id)
 
 
-def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def _dedupe_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     files = context.get("script_files")
     if not isinstance(files, list):
         return
@@ -181,7 +196,9 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     files[:] = unique
 
 
-def _colab_launch_links(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def _colab_launch_links(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     buttons = context.get("header_buttons")
     if not isinstance(buttons, list):
         return
@@ -196,7 +213,9 @@ def _colab_launch_links(app: Sphinx, pagename: str, templatename: str, context: 
         if not (isinstance(group, dict) and group.get("label") == "launch-buttons"):
             continue
         if not ipynb.is_file():
-            buttons.remove(group)  # no Colab copy: a launch link would open a file Colab cannot read
+            buttons.remove(
+                group
+            )  # no Colab copy: a launch link would open a file Colab cannot read
             continue
         for button in group.get("buttons", []):
             url = button.get("url", "")
@@ -208,7 +227,8 @@ def _colab_launch_links(app: Sphinx, pagename: str, templatename: str, context: 
 
 
 class ChapterTable(SphinxDirective):
-    """``{chapter-table}``: one row per chapter of ``_toc.yml``: title, estimated time, exercises."""
+    """``{chapter-table}``: one row per chapter of ``_toc.yml``: title, estimated time,
+    exercises."""
 
     has_content = False
 
@@ -221,18 +241,28 @@ class ChapterTable(SphinxDirective):
         for ch in course.chapters(root):
             self.env.note_dependency(str(ch.path))
             # the link text is plain; the title after it may hold math
-            exercises = "<br>".join(f"{{numref}}`Exercise %s <{e.label}>`: {e.title}"
-                                    for e in ch.exercises if e.label)
-            rows.append(f"| {{ref}}`{ch.number}. {ch.title} <{ch.label}>` | {ch.estimated_time} | {exercises} |")
+            exercises = "<br>".join(
+                f"{{numref}}`Exercise %s <{e.label}>`: {e.title}" for e in ch.exercises if e.label
+            )
+            rows.append(
+                f"| {{ref}}`{ch.number}. {ch.title} <{ch.label}>` | {ch.estimated_time} | "
+                f"{exercises} |"
+            )
         text = ["| chapter | estimated time | exercises |", "|---|---|---|", *rows]
         container = nodes.container(classes=["chapter-table"])
-        self.state.nested_parse(StringList(text, source=self.env.docname), self.content_offset, container)
+        self.state.nested_parse(
+            StringList(text, source=self.env.docname), self.content_offset, container
+        )
         return [container]
 
 
 def _planned_chapter_refs(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
     """Resolve ``{ref}`... <chN>``` to a chapter not in ``_toc.yml`` yet as its plain text."""
-    if node.get("refdomain") != "std" or node.get("reftype") != "ref" or not node.get("refexplicit"):
+    if (
+        node.get("refdomain") != "std"
+        or node.get("reftype") != "ref"
+        or not node.get("refexplicit")
+    ):
         return None
     match = re.fullmatch(r"ch(\d+)", node.get("reftarget", ""))
     if match is None:
@@ -240,7 +270,9 @@ def _planned_chapter_refs(app: Sphinx, env: Any, node: Any, contnode: Any) -> An
     toc_docnames = colab.toc_docnames
 
     number = int(match.group(1))
-    in_toc = any(re.match(rf"ch0*{number}(_|$)", Path(doc).name) for doc in toc_docnames(app.srcdir))
+    in_toc = any(
+        re.match(rf"ch0*{number}(_|$)", Path(doc).name) for doc in toc_docnames(app.srcdir)
+    )
     if in_toc:
         return None  # the chapter exists: its label must too (Sphinx warns, -W fails the build)
     return nodes.inline("", contnode.astext(), classes=["planned-chapter"])
@@ -248,7 +280,11 @@ def _planned_chapter_refs(app: Sphinx, env: Any, node: Any, contnode: Any) -> An
 
 def _student_sources(app: Sphinx, exception: Exception | None) -> None:
     """Student edition: the page sources and notebooks the site serves, without the solutions."""
-    if exception is not None or not app.config.memgen_student_edition or app.builder.format != "html":
+    if (
+        exception is not None
+        or not app.config.memgen_student_edition
+        or app.builder.format != "html"
+    ):
         return
     sources = Path(app.outdir, "_sources")
     if not sources.is_dir():
@@ -266,7 +302,9 @@ def _student_sources(app: Sphinx, exception: Exception | None) -> None:
             if notebook.is_file():
                 path.write_bytes(notebook.read_bytes())
             elif Path(docname).name.startswith(colab.CHAPTER_PREFIX):
-                raise ConfigError(f"the student notebook {notebook} is missing: run `make notebooks`")
+                raise ConfigError(
+                    f"the student notebook {notebook} is missing: run `make notebooks`"
+                )
             else:  # a page with code but no Colab copy (the scorecard): its markdown, stripped
                 nb = json.loads(path.read_text(encoding="utf-8"))
                 for cell in nb.get("cells", []):
@@ -287,7 +325,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("build-finished", _student_sources)
     app.connect("html-page-context", _dedupe_scripts, priority=900)  # after everyone else's scripts
-    app.connect("html-page-context", _colab_launch_links, priority=600)  # after the theme's buttons (501)
+    app.connect(
+        "html-page-context", _colab_launch_links, priority=600
+    )  # after the theme's buttons (501)
     app.add_directive("chapter-table", ChapterTable)
     app.connect("missing-reference", _planned_chapter_refs)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

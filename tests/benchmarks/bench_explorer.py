@@ -29,11 +29,19 @@ TARGET_S = 1.0
 DEFAULT = {"dataset": "digits", "n": 8, "p": 16, "sigma": 0.2, "lam": 0.1, "steps": 800, "seed": 0}
 # each move changes one control of the previous setting
 MOVES = [
-    {"n": 12}, {"n": 16}, {"n": 24}, {"n": 8},
-    {"p": 8}, {"p": 24}, {"p": 16},
-    {"sigma": 0.3}, {"sigma": 0.1},
-    {"lam": 0.05}, {"lam": 0.2},
-    {"dataset": "gmm"}, {"dataset": "digits"},
+    {"n": 12},
+    {"n": 16},
+    {"n": 24},
+    {"n": 8},
+    {"p": 8},
+    {"p": 24},
+    {"p": 16},
+    {"sigma": 0.3},
+    {"sigma": 0.1},
+    {"lam": 0.05},
+    {"lam": 0.2},
+    {"dataset": "gmm"},
+    {"dataset": "digits"},
 ]
 
 
@@ -56,8 +64,14 @@ def run() -> dict:
         moves.append({"change": dict(change), "setting": dict(setting), "seconds": seconds})
     times = [m["seconds"] for m in moves]
     median = statistics.median(times)
-    return {"moves": moves, "warmup_s": warmup, "median_s": median, "max_s": max(times),
-            "target_s": TARGET_S, "holds": median <= TARGET_S}
+    return {
+        "moves": moves,
+        "warmup_s": warmup,
+        "median_s": median,
+        "max_s": max(times),
+        "target_s": TARGET_S,
+        "holds": median <= TARGET_S,
+    }
 
 
 def main() -> None:
@@ -71,10 +85,12 @@ def main() -> None:
     print(f"warm-up move (not counted): {result['warmup_s']:.3f} s")
     print(f"{'move':<22}{'seconds':>9}")
     for m in result["moves"]:
-        (key, value), = m["change"].items()
+        ((key, value),) = m["change"].items()
         print(f"{key + ' -> ' + str(value):<22}{m['seconds']:>9.3f}")
-    print(f"median {result['median_s']:.3f} s, max {result['max_s']:.3f} s, target median <= "
-          f"{result['target_s']:.1f} s: {'holds' if result['holds'] else 'MISSED'}")
+    print(
+        f"median {result['median_s']:.3f} s, max {result['max_s']:.3f} s, target median <= "
+        f"{result['target_s']:.1f} s: {'holds' if result['holds'] else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

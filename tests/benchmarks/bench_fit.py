@@ -1,8 +1,10 @@
-"""Benchmark: the library's trainer (memgen.fit_fast.fit_dae) against the naive loop (memgen.train_mc.train_dae).
+"""Benchmark: the library's trainer (memgen.fit_fast.fit_dae) against the naive loop
+(memgen.train_mc.train_dae).
 
 Both train the same DAE (same data, width, sigma, lambda, initialisation) in the same process. The
 naive loop is the baseline of shared/toolchain-notes.md: full batch, Adam (lr 1e-2), 20 fresh noise
-draws per sample and step, 2000 steps. Its final loss, measured with 256 fixed noise draws per sample
+draws per sample and step, 2000 steps. Its final loss, measured with 256 fixed noise draws per
+sample
 (common random numbers), is the target; the fast trainer runs until the same measurement is at or
 below the target (checked every 25 steps; the time spent measuring is not counted). Reported: the
 ratio of the two times, per seed and its median. Not collected by pytest:
@@ -55,13 +57,24 @@ def run(seed: int) -> dict:
     def check(info):
         if state["reached"] is None:
             t = time.perf_counter()
-            m = ReLUDAE.from_weights(torch.from_numpy(info["W1"][0].copy()), torch.from_numpy(info["W2"][0].copy()))
+            m = ReLUDAE.from_weights(
+                torch.from_numpy(info["W1"][0].copy()), torch.from_numpy(info["W2"][0].copy())
+            )
             if measured(m) <= target:
                 state["reached"] = (info["step"], t - t0 - state["measuring"])
             state["measuring"] += time.perf_counter() - t
 
     t0 = time.perf_counter()
-    fit_dae(X, p, sigma=sigma, lam=lam, steps=NAIVE["steps"], seed=seed, callback=check, callback_every=25)
+    fit_dae(
+        X,
+        p,
+        sigma=sigma,
+        lam=lam,
+        steps=NAIVE["steps"],
+        seed=seed,
+        callback=check,
+        callback_every=25,
+    )
     fast_total = time.perf_counter() - t0 - state["measuring"]
     step, fast_s = state["reached"] if state["reached"] else (None, float("nan"))
     return {
@@ -83,16 +96,28 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)  # small problems: one thread is faster (toolchain notes)
     rows = [run(s) for s in range(args.seeds)]
     ratios = [r["ratio"] for r in rows]
-    summary = {"problem": PROBLEM, "naive": NAIVE, "runs": rows,
-               "median_ratio": statistics.median(ratios), "target_ratio": 10.0}
+    summary = {
+        "problem": PROBLEM,
+        "naive": NAIVE,
+        "runs": rows,
+        "median_ratio": statistics.median(ratios),
+        "target_ratio": 10.0,
+    }
     summary["holds"] = bool(summary["median_ratio"] >= 10.0)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         for r in rows:
-            print(f"seed {r['seed']}: naive {r['naive_s']:.2f} s to loss {r['target_loss']:.4f}; fit_dae "
-                  f"{r['fast_s_to_target']:.3f} s (step {r['fast_step_to_target']}): {r['ratio']:.1f}x")
-        print(f"median speed-up {summary['median_ratio']:.1f}x (target >= 10x): {'ok' if summary['holds'] else 'FAIL'}")
+            print(
+                f"seed {r['seed']}: naive {r['naive_s']:.2f} s to loss {r['target_loss']:.4f}; "
+                "fit_dae "
+                f"{r['fast_s_to_target']:.3f} s (step {r['fast_step_to_target']}): "
+                f"{r['ratio']:.1f}x"
+            )
+        print(
+            f"median speed-up {summary['median_ratio']:.1f}x (target >= 10x): "
+            f"{'ok' if summary['holds'] else 'FAIL'}"
+        )
     return 0 if summary["holds"] else 1
 
 

@@ -1,9 +1,13 @@
-"""Benchmark: the phase diagram's grid trained as one batched computation against one model at a time.
+"""Benchmark: the phase diagram's grid trained as one batched computation against one model at a
+time.
 
-Both train the chapter 4 grid (memgen.experiments.ch04_mixed.PHASE: 8 x 8 values of (n, p), 3 seeds, 192
+Both train the chapter 4 grid (memgen.experiments.ch04_mixed.PHASE: 8 x 8 values of (n, p), 3 seeds,
+192
 DAEs on nested subsets of 16 random unit vectors in R^32, 1500 Adam steps each) in the same process:
-``memgen.phase.train_grid`` (one call of ``fit_dae``: models padded to the largest n and p, per-model
-sample weights and unit masks, one shared noise draw per row and step) and ``memgen.phase.train_one_by_one`` (one ``fit_dae`` call per
+``memgen.phase.train_grid`` (one call of ``fit_dae``: models padded to the largest n and p,
+per-model
+sample weights and unit masks, one shared noise draw per row and step) and
+``memgen.phase.train_one_by_one`` (one ``fit_dae`` call per
 model, with its own n and p). Reported: both times, their ratio (target >= 5), and how far the two
 phase maps agree (the same models up to the noise draws). Not collected by pytest:
 
@@ -30,9 +34,14 @@ def run() -> dict:
     looped = train_one_by_one(X, c.ns, c.ps, c.seeds, **kw)
     fb = phase_maps(batched, X, c.sigma)["frac"]
     fl = phase_maps(looped, X, c.sigma)["frac"]
-    return {"models": len(batched["cells"]), "batched_s": batched["seconds"], "one_by_one_s": looped["seconds"],
-            "ratio": looped["seconds"] / batched["seconds"], "map_max_abs_diff": float(np.abs(fb - fl).max()),
-            "map_mean_abs_diff": float(np.abs(fb - fl).mean())}
+    return {
+        "models": len(batched["cells"]),
+        "batched_s": batched["seconds"],
+        "one_by_one_s": looped["seconds"],
+        "ratio": looped["seconds"] / batched["seconds"],
+        "map_max_abs_diff": float(np.abs(fb - fl).max()),
+        "map_mean_abs_diff": float(np.abs(fb - fl).mean()),
+    }
 
 
 def main() -> None:
@@ -45,9 +54,12 @@ def main() -> None:
         print(json.dumps(rows, indent=2))
         return
     for r in rows:
-        print(f"{r['models']} models: batched {r['batched_s']:.1f} s, one by one {r['one_by_one_s']:.1f} s, "
-              f"ratio {r['ratio']:.1f}x (target >= 5); memorized-fraction maps differ by "
-              f"{r['map_mean_abs_diff']:.3f} on average, at most {r['map_max_abs_diff']:.3f}")
+        print(
+            f"{r['models']} models: batched {r['batched_s']:.1f} s, one by one "
+            f"{r['one_by_one_s']:.1f} s, "
+            f"ratio {r['ratio']:.1f}x (target >= 5); memorized-fraction maps differ by "
+            f"{r['map_mean_abs_diff']:.3f} on average, at most {r['map_max_abs_diff']:.3f}"
+        )
     print(f"median ratio {statistics.median(r['ratio'] for r in rows):.1f}x")
 
 

@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from site_helpers import CHROMIUM, CHROMIUM_ARGS, HTML_DIR, PAGES, SCREENSHOT_DIR, VIEWPORT, is_off_machine
+from site_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HTML_DIR,
+    PAGES,
+    SCREENSHOT_DIR,
+    VIEWPORT,
+    is_off_machine,
+)
 
 
 def pytest_generate_tests(metafunc):
@@ -30,7 +37,8 @@ def pytest_generate_tests(metafunc):
 def html_dir() -> Path:
     if not (HTML_DIR / "index.html").is_file():
         pytest.fail(
-            f"{HTML_DIR} does not exist: build the book first (`make book`; `make test` does it for you).",
+            f"{HTML_DIR} does not exist: build the book first (`make book`; `make test` does it "
+            "for you).",
             pytrace=False,
         )
     return HTML_DIR
@@ -58,7 +66,8 @@ def site_url(html_dir: Path):
 def browser():
     if not CHROMIUM.is_file():
         pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get update && apt-get install -y chromium`;"
+            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get update && apt-get "
+            "install -y chromium`;"
             " `make test` does it when run as root).",
             pytrace=False,
         )
@@ -97,7 +106,8 @@ JS_READY = """async () => {
   });
   // MathJax 3: wait for its startup typesetting (the script is deferred).
   if (document.querySelector('script[src*="mathjax"]')) {
-    await until(() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise, 15000);
+    await until(() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise,
+    15000);
     if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
       await window.MathJax.startup.promise;
     }
@@ -106,7 +116,8 @@ JS_READY = """async () => {
   await until(() => [...document.querySelectorAll('.plotly-graph-div')]
     .every(gd => gd._fullData && gd.querySelector('.main-svg')), 15000);
   // ipywidgets: the embed manager replaces each view <script> with rendered widgets.
-  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const views =
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
   if (views) {
     await until(() => document.querySelectorAll('.jupyter-widgets').length > 0, 15000);
   }
@@ -136,10 +147,19 @@ def visit(browser, site_url):
                 r.continue_()
 
         page.route("**/*", route)
-        page.on("console", lambda m: v.console_errors.append(f"{m.text} ({m.location.get('url', '')})")
-                if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                v.console_errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: v.page_errors.append(str(e)))
-        page.on("response", lambda r: v.failed_responses.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on(
+            "response",
+            lambda r: v.failed_responses.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
         page.goto(url, wait_until="load")
         page.evaluate(JS_READY)
         try:

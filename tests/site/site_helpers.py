@@ -9,8 +9,8 @@ from memgen_book import colab
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML_DIR = ROOT / "_build" / "html"
-STUDENT_HTML_DIR = ROOT / "_build" / "student" / "_build" / "html"   # make student
-ARCHIVE = ROOT / "_build" / "spiky-or-balanced-site.zip"              # make archive
+STUDENT_HTML_DIR = ROOT / "_build" / "student" / "_build" / "html"  # make student
+ARCHIVE = ROOT / "_build" / "spiky-or-balanced-site.zip"  # make archive
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -21,9 +21,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from site_helpers import ARCHIVE, HTML_DIR, PAGES, SCREENSHOT_DIR, STUDENT_HTML_DIR, VIEWPORT, is_off_machine
 from conftest import JS_READY
+from site_helpers import (
+    ARCHIVE,
+    HTML_DIR,
+    PAGES,
+    SCREENSHOT_DIR,
+    STUDENT_HTML_DIR,
+    VIEWPORT,
+    is_off_machine,
+)
 from test_site import JS_FIGURES, _ResourceScanner
 
 CHAPTERS = [d for d in PAGES if Path(d).name.startswith("ch")]
@@ -31,7 +38,9 @@ CHAPTERS = [d for d in PAGES if Path(d).name.startswith("ch")]
 
 def _require(path: Path, command: str) -> None:
     if not path.exists():
-        pytest.fail(f"{path} is missing: run `{command}` first (`make test` does it)", pytrace=False)
+        pytest.fail(
+            f"{path} is missing: run `{command}` first (`make test` does it)", pytrace=False
+        )
 
 
 class _Solutions(HTMLParser):
@@ -73,7 +82,8 @@ def _plain(html_path: Path) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-# --- student build ---------------------------------------------------------------------------------
+# --- student build
+# ---------------------------------------------------------------------------------
 
 
 def test_student_build_has_every_page():
@@ -85,23 +95,35 @@ def test_student_build_has_every_page():
 @pytest.mark.parametrize("doc", CHAPTERS)
 def test_student_build_has_exercises_but_no_solutions(doc: str):
     _require(STUDENT_HTML_DIR / "index.html", "make student")
-    full, student = _solutions(HTML_DIR / f"{doc}.html"), _solutions(STUDENT_HTML_DIR / f"{doc}.html")
-    assert len(full.solutions) >= 3 and full.exercises >= 3, f"{doc}: the full build lacks solutions"
+    full, student = (
+        _solutions(HTML_DIR / f"{doc}.html"),
+        _solutions(STUDENT_HTML_DIR / f"{doc}.html"),
+    )
+    assert len(full.solutions) >= 3 and full.exercises >= 3, (
+        f"{doc}: the full build lacks solutions"
+    )
     assert student.exercises == full.exercises, f"{doc}: the student build lost exercises"
-    assert student.solutions == [], f"{doc}: the student build still has {len(student.solutions)} solutions"
+    assert student.solutions == [], (
+        f"{doc}: the student build still has {len(student.solutions)} solutions"
+    )
     text = _plain(STUDENT_HTML_DIR / f"{doc}.html")
     for solution in full.solutions:
         words = re.sub(r"\s+", " ", solution).strip()
-        # drop the header "Solution to Exercise N (title)": the exercise's own title is in both builds
+        # drop the header "Solution to Exercise N (title)": the exercise's own title is in both
+        # builds
         words = re.sub(r"^Solution to\s+Exercise\s+[\d.]+\s*(\([^)]*\))?", "", words).strip()
         snippet = max(re.split(r"[$\\{}]", words), key=len).strip()[:60]  # a stretch of plain prose
-        assert snippet and snippet not in text, f"{doc}: solution text {snippet!r} is in the student build"
+        assert snippet and snippet not in text, (
+            f"{doc}: solution text {snippet!r} is in the student build"
+        )
 
 
 def test_student_build_says_it_is_the_student_edition():
     _require(STUDENT_HTML_DIR / "index.html", "make student")
     for doc in PAGES:
-        assert "Student edition" in (STUDENT_HTML_DIR / f"{doc}.html").read_text(encoding="utf-8"), doc
+        assert "Student edition" in (STUDENT_HTML_DIR / f"{doc}.html").read_text(
+            encoding="utf-8"
+        ), doc
         assert "Student edition" not in (HTML_DIR / f"{doc}.html").read_text(encoding="utf-8"), doc
 
 
@@ -113,7 +135,9 @@ def student_url():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(STUDENT_HTML_DIR)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(STUDENT_HTML_DIR))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -184,7 +208,8 @@ def test_archive_holds_every_page(unzipped: Path):
 def test_archive_is_the_current_build(unzipped: Path):
     for d in PAGES:
         assert (unzipped / f"{d}.html").read_bytes() == (HTML_DIR / f"{d}.html").read_bytes(), (
-            f"{d}: the archive is older than _build/html: run `make archive`")
+            f"{d}: the archive is older than _build/html: run `make archive`"
+        )
 
 
 def test_archive_references_nothing_off_machine(unzipped: Path):
@@ -192,13 +217,21 @@ def test_archive_references_nothing_off_machine(unzipped: Path):
     for path in sorted(unzipped.rglob("*.html")):
         scanner = _ResourceScanner()
         scanner.feed(path.read_text(encoding="utf-8", errors="replace"))
-        offenders += [f"{path.relative_to(unzipped)}: {u}" for u in scanner.urls if is_off_machine(u)]
-    assert not offenders, "archived pages load resources from other machines:\n  " + "\n  ".join(offenders)
+        offenders += [
+            f"{path.relative_to(unzipped)}: {u}" for u in scanner.urls if is_off_machine(u)
+        ]
+    assert not offenders, "archived pages load resources from other machines:\n  " + "\n  ".join(
+        offenders
+    )
 
 
-@pytest.mark.parametrize("doc", CHAPTERS[:1] + ["chapters/preface"] if CHAPTERS else ["chapters/preface"])
+@pytest.mark.parametrize(
+    "doc", CHAPTERS[:1] + ["chapters/preface"] if CHAPTERS else ["chapters/preface"]
+)
 def test_archive_opens_from_file_urls(browser, unzipped: Path, doc: str):
     seen = _open(browser, (unzipped / f"{doc}.html").as_uri(), None)
-    assert not seen["external"], f"{doc} (archive, file://) fetched from other hosts: {seen['external']}"
+    assert not seen["external"], (
+        f"{doc} (archive, file://) fetched from other hosts: {seen['external']}"
+    )
     bad = [f for f in seen["figures"] if not f["drawn"]]
     assert not bad, f"{doc} (archive, file://): figures not drawn: {bad}"

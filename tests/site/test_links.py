@@ -1,7 +1,9 @@
-"""Every internal link of the built sites resolves, and every chapter's Colab button opens its notebook.
+"""Every internal link of the built sites resolves, and every chapter's Colab button opens its
+notebook.
 
 Scans every HTML file of the full build (``_build/html``) and of the student build
-(``_build/student/_build/html``, made by ``make student``): each relative ``href``/``src`` must name a
+(``_build/student/_build/html``, made by ``make student``): each relative ``href``/``src`` must name
+a
 file of the site, and each ``#fragment`` an element id (or anchor name) of the target page. External
 links (https://...) are not followed: there is no network here.
 """
@@ -15,11 +17,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-from memgen_book import colab
 from site_helpers import HTML_DIR, PAGES, ROOT, STUDENT_HTML_DIR
 
-_LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src", "source": "src"}
+from memgen_book import colab
+
+_LINK_ATTRS = {
+    "a": "href",
+    "link": "href",
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+}
 
 
 class _Links(HTMLParser):
@@ -63,7 +72,11 @@ def broken_links(site: Path) -> list[str]:
                     broken.append(f"{where} (a folder without index.html)")
             elif not target.is_file():
                 broken.append(f"{where} (no such file)")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in parse(target).ids:
+            elif (
+                parts.fragment
+                and target.suffix == ".html"
+                and unquote(parts.fragment) not in parse(target).ids
+            ):
                 broken.append(f"{where} (no element with id {parts.fragment!r})")
     return broken
 
@@ -75,15 +88,22 @@ SITES = {"full": HTML_DIR, "student": STUDENT_HTML_DIR}
 def test_internal_links_resolve(build: str):
     site = SITES[build]
     if not (site / "index.html").is_file():
-        pytest.fail(f"{site} is missing: run `make {'book' if build == 'full' else 'student'}` (`make test` does)",
-                    pytrace=False)
+        pytest.fail(
+            f"{site} is missing: run `make {'book' if build == 'full' else 'student'}` (`make "
+            "test` does)",
+            pytrace=False,
+        )
     broken = broken_links(site)
-    assert not broken, f"{len(broken)} broken internal links in the {build} build:\n  " + "\n  ".join(broken[:40])
+    assert not broken, (
+        f"{len(broken)} broken internal links in the {build} build:\n  " + "\n  ".join(broken[:40])
+    )
 
 
 def test_link_checker_finds_a_broken_link(tmp_path: Path):
-    (tmp_path / "index.html").write_text('<a href="a.html#x">a</a> <a href="b.html">b</a> <a href="#top">t</a>'
-                                         '<a href="https://example.org/">e</a><div id="top"></div>')
+    (tmp_path / "index.html").write_text(
+        '<a href="a.html#x">a</a> <a href="b.html">b</a> <a href="#top">t</a>'
+        '<a href="https://example.org/">e</a><div id="top"></div>'
+    )
     (tmp_path / "a.html").write_text('<p id="y"></p>')
     parse.cache_clear()
     found = broken_links(tmp_path)
@@ -106,7 +126,9 @@ def test_chapter_colab_button_opens_its_notebook(doc: str):
     prefix = f"{REPO.path_to_book}/" if REPO.path_to_book else ""
     want = f"https://colab.research.google.com/github/{org_repo}/blob/{REPO.branch}/{prefix}{doc}.ipynb"
     assert set(links) == {want}, f"{doc}: Colab links {links}, expected {want}"
-    assert (ROOT / f"{prefix}{doc}.ipynb").is_file(), f"the Colab link of {doc} names a file not in the repository"
+    assert (ROOT / f"{prefix}{doc}.ipynb").is_file(), (
+        f"the Colab link of {doc} names a file not in the repository"
+    )
 
 
 def test_no_colab_button_opens_a_file_colab_cannot_read():
@@ -116,7 +138,9 @@ def test_no_colab_button_opens_a_file_colab_cannot_read():
             path = url.split(f"/blob/{REPO.branch}/", 1)[-1]
             if not path.endswith(".ipynb") or not (ROOT / path).is_file():
                 bad.append(f"{page.relative_to(HTML_DIR)}: {url}")
-    assert not bad, "Colab links to files Colab cannot open or that do not exist:\n  " + "\n  ".join(bad)
+    assert not bad, (
+        "Colab links to files Colab cannot open or that do not exist:\n  " + "\n  ".join(bad)
+    )
 
 
 def test_every_chapter_page_is_built_with_its_colab_button():

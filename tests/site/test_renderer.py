@@ -35,8 +35,13 @@ def _renderers(setup: str = "", book_build: bool = False) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != figures.BOOK_BUILD_ENV}
     if book_build:
         env[figures.BOOK_BUILD_ENV] = "1"
-    out = subprocess.run([sys.executable, "-c", PROBE.format(setup=setup)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(setup=setup)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -45,9 +50,11 @@ def test_book_build_selects_the_book_renderer():
 
 
 def test_colab_keeps_plotlys_colab_renderer():
-    setup = ("import types, os; sys.modules['google'] = types.ModuleType('google'); "
-             "sys.modules['google.colab'] = types.ModuleType('google.colab'); "
-             "import plotly.io as pio; pio.renderers.default = 'colab'")
+    setup = (
+        "import types, os; sys.modules['google'] = types.ModuleType('google'); "
+        "sys.modules['google.colab'] = types.ModuleType('google.colab'); "
+        "import plotly.io as pio; pio.renderers.default = 'colab'"
+    )
     assert _renderers(setup, book_build=True) == ["colab", "colab"]
 
 
@@ -62,7 +69,8 @@ def _bundle(fig: go.Figure) -> dict:
 
 def test_book_renderer_emits_offline_html_only():
     fig = figures.slider_figure(
-        [{"name": f"{k}", "traces": [go.Scatter(y=np.arange(3) * k)]} for k in range(3)], prefix="k = "
+        [{"name": f"{k}", "traces": [go.Scatter(y=np.arange(3) * k)]} for k in range(3)],
+        prefix="k = ",
     )
     bundle = _bundle(fig)
     assert list(bundle) == ["text/html"]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
 from site_helpers import PAGES, is_off_machine
 
 # --- page load --------------------------------------------------------------------------------
@@ -49,8 +48,10 @@ def test_screenshot_saved(visit, docname):
 JS_WIDE_TABLES = """() => {
   const article = document.querySelector('article') || document.body;
   const right = article.getBoundingClientRect().right;
-  return [...article.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right + 2)
-    .map(t => (t.className || 'table') + ': ' + Math.round(t.getBoundingClientRect().right - right) + ' px too wide');
+  return [...article.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right
+  + 2)
+    .map(t => (t.className || 'table') + ': ' + Math.round(t.getBoundingClientRect().right - right)
+    + ' px too wide');
 }"""
 
 
@@ -78,7 +79,8 @@ JS_SNAPSHOT = """gd => JSON.stringify({
   data: gd._fullData.map(t => ['x', 'y', 'z'].map(k => {
     const a = t[k];
     if (a === undefined || a === null) { return null; }
-    return Array.from(a, row => (row && row.length !== undefined && typeof row !== 'string') ? Array.from(row) : row);
+    return Array.from(a, row => (row && row.length !== undefined && typeof row !== 'string') ?
+    Array.from(row) : row);
   })),
 })"""
 
@@ -97,7 +99,9 @@ def test_plotly_sliders_switch_frames(visit, docname):
     v = visit(docname)
     page = v.page
     for gd in page.query_selector_all(".plotly-graph-div"):
-        if not page.evaluate("gd => !!(gd.layout && gd.layout.sliders && gd.layout.sliders.length)", gd):
+        if not page.evaluate(
+            "gd => !!(gd.layout && gd.layout.sliders && gd.layout.sliders.length)", gd
+        ):
             continue
         n_steps = page.evaluate("gd => gd.layout.sliders[0].steps.length", gd)
         before = json.loads(page.evaluate(JS_SNAPSHOT, gd))
@@ -111,18 +115,24 @@ def test_plotly_sliders_switch_frames(visit, docname):
         x = box["x"] + (box["width"] - 2 if target else 2)
         page.mouse.click(x, box["y"] + box["height"] / 2)
         page.wait_for_function(
-            "([gd, target]) => gd.layout.sliders[0].active === target", arg=[gd, target], timeout=10_000
+            "([gd, target]) => gd.layout.sliders[0].active === target",
+            arg=[gd, target],
+            timeout=10_000,
         )
         # the frame is applied right after the slider moves; a figure with many heatmaps can take a
-        # while to redraw on a loaded machine, so wait for the drawn data (up to 10 s), not a fixed time
+        # while to redraw on a loaded machine, so wait for the drawn data (up to 10 s), not a fixed
+        # time
         try:
-            page.wait_for_function(f"([gd, prev]) => {JS_DATA}(gd) !== prev", arg=[gd, before_data], timeout=10_000)
+            page.wait_for_function(
+                f"([gd, prev]) => {JS_DATA}(gd) !== prev", arg=[gd, before_data], timeout=10_000
+            )
         except PlaywrightTimeoutError:
             pass  # the assertion below reports it
         after = json.loads(page.evaluate(JS_SNAPSHOT, gd))
         assert after["active"] == target
         assert after["data"] != before["data"], (
-            f"{v.url}: moving the slider of {gd.get_attribute('id')} to step {target} did not change the drawn data"
+            f"{v.url}: moving the slider of {gd.get_attribute('id')} to step {target} did not "
+            "change the drawn data"
         )
 
 
@@ -132,15 +142,19 @@ JS_MATH = """() => {
   const math = [...document.querySelectorAll('.math')];
   const article = document.querySelector('article') || document.body;
   const clone = article.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, .highlight, .cell_input, mjx-container, textarea')
+  clone.querySelectorAll('pre, code, script, style, .highlight, .cell_input, mjx-container,
+  textarea')
     .forEach(el => el.remove());
   const text = clone.textContent;
   return {
     math: math.length,
-    untypeset: math.filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 80)),
+    untypeset: math.filter(el => !el.querySelector('mjx-container')).map(el =>
+    el.textContent.slice(0, 80)),
     containers: document.querySelectorAll('mjx-container').length,
-    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(el => el.textContent.slice(0, 80)),
-    undefined: [...document.querySelectorAll('mjx-assistive-mml [mathcolor="red"]')].map(el => el.textContent),
+    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(el =>
+    el.textContent.slice(0, 80)),
+    undefined: [...document.querySelectorAll('mjx-assistive-mml [mathcolor="red"]')].map(el =>
+    el.textContent),
     raw: (text.match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length,
   };
 }"""
@@ -160,13 +174,17 @@ def test_math_typeset(visit, docname):
 # --- ipywidgets -------------------------------------------------------------------------------
 
 JS_WIDGETS = """() => ({
-  views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
-  state: document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]').length,
+  views:
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+  state:
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]').length,
   rendered: [...document.querySelectorAll('.jupyter-widgets')].filter(el => {
     const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0;
   }).length,
-  controls: document.querySelectorAll('.widget-slider, .widget-dropdown, .widget-button, .widget-toggle-buttons, .widget-checkbox, .widget-text').length,
-  errors: [...document.querySelectorAll('.jupyter-widgets .widget-error, .jupyter-widgets-error-widget')].length,
+  controls: document.querySelectorAll('.widget-slider, .widget-dropdown, .widget-button,
+  .widget-toggle-buttons, .widget-checkbox, .widget-text').length,
+  errors: [...document.querySelectorAll('.jupyter-widgets .widget-error,
+  .jupyter-widgets-error-widget')].length,
 })"""
 
 
@@ -175,16 +193,24 @@ def test_widgets_rendered(visit, docname):
     w = v.page.evaluate(JS_WIDGETS)
     if not w["views"]:
         return
-    assert w["state"] == 1, f"{v.url}: widget views but no saved widget state (was the notebook executed?)"
-    assert w["rendered"] >= w["views"], f"{v.url}: {w['views']} widget views, {w['rendered']} rendered: {w}"
+    assert w["state"] == 1, (
+        f"{v.url}: widget views but no saved widget state (was the notebook executed?)"
+    )
+    assert w["rendered"] >= w["views"], (
+        f"{v.url}: {w['views']} widget views, {w['rendered']} rendered: {w}"
+    )
     assert w["controls"] > 0, f"{v.url}: widgets rendered without any control: {w}"
     assert not w["errors"], f"{v.url}: widgets failed to render: {w}"
 
 
 # --- the live explorers (the DAE trained in the reader's browser) ---------------------------------
 
-LIVE_PAGES = ["chapters/ch01_denoising", "chapters/ch02_memorization",
-              "chapters/ch03_generalization", "chapters/ch04_mixed"]
+LIVE_PAGES = [
+    "chapters/ch01_denoising",
+    "chapters/ch02_memorization",
+    "chapters/ch03_generalization",
+    "chapters/ch04_mixed",
+]
 
 JS_LIVE_STATE = "el => JSON.parse(el.getAttribute('data-state') || '{}')"
 
@@ -194,7 +220,10 @@ def _live_state(page, index=0, *, want=None, timeout=60000):
     page.wait_for_function(
         """([i]) => { const el = document.querySelectorAll('.memgen-live')[i];
              if (!el) return false; const s = JSON.parse(el.getAttribute('data-state') || '{}');
-             return s.converged === true; }""", arg=[index], timeout=timeout)
+             return s.converged === true; }""",
+        arg=[index],
+        timeout=timeout,
+    )
     el = page.query_selector_all(".memgen-live")[index]
     return el.evaluate(JS_LIVE_STATE)
 
@@ -205,8 +234,18 @@ def test_live_explorer_trains_on_the_built_page(visit, docname):
     roots = v.page.query_selector_all(".memgen-live")
     assert roots, f"{v.url}: no live explorer"
     state = _live_state(v.page)
-    for key in ("n", "p", "sigma", "lam", "dataset", "step", "loss", "converged", "top1_share",
-                "stored_fraction"):
+    for key in (
+        "n",
+        "p",
+        "sigma",
+        "lam",
+        "dataset",
+        "step",
+        "loss",
+        "converged",
+        "top1_share",
+        "stored_fraction",
+    ):
         assert key in state, (v.url, key, state)
     assert state["step"] > 0 and state["loss"] > 0, state
     for name in ("n", "p", "sigma", "lam"):
@@ -226,7 +265,9 @@ def test_live_explorer_recomputes_after_a_move_and_shows_both_regimes(visit):
         """([r]) => { const s = JSON.parse(document.querySelector('.memgen-live')
              .getAttribute('data-state') || '{}');
              return s.run !== r && s.dataset === 'gmm' && s.converged === true; }""",
-        arg=[run], timeout=90000)
+        arg=[run],
+        timeout=90000,
+    )
     state = root.evaluate(JS_LIVE_STATE)
     assert state["p"] < state["n"] / 4, state
     assert state["top1_share"] < 0.6 and state["stored_fraction"] < 0.1, state  # balanced
@@ -243,7 +284,9 @@ def test_book_exercises_every_check(visit):
         totals["figures"] += len(figures)
         totals["sliders"] += sum(f["sliders"] > 0 for f in figures)
         totals["math"] += page.evaluate(JS_MATH)["containers"]
-        totals["live explorers"] += page.evaluate("document.querySelectorAll('.memgen-live').length")
+        totals["live explorers"] += page.evaluate(
+            "document.querySelectorAll('.memgen-live').length"
+        )
     assert all(totals.values()), f"the book has no page that exercises some check: {totals}"
 
 
@@ -304,8 +347,12 @@ def test_no_offmachine_resources_in_built_html(html_dir: Path):
     for path in files:
         scanner = _ResourceScanner()
         scanner.feed(path.read_text(encoding="utf-8", errors="replace"))
-        offenders += [f"{path.relative_to(html_dir)}: {u}" for u in scanner.urls if is_off_machine(u)]
-    assert not offenders, "built pages load resources from other machines:\n  " + "\n  ".join(offenders)
+        offenders += [
+            f"{path.relative_to(html_dir)}: {u}" for u in scanner.urls if is_off_machine(u)
+        ]
+    assert not offenders, "built pages load resources from other machines:\n  " + "\n  ".join(
+        offenders
+    )
 
 
 def test_every_toc_page_was_built(html_dir: Path):
@@ -313,7 +360,14 @@ def test_every_toc_page_was_built(html_dir: Path):
     assert not missing, f"pages in _toc.yml that were not built: {missing}"
 
 
-@pytest.mark.parametrize("asset", ["mathjax/tex-chtml.js", "plotly/plotly.min.js", "requirejs/require.js",
-                                   "jupyter-widgets/html-manager/embed-amd.js"])
+@pytest.mark.parametrize(
+    "asset",
+    [
+        "mathjax/tex-chtml.js",
+        "plotly/plotly.min.js",
+        "requirejs/require.js",
+        "jupyter-widgets/html-manager/embed-amd.js",
+    ],
+)
 def test_local_assets_shipped(html_dir: Path, asset: str):
     assert (html_dir / "_static" / asset).is_file(), f"_static/{asset} missing from the built site"

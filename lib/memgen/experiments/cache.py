@@ -5,8 +5,10 @@ the files under ``data/``). The scorecard appendix recomputes each claim with th
 chapters call, in a kernel of its own; without a shared cache every experiment of the book would run
 twice per build. :func:`experiment` is ``functools.lru_cache`` plus, when the environment variable
 ``MEMGEN_CACHE_DIR`` names a folder (``make book`` sets it to ``_build/.memgen_cache``), a pickle of
-the result in that folder, keyed by the function, its arguments and a hash of the sources that compute
-results (the core and the experiments, :func:`hashed_files`) and every file under ``data/``. A change of the library or of the data gives a new key,
+the result in that folder, keyed by the function, its arguments and a hash of the sources that
+compute
+results (the core and the experiments, :func:`hashed_files`) and every file under ``data/``. A
+change of the library or of the data gives a new key,
 so a stale result is never read back. Without the variable (Colab, Jupyter, the unit tests) only the
 in-memory cache is used.
 """

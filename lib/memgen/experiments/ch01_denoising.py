@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -24,7 +24,8 @@ from ..stats import l4_l2_ratio, pairwise_cosine, top1_share, unit_std
 from ..train_mc import train_dae
 from .cache import experiment
 
-# ---------------------------------------------------------------- chapter 1: the denoising objective
+# ---------------------------------------------------------------- chapter 1: the denoising
+# objective
 
 
 @dataclass(frozen=True)
@@ -32,25 +33,36 @@ class Ch1Settings:
     """Chapter 1's settings."""
 
     #: the linear identity: digits, the best linear (Wiener) denoiser at sigma
-    identity_n: int = 200
-    identity_sigma: float = 0.5
-    identity_draws: int = 400
+    identity_n: int = 200  # digits in the risk-identity check
+    identity_sigma: float = 0.5  # its noise level
+    identity_draws: int = 400  # Monte Carlo noise draws per digit
     #: Tweedie check: 50 digits, 64 noisy query points
-    tweedie_n: int = 50
-    tweedie_sigma: float = 0.5
+    tweedie_n: int = 50  # training digits of the Tweedie check
+    tweedie_sigma: float = 0.5  # its noise level
     #: sampling with the empirical optimal denoiser
-    sampling_n: int = 200
-    sampling_samples: int = 64
-    sampling_steps: int = 60
+    sampling_n: int = 200  # training digits the empirical denoiser samples from
+    sampling_samples: int = 64  # samples drawn
+    sampling_steps: int = 60  # sampler steps (geometric sigmas)
     #: the 2-D picture of the empirical denoiser
-    toy_sigmas: tuple = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5)
+    toy_sigmas: tuple = (
+        0.02,
+        0.05,
+        0.1,
+        0.2,
+        0.35,
+        0.5,
+        0.75,
+        1.0,
+        1.5,
+        2.5,
+    )  # the 2-D figure's noise-level slider
     #: the first trained DAE
-    dae_n: int = 6
-    dae_p: int = 32
-    dae_sigma: float = 0.2
-    dae_lam: float = 1e-3
-    dae_steps: int = 2000
-    seed: int = 0
+    dae_n: int = 6  # training digits of the first DAE
+    dae_p: int = 32  # its width
+    dae_sigma: float = 0.2  # its noise level
+    dae_lam: float = 1e-3  # its weight decay
+    dae_steps: int = 2000  # its training steps (fit_dae)
+    seed: int = 0  # every random draw of the chapter
 
     def replace(self, **changes) -> "Ch1Settings":
         """A copy with some fields changed."""
@@ -62,13 +74,16 @@ CH1 = Ch1Settings()
 
 @experiment
 def ch1_linear_identity() -> dict:
-    """Monte Carlo against the closed form E||M(x+sigma eps)-x||^2 = ||(M-I)x||^2 + sigma^2||M||_F^2."""
+    """Monte Carlo against the closed form E||M(x+sigma eps)-x||^2 = ||(M-I)x||^2 +
+    sigma^2||M||_F^2."""
     X = mdata.load_digits(n=CH1.identity_n, seed=CH1.seed).x
     sigma = CH1.identity_sigma
     M = optimal_linear_denoiser(X, sigma)  # the Wiener filter S (S + sigma^2 I)^{-1}
     closed = float(linear_denoising_risk(M, X, sigma))
     mc = float(linear_denoising_risk_mc(M, X, sigma, n_draws=CH1.identity_draws, seed=CH1.seed))
-    identity = float(linear_denoising_risk(torch.eye(X.shape[1]), X, sigma))  # M = I: pure noise, sigma^2 d
+    identity = float(
+        linear_denoising_risk(torch.eye(X.shape[1]), X, sigma)
+    )  # M = I: pure noise, sigma^2 d
     zero = float(linear_denoising_risk(torch.zeros_like(M), X, sigma))  # M = 0: mean ||x||^2
     return {
         "X": X,
@@ -88,7 +103,9 @@ def ch1_tweedie_check() -> dict:
     X = mdata.load_digits(n=CH1.tweedie_n, seed=CH1.seed).x
     sigma = CH1.tweedie_sigma
     g = torch.Generator().manual_seed(CH1.seed)
-    y = X[torch.randint(0, len(X), (64,), generator=g)] + sigma * torch.randn(64, X.shape[1], generator=g)
+    y = X[torch.randint(0, len(X), (64,), generator=g)] + sigma * torch.randn(
+        64, X.shape[1], generator=g
+    )
     y = y.double().requires_grad_(True)
     (grad,) = torch.autograd.grad(log_density(y, X.double(), sigma).sum(), y)
     score = empirical_score(y.detach(), X.double(), sigma)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,7 +23,8 @@ from ..memorization import (
 from ..stats import top1_share
 from .cache import experiment
 
-# ---------------------------------------------------------------- chapter 1: the denoising objective
+# ---------------------------------------------------------------- chapter 1: the denoising
+# objective
 
 
 def centred_digits() -> tuple:
@@ -43,19 +44,21 @@ class Ch2Settings:
     """Chapter 2's settings: memorization on separable centred digits."""
 
     n: int = 6  # centred digits with pairwise cosines <= max_cosine
-    max_cosine: float = 0.0
-    subset_seed: int = 0
+    max_cosine: float = 0.0  # largest pairwise cosine of the separable subset
+    subset_seed: int = 0  # order in which separable_subset visits the digits
     p: int = 12  # over-parameterised: p = 2n
     p_exact: int = 6  # p = n
-    sigma: float = 0.2
-    lam: float = 0.5
-    steps: int = 3000
+    sigma: float = 0.2  # training noise level
+    lam: float = 0.5  # weight decay (n lam = 3 < every ||x_i||^2: all samples survive)
+    steps: int = 3000  # training steps (fit_dae)
     seeds: tuple = tuple(range(8))  # trained at once; the lowest loss is kept
-    lam_sweep: tuple = (0.5, 2.0, 2.95, 3.3, 3.9, 4.5)
+    lam_sweep: tuple = (0.5, 2.0, 2.95, 3.3, 3.9, 4.5)  # weight decays of the dying-threshold sweep
     draws: int = 20  # noisy copies per training sample for the spikiness statistics
-    stored_gain: float = 0.05  # in the lambda sweep, a sample counts as stored if its gain exceeds this
-    n_unseen: int = 4
-    seed: int = 0
+    stored_gain: float = (
+        0.05  # in the lambda sweep, a sample counts as stored if its gain exceeds this
+    )
+    n_unseen: int = 4  # held-out digits fed to the memorizing network
+    seed: int = 0  # noise and held-out draws
 
     def replace(self, **changes) -> "Ch2Settings":
         """A copy with some fields changed."""
@@ -74,12 +77,22 @@ def ch2_memorization() -> dict:
     X = Xall[idx]
     n, sigma, lam = c.n, c.sigma, c.lam
     sq = X.norm(dim=1) ** 2
-    fits = {p: fit_dae(X, p, sigma=sigma, lam=lam, steps=c.steps, seed=list(c.seeds))
-            for p in (c.p, c.p_exact)}
+    fits = {
+        p: fit_dae(X, p, sigma=sigma, lam=lam, steps=c.steps, seed=list(c.seeds))
+        for p in (c.p, c.p_exact)
+    }
     models = {p: best_of(r) for p, r in fits.items()}
-    out = {"X": X, "index": idx, "image_shape": digits.image_shape, "labels": digits.labels[idx],
-           "sq_norm": sq, "models": models, "seconds": sum(r.seconds for r in fits.values())}
-    # theory: gain m_i and r_i^2 = m_i / ||x_i||^2, and the variant with ||x||_4^4 in the denominator
+    out = {
+        "X": X,
+        "index": idx,
+        "image_shape": digits.image_shape,
+        "labels": digits.labels[idx],
+        "sq_norm": sq,
+        "models": models,
+        "seconds": sum(r.seconds for r in fits.values()),
+    }
+    # theory: gain m_i and r_i^2 = m_i / ||x_i||^2, and the variant with ||x||_4^4 in the
+    # denominator
     gain_theory = memorization_gain(sq, n, sigma, lam)
     out["gain_theory"] = gain_theory
     out["r_theory"] = (gain_theory / sq).sqrt()
@@ -113,16 +126,28 @@ def ch2_memorization() -> dict:
     with torch.no_grad():
         f_unseen = mp(y_unseen)
     cos = (f_unseen / f_unseen.norm(dim=1, keepdim=True)) @ (X / X.norm(dim=1, keepdim=True)).T
-    out["unseen"] = {"x": unseen, "y": y_unseen, "f": f_unseen, "nearest": cos.argmax(1),
-                     "nearest_cosine": cos.max(1).values, "clean_cosine": torch.nn.functional.cosine_similarity(
-                         unseen, X[cos.argmax(1)], dim=1)}
+    out["unseen"] = {
+        "x": unseen,
+        "y": y_unseen,
+        "f": f_unseen,
+        "nearest": cos.argmax(1),
+        "nearest_cosine": cos.max(1).values,
+        "clean_cosine": torch.nn.functional.cosine_similarity(unseen, X[cos.argmax(1)], dim=1),
+    }
     # raising lambda: a unit survives only while ||x_i||^2 > n lambda
     sweep = fit_dae(X, c.p, sigma=sigma, lam=list(c.lam_sweep), steps=c.steps, seed=c.seed)
     rows = []
     for lam_s, m in zip(c.lam_sweep, sweep.models):
         gains = gains_along_samples(m, X)
-        rows.append({"lam": lam_s, "predicted_alive": (sq > n * lam_s), "stored": gains > c.stored_gain,
-                     "gains": gains, "gain_theory": memorization_gain(sq, n, sigma, lam_s)})
+        rows.append(
+            {
+                "lam": lam_s,
+                "predicted_alive": (sq > n * lam_s),
+                "stored": gains > c.stored_gain,
+                "gains": gains,
+                "gain_theory": memorization_gain(sq, n, sigma, lam_s),
+            }
+        )
     out["lam_sweep"] = rows
     return out
 
@@ -136,15 +161,15 @@ class GridSettings:
     ps: tuple = (1, 2, 4, 6, 12, 24)  # below, at and above n
     sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # the sigma slider, at (sigma_n, sigma_p)
     sigma_n: int = 6  # the chapter's setting: n = 6, p = 12 (CH2.n, CH2.p)
-    sigma_p: int = 12
+    sigma_p: int = 12  # its width
     sigma: float = 0.2  # the (n, p) grid's noise level and weight decay (CH2's)
-    lam: float = 0.5
-    steps: int = 3000
+    lam: float = 0.5  # weight decay (CH2.lam)
+    steps: int = 3000  # training steps per cell (fit_dae)
     seeds: tuple = (0, 1, 2, 3)  # trained at once per cell; the lowest loss is kept
     stored_cosine: float = 0.95  # a sample is stored if an alive column has this cosine with it
     draws: int = 20  # noisy copies per training sample for the top-1 shares
     n_columns: int = 8  # largest encoder columns shown per cell
-    seed: int = 0
+    seed: int = 0  # noise draws
 
     def replace(self, **changes) -> "GridSettings":
         """A copy with some fields changed."""
@@ -177,12 +202,16 @@ def _grid_cell(X, model, sigma, lam, g) -> dict:
         Y = X.repeat(GRID.draws, 1)
         h = model.representation(Y + sigma * torch.randn(Y.shape, generator=g))
     hg = grouped_representation(h[:, own["alive"]], own["owner"][own["alive"]], n)
-    return {"columns": model.W1.detach()[:, top].T.clone(), "cosine": own["cosine"][top],
-            "h0": h[0], "top1": float(top1_share(h).mean()),
-            "top1_merged": float(top1_share(hg).mean()),
-            "std0": float(h[0].std()) if h.shape[1] > 1 else 0.0,
-            "stored_fraction": float(torch.unique(own["owner"][stored]).numel() / n),
-            "predicted_stored_fraction": predicted_stored_fraction(X, model.p, lam)}
+    return {
+        "columns": model.W1.detach()[:, top].T.clone(),
+        "cosine": own["cosine"][top],
+        "h0": h[0],
+        "top1": float(top1_share(h).mean()),
+        "top1_merged": float(top1_share(hg).mean()),
+        "std0": float(h[0].std()) if h.shape[1] > 1 else 0.0,
+        "stored_fraction": float(torch.unique(own["owner"][stored]).numel() / n),
+        "predicted_stored_fraction": predicted_stored_fraction(X, model.p, lam),
+    }
 
 
 @experiment
@@ -191,8 +220,9 @@ def regime_grid() -> dict:
     chapter's (n, p) = (6, 12); each cell keeps the lowest-loss of ``GRID.seeds``."""
     c = GRID
     Xall, digits = centred_digits()
-    idx = separable_subset(Xall, max(c.ns + (c.sigma_n,)), max_cosine=CH2.max_cosine,
-                           seed=CH2.subset_seed)
+    idx = separable_subset(
+        Xall, max(c.ns + (c.sigma_n,)), max_cosine=CH2.max_cosine, seed=CH2.subset_seed
+    )
     g = torch.Generator().manual_seed(c.seed + 1)
     cells = {}
     for n in c.ns:
@@ -205,13 +235,21 @@ def regime_grid() -> dict:
     for s in c.sigmas:
         m = best_of(fit_dae(X, c.sigma_p, sigma=s, lam=c.lam, steps=c.steps, seed=list(c.seeds)))
         by_sigma[s] = _grid_cell(X, m, s, c.lam, g)
-    agree = [abs(cell["stored_fraction"] - cell["predicted_stored_fraction"]) < 1e-9
-             for cell in cells.values()]
-    return {"cells": cells, "by_sigma": by_sigma, "image_shape": digits.image_shape,
-            "sigma_np": (c.sigma_n, c.sigma_p), "stored_agreement": float(sum(agree) / len(agree))}
+    agree = [
+        abs(cell["stored_fraction"] - cell["predicted_stored_fraction"]) < 1e-9
+        for cell in cells.values()
+    ]
+    return {
+        "cells": cells,
+        "by_sigma": by_sigma,
+        "image_shape": digits.image_shape,
+        "sigma_np": (c.sigma_n, c.sigma_p),
+        "stored_agreement": float(sum(agree) / len(agree)),
+    }
 
 
-# ---------------------------------------------------------------- the paper's CelebA setting (Colab)
+# ---------------------------------------------------------------- the paper's CelebA setting
+# (Colab)
 
 
 @dataclass(frozen=True)
@@ -231,7 +269,8 @@ class PaperDAE:
     def lam(self) -> float:
         """The book's lambda: the official code ties its decoder as a second Parameter sharing the
         encoder's storage, so torch decays the matrix twice per step, as for two untied tensors:
-        ``lam = wd / 2`` (:func:`memgen.train_mc.lambda_from_torch_weight_decay` with tied=False)."""
+        ``lam = wd / 2`` (:func:`memgen.train_mc.lambda_from_torch_weight_decay` with
+        tied=False)."""
         from ..train_mc import lambda_from_torch_weight_decay
 
         return lambda_from_torch_weight_decay(self.torch_weight_decay, tied=False)
@@ -240,8 +279,16 @@ class PaperDAE:
 #: The memorizing DAE of the official code: the five CelebA images 0, 36, 148, 195, 232
 #: (memgen.hub.datasets.CELEBA), p = 100, sigma = 0.2, RMSprop 1e-3, weight decay 1e-2, 50,000
 #: full-batch steps, seed 1.
-CELEBA_MEMORIZING = PaperDAE(p=100, sigma=0.2, optimizer="rmsprop", lr=1e-3, torch_weight_decay=1e-2,
-                             steps=50_000, batch_size=None, seed=1)
+CELEBA_MEMORIZING = PaperDAE(
+    p=100,
+    sigma=0.2,
+    optimizer="rmsprop",
+    lr=1e-3,
+    torch_weight_decay=1e-2,
+    steps=50_000,
+    batch_size=None,
+    seed=1,
+)
 
 #: Seconds per optimizer step on a T4 for these small DAEs: an estimate (kernel launches and
 #: Python overhead dominate, about 0.5 ms per step), not a measurement.
@@ -250,8 +297,9 @@ T4_SECONDS_PER_STEP = 5e-4
 N_COLUMNS_SHOWN = 7
 
 
-def train_paper_dae(x: torch.Tensor, run: PaperDAE, *, device=None, steps: int | None = None,
-                    progress: bool = True) -> dict:
+def train_paper_dae(
+    x: torch.Tensor, run: PaperDAE, *, device=None, steps: int | None = None, progress: bool = True
+) -> dict:
     """Train the official code's DAE ``run`` on images ``x`` (n, d), on the GPU when there is one.
 
     Returns the model (on the CPU), the losses, the seconds, and the paper's two figures' data:
@@ -267,8 +315,18 @@ def train_paper_dae(x: torch.Tensor, run: PaperDAE, *, device=None, steps: int |
     dev = device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
     model = ReLUDAE(x.shape[1], run.p, tied=True, seed=run.seed).to(dev)
     batch = None if run.batch_size is None or run.batch_size >= len(x) else run.batch_size
-    res = train_dae(model, x, sigma=run.sigma, lam=run.lam, optimizer=run.optimizer, lr=run.lr, steps=steps,
-                    batch_size=batch, seed=run.seed, progress=progress)
+    res = train_dae(
+        model,
+        x,
+        sigma=run.sigma,
+        lam=run.lam,
+        optimizer=run.optimizer,
+        lr=run.lr,
+        steps=steps,
+        batch_size=batch,
+        seed=run.seed,
+        progress=progress,
+    )
     model = model.cpu().eval()
     W = model.W1.detach()
     norms = W.norm(dim=0)
@@ -279,10 +337,21 @@ def train_paper_dae(x: torch.Tensor, run: PaperDAE, *, device=None, steps: int |
     y = x[:1] + 0.2 * torch.randn(x[:1].shape, generator=g)
     with torch.no_grad():
         h = model.representation(y)[0]
-    return {"model": model, "losses": res.losses, "seconds": res.seconds, "device": str(dev), "steps": steps,
-            "units": top, "columns": cols, "norms": norms[top], "cosines": cos.max(1).values,
-            "nearest": cos.argmax(1), "h": h, "h_std": float(h.std(unbiased=False)),
-            "top1_share": float(top1_share(h[None])[0]) if float(h.sum()) > 0 else 0.0}
+    return {
+        "model": model,
+        "losses": res.losses,
+        "seconds": res.seconds,
+        "device": str(dev),
+        "steps": steps,
+        "units": top,
+        "columns": cols,
+        "norms": norms[top],
+        "cosines": cos.max(1).values,
+        "nearest": cos.argmax(1),
+        "h": h,
+        "h_std": float(h.std(unbiased=False)),
+        "top1_share": float(top1_share(h[None])[0]) if float(h.sum()) > 0 else 0.0,
+    }
 
 
 def cpu_seconds_per_step(run: PaperDAE, n: int, d: int = 1024, *, steps: int = 100) -> float:
@@ -293,6 +362,16 @@ def cpu_seconds_per_step(run: PaperDAE, n: int, d: int = 1024, *, steps: int = 1
     x = torch.rand(n, d, generator=torch.Generator().manual_seed(0)) * 2 - 1
     model = ReLUDAE(d, run.p, tied=True, seed=run.seed)
     batch = None if run.batch_size is None or run.batch_size >= n else run.batch_size
-    res = train_dae(model, x, sigma=run.sigma, lam=run.lam, optimizer=run.optimizer, lr=run.lr, steps=steps,
-                    batch_size=batch, seed=run.seed, progress=False)
+    res = train_dae(
+        model,
+        x,
+        sigma=run.sigma,
+        lam=run.lam,
+        optimizer=run.optimizer,
+        lr=run.lr,
+        steps=steps,
+        batch_size=batch,
+        seed=run.seed,
+        progress=False,
+    )
     return res.seconds / steps

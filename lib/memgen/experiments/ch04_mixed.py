@@ -1,4 +1,5 @@
-"""Chapter 4's experiments (the mixed regime and the phase diagram), with their settings in one place.
+"""Chapter 4's experiments (the mixed regime and the phase diagram), with their settings in one
+place.
 
 The chapter and the scorecard (:mod:`memgen.scorecard`, ids ``mixed.*``) call the same cached
 functions, so the book build computes each once. Every function is seeded.
@@ -7,7 +8,7 @@ functions, so the book build computes each once. Every function is seeded.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,36 +30,56 @@ from ..mixed import (
 from ..phase import boundary, phase_maps, train_grid
 from .cache import experiment
 
+
 @dataclass(frozen=True)
 class MixedSettings:
     """Chapter 4's mixed regime: a bulk mixture plus duplicated samples."""
 
-    #: the bulk: a separable two-cluster mixture (antipodal means, rank-4 clusters) shifted by `offset`
-    n_bulk: int = 200
-    K: int = 2
-    d: int = 32
-    rank: int = 4
-    spread: float = 1.0
-    separation: float = 3.0
-    offset: float = 2.0
+    #: the bulk: a separable two-cluster mixture (antipodal means, rank-4 clusters) shifted by
+    #: `offset`
+    n_bulk: int = 200  # distinct bulk samples
+    K: int = 2  # bulk clusters
+    d: int = 32  # dimension
+    rank: int = 4  # rank of each bulk cluster
+    spread: float = 1.0  # within-cluster spread
+    separation: float = 3.0  # norm of the cluster means
+    offset: float = 2.0  # shift of the whole bulk
     tilt: float = 0.35  # duplicated points: negative inner product with every bulk point
-    dup_sq_norms: tuple = (5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0)
-    sigma: float = 0.2
-    lam: float = 0.15
-    p: int = 40
-    steps: int = 2000
-    seeds: tuple = (0, 1, 2)
+    dup_sq_norms: tuple = (
+        5.0,
+        6.0,
+        7.0,
+        8.0,
+        9.0,
+        10.0,
+        11.0,
+        12.0,
+    )  # squared norms ||x||^2 of the duplicated points
+    sigma: float = 0.2  # training noise level
+    lam: float = 0.15  # weight decay
+    p: int = 40  # width
+    steps: int = 2000  # training steps (fit_dae)
+    seeds: tuple = (0, 1, 2)  # initialisations of the multiplicity sweep
     ms: tuple = tuple(range(1, 13))  # the multiplicity sweep, trained at once
     stored_gain: float = 0.05  # a duplicated sample counts as stored if its gain exceeds this
-    stored_cosine: float = 0.95
+    stored_cosine: float = 0.95  # a decoder column this close stores a sample
     detect_m: int = 12  # the detector runs on the sweep's models at this multiplicity
     draws: int = 8  # noisy copies per sample for the spikiness scores
     n_show: int = 12  # distinct samples shown in the representation figure
-    fpr: float = 0.01
+    fpr: float = 0.01  # false positive rate of the TPR
     #: competition for units: the same data at multiplicity detect_m, narrower networks
-    competition_ps: tuple = (4, 6, 8, 10, 12, 14, 16, 20)
-    competition_seeds: tuple = (0, 1)
-    seed: int = 0
+    competition_ps: tuple = (
+        4,
+        6,
+        8,
+        10,
+        12,
+        14,
+        16,
+        20,
+    )  # widths of the competition-for-units sweep
+    competition_seeds: tuple = (0, 1)  # its initialisations
+    seed: int = 0  # data and noise draws
 
     def replace(self, **changes) -> "MixedSettings":
         """A copy with some fields changed."""
@@ -67,21 +88,22 @@ class MixedSettings:
 
 MIXED = MixedSettings()
 
+
 @dataclass(frozen=True)
 class PhaseSettings:
     """Chapter 4's phase diagram over (n, p)."""
 
     #: one dataset: 16 random unit vectors in R^32 (nearly orthogonal), nested subsets
-    d: int = 32
-    n_points: int = 16
-    ns: tuple = tuple(range(2, 17, 2))
-    ps: tuple = tuple(range(2, 17, 2))
-    seeds: tuple = (0, 1, 2)
-    sigma: float = 0.5
-    lam: float = 1e-3
-    steps: int = 1500
+    d: int = 32  # dimension of the random unit vectors
+    n_points: int = 16  # the pool of nested subsets
+    ns: tuple = tuple(range(2, 17, 2))  # training-set sizes
+    ps: tuple = tuple(range(2, 17, 2))  # widths
+    seeds: tuple = (0, 1, 2)  # initialisations per cell
+    sigma: float = 0.5  # training noise level
+    lam: float = 1e-3  # weight decay
+    steps: int = 1500  # training steps per model
     level: float = 0.5  # the boundary: memorized fraction crosses this
-    seed: int = 0
+    seed: int = 0  # the random unit vectors
 
     def replace(self, **changes) -> "PhaseSettings":
         """A copy with some fields changed."""
@@ -93,14 +115,24 @@ PHASE = PhaseSettings()
 
 def mixed_dataset():
     c = MIXED
-    return mixed_data(c.n_bulk, dup_sq_norms=list(c.dup_sq_norms), K=c.K, d=c.d, rank=c.rank,
-                      spread=c.spread, separation=c.separation, offset=c.offset, tilt=c.tilt,
-                      seed=c.seed)
+    return mixed_data(
+        c.n_bulk,
+        dup_sq_norms=list(c.dup_sq_norms),
+        K=c.K,
+        d=c.d,
+        rank=c.rank,
+        spread=c.spread,
+        separation=c.separation,
+        offset=c.offset,
+        tilt=c.tilt,
+        seed=c.seed,
+    )
 
 
 @experiment
 def ch4_multiplicity_sweep() -> dict:
-    """One batched fit over multiplicities m and seeds (m enters as a sample weight); per m the trained
+    """One batched fit over multiplicities m and seeds (m enters as a sample weight); per m the
+    trained
     gains of the duplicated samples against the per-cluster prediction, and the measured onset of
     storage against the threshold multiplicity m*."""
     c = MIXED
@@ -111,8 +143,9 @@ def ch4_multiplicity_sweep() -> dict:
     D, nb = int(is_dup.sum()), c.n_bulk
     runs = [(m, s) for m in c.ms for s in c.seeds]
     W = torch.stack([multiplicity_weights(is_dup, m) for m, _ in runs])
-    res = fit_dae(X, c.p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=[s for _, s in runs],
-                  sample_weight=W)
+    res = fit_dae(
+        X, c.p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=[s for _, s in runs], sample_weight=W
+    )
     tail = res.losses[-50:].mean(0)
     rows = []
     for b, (m, s) in enumerate(runs):
@@ -120,12 +153,25 @@ def ch4_multiplicity_sweep() -> dict:
         n_rows = nb + D * m
         gains = gains_along_samples(model, Xd)
         theory = torch.stack([duplicate_gain(q, m, n_rows, c.sigma, c.lam) for q in sq.double()])
-        rows.append({"m": m, "seed": s, "n_rows": n_rows, "gains": gains, "theory": theory.float(),
-                     "stored": gains > c.stored_gain, "cosine": stored_cosine(model.W2, Xd), "loss": tail[b]})
+        rows.append(
+            {
+                "m": m,
+                "seed": s,
+                "n_rows": n_rows,
+                "gains": gains,
+                "theory": theory.float(),
+                "stored": gains > c.stored_gain,
+                "cosine": stored_cosine(model.W2, Xd),
+                "loss": tail[b],
+            }
+        )
     m_star = threshold_multiplicity(sq, nb, D, c.lam)
     ms = list(c.ms)
-    stored_frac = torch.stack([torch.stack([r["stored"] for r in rows if r["m"] == m]).float().mean(0) for m in ms])
-    onset = []  # smallest m from which a majority of seeds store the sample at every larger m of the sweep
+    stored_frac = torch.stack(
+        [torch.stack([r["stored"] for r in rows if r["m"] == m]).float().mean(0) for m in ms]
+    )
+    # smallest m from which a majority of seeds store the sample at every larger m of the sweep
+    onset = []
     for j in range(D):
         ok = (stored_frac[:, j] > 0.5).tolist()
         first = next((i for i in range(len(ms)) if all(ok[i:])), None)
@@ -135,16 +181,31 @@ def ch4_multiplicity_sweep() -> dict:
     agree = torch.stack([(r["stored"] == (r["m"] > m_star)) for r in rows]).float().mean()
     stored_cos = torch.cat([r["cosine"][r["stored"]] for r in rows])
     gain_err = torch.cat([(r["gains"] - r["theory"]).abs()[r["stored"]] for r in rows])
-    return {"data": data, "X": X, "is_dup": is_dup, "sq": sq, "rows": rows, "models": res.models, "runs": runs,
-            "m_star": m_star, "onset": torch.tensor(onset), "predicted_onset": predicted_onset,
-            "stored_frac": stored_frac, "agree": float(agree), "stored_cos_min": float(stored_cos.min()),
-            "n_stored": int(len(stored_cos)), "gain_abs_err_max": float(gain_err.max()),
-            "seconds": res.seconds, "n_models": len(runs)}
+    return {
+        "data": data,
+        "X": X,
+        "is_dup": is_dup,
+        "sq": sq,
+        "rows": rows,
+        "models": res.models,
+        "runs": runs,
+        "m_star": m_star,
+        "onset": torch.tensor(onset),
+        "predicted_onset": predicted_onset,
+        "stored_frac": stored_frac,
+        "agree": float(agree),
+        "stored_cos_min": float(stored_cos.min()),
+        "n_stored": int(len(stored_cos)),
+        "gain_abs_err_max": float(gain_err.max()),
+        "seconds": res.seconds,
+        "n_models": len(runs),
+    }
 
 
 @experiment
 def ch4_detector() -> dict:
-    """Spikiness of h as a detector: at multiplicity detect_m, the sweep's lowest-loss model scores every
+    """Spikiness of h as a detector: at multiplicity detect_m, the sweep's lowest-loss model scores
+    every
     distinct training row by the std and the top-1 share of h on noisy copies; AUROC, TPR at 1% FPR,
     the stored columns, and the bulk's block against the per-cluster prediction."""
     c = MIXED
@@ -177,8 +238,12 @@ def ch4_detector() -> dict:
     out["bulk_rel_err"] = float((M_bulk - theory["M"]).norm() / theory["M"].norm())
     out["n_dup_units"], out["n_bulk_units"] = int(dup_units.sum()), int(bulk_units.sum())
     g = torch.Generator().manual_seed(c.seed + 1)
-    show = torch.cat([torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[: c.n_show]],
-                      torch.nonzero(is_dup).flatten()])
+    show = torch.cat(
+        [
+            torch.nonzero(~is_dup).flatten()[torch.randperm(nb, generator=g)[: c.n_show]],
+            torch.nonzero(is_dup).flatten(),
+        ]
+    )
     Y = X[show] + c.sigma * torch.randn(len(show), X.shape[1], generator=g)
     with torch.no_grad():
         out["h_show"] = model.representation(Y)
@@ -188,7 +253,8 @@ def ch4_detector() -> dict:
 
 @experiment
 def ch4_competition() -> dict:
-    """Narrow networks at multiplicity detect_m (one batched fit over widths, via unit masks): how many
+    """Narrow networks at multiplicity detect_m (one batched fit over widths, via unit masks): how
+    many
     duplicated samples are stored, against the per-cluster solution keeping the p most beneficial
     directions."""
     c = MIXED
@@ -196,9 +262,19 @@ def ch4_competition() -> dict:
     X, is_dup = data.x, data.extra["is_duplicated"]
     m = c.detect_m
     runs = [(p, s) for p in c.competition_ps for s in c.competition_seeds]
-    res = fit_dae(X, max(c.competition_ps), sigma=c.sigma, lam=c.lam, steps=c.steps,
-                  seed=[s for _, s in runs], sample_weight=multiplicity_weights(is_dup, m), units=[p for p, _ in runs])
-    ben = unit_benefits(X[~is_dup], data.labels[~is_dup], (X[is_dup].norm(dim=1) ** 2), m, c.sigma, c.lam)
+    res = fit_dae(
+        X,
+        max(c.competition_ps),
+        sigma=c.sigma,
+        lam=c.lam,
+        steps=c.steps,
+        seed=[s for _, s in runs],
+        sample_weight=multiplicity_weights(is_dup, m),
+        units=[p for p, _ in runs],
+    )
+    ben = unit_benefits(
+        X[~is_dup], data.labels[~is_dup], (X[is_dup].norm(dim=1) ** 2), m, c.sigma, c.lam
+    )
     rows = []
     for (p, s), model in zip(runs, res.models):
         stored = gains_along_samples(model, X[is_dup]) > c.stored_gain
@@ -206,8 +282,15 @@ def ch4_competition() -> dict:
     ps = list(c.competition_ps)
     measured = np.array([np.mean([r["n_stored"] for r in rows if r["p"] == p]) for p in ps])
     predicted = np.array([len(predicted_stored(ben, p)) for p in ps])
-    return {"ps": ps, "rows": rows, "measured": measured, "predicted": predicted, "benefits": ben,
-            "n_dup": int(is_dup.sum()), "seconds": res.seconds}
+    return {
+        "ps": ps,
+        "rows": rows,
+        "measured": measured,
+        "predicted": predicted,
+        "benefits": ben,
+        "n_dup": int(is_dup.sum()),
+        "seconds": res.seconds,
+    }
 
 
 def phase_points() -> torch.Tensor:
@@ -230,7 +313,15 @@ def phase_diagram() -> dict:
     over = ps[None, :] >= ns[:, None]
     under = ps[None, :] * 4 <= ns[:, None]
     cos = np.abs(np.triu((X @ X.T).numpy(), 1))
-    return {"X": X, "maps": maps, "boundary": boundary(frac, c.ns, c.ps, level=c.level),
-            "frac_over_min": float(frac[over].min()), "frac_over_mean": float(frac[over].mean()),
-            "frac_under_max": float(frac[under].max()), "seconds": grid["seconds"], "n_models": len(grid["cells"]),
-            "max_abs_cos": float(cos.max()), "mean_abs_cos": float(cos[np.triu_indices(len(cos), 1)].mean())}
+    return {
+        "X": X,
+        "maps": maps,
+        "boundary": boundary(frac, c.ns, c.ps, level=c.level),
+        "frac_over_min": float(frac[over].min()),
+        "frac_over_mean": float(frac[over].mean()),
+        "frac_under_max": float(frac[under].max()),
+        "seconds": grid["seconds"],
+        "n_models": len(grid["cells"]),
+        "max_abs_cos": float(cos.max()),
+        "mean_abs_cos": float(cos[np.triu_indices(len(cos), 1)].mean()),
+    }

@@ -7,9 +7,8 @@ seeded: a rebuild gives the same numbers and figures.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,7 +17,7 @@ from .. import data as mdata
 from ..dae import ReLUDAE
 from ..fit_fast import fit_dae
 from ..generalization import block_prediction
-from ..memorization import separable_subset
+from ..memorization import alive_units, separable_subset
 from ..theorem import (
     block_purity,
     cone_margin,
@@ -30,31 +29,34 @@ from ..theorem import (
     phi_bar,
     separability,
 )
-from ..memorization import alive_units
 from ..train_mc import OPTIMIZERS, train_dae
 from .cache import experiment
 from .ch02_memorization import CH2, best_of, centred_digits
 from .ch03_generalization import CH3
 
+
 @dataclass(frozen=True)
 class Ch5Settings:
     """Chapter 5's default setting."""
 
-    #: the default setting: two antipodal low-rank clusters, p << n, trained with memgen.fit_fast.fit_dae
-    n: int = 300
-    K: int = 2
-    d: int = 32
-    rank: int = 2
-    separation: float = 6.0
-    spread: float = 0.5
-    sigma: float = 0.2
-    lam: float = 1e-3
-    p: int = 12
-    steps: int = 5000
+    #: the default setting: two antipodal low-rank clusters, p << n, trained with
+    #: memgen.fit_fast.fit_dae
+    n: int = 300  # mixture samples
+    K: int = 2  # clusters
+    d: int = 32  # dimension
+    rank: int = 2  # rank of each cluster
+    separation: float = 6.0  # norm of the cluster means
+    spread: float = 0.5  # within-cluster spread
+    sigma: float = 0.2  # training noise level
+    lam: float = 1e-3  # weight decay
+    p: int = 12  # width (p << n)
+    steps: int = 5000  # training steps (fit_dae)
     seeds: tuple = (0, 1, 2, 3)  # trained at once; the lowest loss is kept
-    draws: int = 200  # noisy copies per point for mask stability and the Monte Carlo loss correction
+    draws: int = (
+        200  # noisy copies per point for mask stability and the Monte Carlo loss correction
+    )
     cone_units: int = 2000  # random units in the cone of a cluster, for the margin lemma
-    seed: int = 0
+    seed: int = 0  # data and noise draws
 
     def replace(self, **changes) -> "Ch5Settings":
         """A copy with some fields changed."""
@@ -66,20 +68,23 @@ CH5 = Ch5Settings()
 
 @dataclass(frozen=True)
 class Ch5RobustSettings:
-    """Chapter 5's robustness grid: sigma x optimizer with the torch trainer (memgen.train_mc.train_dae)."""
+    """Chapter 5's robustness grid: sigma x optimizer with the torch trainer
+    (memgen.train_mc.train_dae)."""
 
-    n: int = 100
-    d: int = 16
-    rank: int = 2
-    separation: float = 10.0
-    spread: float = 0.5
-    p: int = 8
-    sigmas: tuple = (0.2, 1.0, 5.0)
-    optimizers: tuple = ("sgd", "adam", "adamw", "rmsprop")
-    lr: dict = field(default_factory=lambda: {"sgd": 4e-3, "adam": 1e-2, "adamw": 1e-2, "rmsprop": 3e-3})
-    steps: int = 2000
-    draws: int = 4
-    eval_draws: int = 50
+    n: int = 100  # mixture samples
+    d: int = 16  # dimension
+    rank: int = 2  # rank of each cluster
+    separation: float = 10.0  # norm of the cluster means
+    spread: float = 0.5  # within-cluster spread
+    p: int = 8  # width
+    sigmas: tuple = (0.2, 1.0, 5.0)  # noise levels of the grid
+    optimizers: tuple = ("sgd", "adam", "adamw", "rmsprop")  # optimizers of the grid
+    lr: dict = field(
+        default_factory=lambda: {"sgd": 4e-3, "adam": 1e-2, "adamw": 1e-2, "rmsprop": 3e-3}
+    )  # learning rate per optimizer
+    steps: int = 2000  # training steps (train_mc.train_dae)
+    draws: int = 4  # fresh noise draws per sample and step
+    eval_draws: int = 50  # noise draws per point when measuring
 
 
 CH5_ROBUST = Ch5RobustSettings()
@@ -89,10 +94,10 @@ CH5_ROBUST = Ch5RobustSettings()
 class Ch5FailSettings:
     """Chapter 5's failure modes: noise level and cluster overlap (default data otherwise)."""
 
-    sigmas: tuple = (0.2, 0.5, 1.0, 2.0, 4.0)
-    separations: tuple = (6.0, 3.0, 2.0, 1.0, 0.0)
-    steps: int = 2000
-    draws: int = 50
+    sigmas: tuple = (0.2, 0.5, 1.0, 2.0, 4.0)  # noise levels of the failure sweep
+    separations: tuple = (6.0, 3.0, 2.0, 1.0, 0.0)  # cluster-mean norms of the overlap sweep
+    steps: int = 2000  # training steps per model
+    draws: int = 50  # noise draws per point when measuring
 
 
 CH5_FAIL = Ch5FailSettings()
@@ -101,14 +106,22 @@ CH5_FAIL = Ch5FailSettings()
 def ch5_data(separation=None):
     """The chapter's default mixture (or the same with another ``separation``)."""
     c = CH5
-    return mdata.gaussian_mixture(c.n, K=c.K, d=c.d, rank=c.rank, spread=c.spread,
-                                  separation=c.separation if separation is None else separation,
-                                  means="simplex", seed=c.seed)
+    return mdata.gaussian_mixture(
+        c.n,
+        K=c.K,
+        d=c.d,
+        rank=c.rank,
+        spread=c.spread,
+        separation=c.separation if separation is None else separation,
+        means="simplex",
+        seed=c.seed,
+    )
 
 
 def measure(model, X, labels, sigma, lam, *, draws, seed=0) -> dict:
     """Everything the chapter reads off one trained network: mask stability and its bound, block
-    purity and completeness, the exact loss against the sum of per-cluster optima, the loss split."""
+    purity and completeness, the exact loss against the sum of per-cluster optima, the loss
+    split."""
     stab = mask_stability(model, X, sigma, draws=draws, seed=seed)
     bound = flip_bound(model, X, sigma)
     bp = block_purity(model, X, labels)
@@ -116,14 +129,24 @@ def measure(model, X, labels, sigma, lam, *, draws, seed=0) -> dict:
     opt = per_cluster_optimum(X, labels, sigma, lam)
     split = loss_split(model, X, labels, sigma, lam)
     return {
-        "stability": stab["stability"], "stability_bound": bound["stability_bound"],
-        "flip_rate": stab["flip_rate"], "unit_flip_bound": bound["unit_prob"].mean(0),
-        "per_point": stab["per_point"], "point_bound": 1 - bound["bound"],
-        "purity": bp["purity"], "completeness": bp["completeness"], "rates": bp["rates"],
-        "block_sizes": bp["block_sizes"], "cluster": bp["cluster"],
-        "loss": exact["total"], "loss_frozen": exact["frozen"], "correction": exact["correction"],
+        "stability": stab["stability"],
+        "stability_bound": bound["stability_bound"],
+        "flip_rate": stab["flip_rate"],
+        "unit_flip_bound": bound["unit_prob"].mean(0),
+        "per_point": stab["per_point"],
+        "point_bound": 1 - bound["bound"],
+        "purity": bp["purity"],
+        "completeness": bp["completeness"],
+        "rates": bp["rates"],
+        "block_sizes": bp["block_sizes"],
+        "cluster": bp["cluster"],
+        "loss": exact["total"],
+        "loss_frozen": exact["frozen"],
+        "correction": exact["correction"],
         "flip_fraction": exact["flip_fraction"],
-        "optimum": opt["total"], "optimum_per_cluster": opt["per_cluster"], "filter_rank": opt["rank"],
+        "optimum": opt["total"],
+        "optimum_per_cluster": opt["per_cluster"],
+        "filter_rank": opt["rank"],
         "loss_gap_rel": (exact["total"] - opt["total"]) / opt["total"],
         "split": split,
     }
@@ -134,28 +157,55 @@ def measure(model, X, labels, sigma, lam, *, draws, seed=0) -> dict:
 
 @experiment
 def ch5_separability() -> list:
-    """(alpha, beta) of the book's datasets: rows ``{"name", "alpha", "beta", "separable", "K", "n"}``."""
+    """(alpha, beta) of the book's datasets: rows ``{"name", "alpha", "beta", "separable", "K",
+    "n"}``."""
     rows = []
     c3 = CH3
-    gm = mdata.gaussian_mixture(c3.gmm_n, K=c3.gmm_K, d=c3.gmm_d, rank=c3.gmm_rank,
-                                spread=c3.gmm_spread, separation=c3.gmm_separation, means="simplex",
-                                seed=c3.seed)
+    gm = mdata.gaussian_mixture(
+        c3.gmm_n,
+        K=c3.gmm_K,
+        d=c3.gmm_d,
+        rank=c3.gmm_rank,
+        spread=c3.gmm_spread,
+        separation=c3.gmm_separation,
+        means="simplex",
+        seed=c3.seed,
+    )
     rows.append(("chapter 3 mixture", gm.x, gm.labels))
     Xall, digits = centred_digits()
     idx = separable_subset(Xall, CH2.n, max_cosine=CH2.max_cosine, seed=CH2.subset_seed)
-    rows.append(("chapter 2 separable digits (one cluster per digit)", Xall[idx], torch.arange(len(idx))))
+    rows.append(
+        ("chapter 2 separable digits (one cluster per digit)", Xall[idx], torch.arange(len(idx)))
+    )
     rows.append(("all centred digits, clustered by class", Xall, digits.labels))
     d5 = ch5_data()
     rows.append(("chapter 5 default mixture", d5.x, d5.labels))
     c = CH5
-    rob = mdata.gaussian_mixture(CH5_ROBUST.n, K=2, d=CH5_ROBUST.d, rank=CH5_ROBUST.rank, spread=CH5_ROBUST.spread,
-                                 separation=CH5_ROBUST.separation, means="simplex", seed=c.seed)
+    rob = mdata.gaussian_mixture(
+        CH5_ROBUST.n,
+        K=2,
+        d=CH5_ROBUST.d,
+        rank=CH5_ROBUST.rank,
+        spread=CH5_ROBUST.spread,
+        separation=CH5_ROBUST.separation,
+        means="simplex",
+        seed=c.seed,
+    )
     rows.append(("chapter 5 robustness mixture", rob.x, rob.labels))
     out = []
     for name, X, labels in rows:
         s = separability(X, labels)
-        out.append({"name": name, "alpha": s["alpha"], "beta": s["beta"], "separable": s["separable"],
-                    "K": s["K"], "n": len(X), "min_norm": s["min_norm"]})
+        out.append(
+            {
+                "name": name,
+                "alpha": s["alpha"],
+                "beta": s["beta"],
+                "separable": s["separable"],
+                "K": s["K"],
+                "n": len(X),
+                "min_norm": s["min_norm"],
+            }
+        )
     return out
 
 
@@ -175,7 +225,9 @@ def ch5_blocks() -> dict:
     # per-block comparison with the per-cluster solution (chapter 3's Wiener filter with threshold)
     theory = block_prediction(X, labels, c.sigma, c.lam)
     blocks = out["split"]["blocks"]
-    out["block_rel_err"] = [float((B - T).norm() / T.norm()) for B, T in zip(blocks, theory["blocks"])]
+    out["block_rel_err"] = [
+        float((B - T).norm() / T.norm()) for B, T in zip(blocks, theory["blocks"])
+    ]
     with torch.no_grad():
         out["M"] = (model.W2 @ model.W1.T).double()
     out["theory"] = theory
@@ -189,7 +241,8 @@ def ch5_blocks() -> dict:
     out["trained_margin_min"] = float(margins.min())
     out["trained_margin_over_sigma"] = float(margins.min()) / c.sigma
     out["margins"] = margins
-    # the cone lemma: random non-negative combinations of a cluster's points have margin >= min(alpha, beta)||x||
+    # the cone lemma: random non-negative combinations of a cluster's points have margin >=
+    # min(alpha, beta)||x||
     g = torch.Generator().manual_seed(c.seed)
     ratios = []
     for k in range(c.K):
@@ -197,7 +250,9 @@ def ch5_blocks() -> dict:
         coef = torch.rand(c.cone_units // c.K, len(Xk), generator=g) ** 8  # sparse-ish, >= 0
         Wc = (coef @ Xk).T  # (d, units)
         m = cone_margin(Wc, X, labels, torch.full((Wc.shape[1],), k))
-        ratios.append((m / (min(sep["alpha"], sep["beta"]) * X.norm(dim=1, keepdim=True).double())).min())
+        ratios.append(
+            (m / (min(sep["alpha"], sep["beta"]) * X.norm(dim=1, keepdim=True).double())).min()
+        )
     out["cone_ratio_min"] = float(min(ratios))
     out["alpha"], out["beta"] = sep["alpha"], sep["beta"]
     out["min_norm"] = sep["min_norm"]
@@ -218,8 +273,16 @@ def ch5_robustness() -> dict:
     AdamW uses decoupled decay with torch weight_decay = 2 lam (see memgen.train_mc.train_dae); the
     other optimizers differentiate the penalised loss. Returns ``{"rows": [...], "seconds"}``."""
     c = CH5
-    data = mdata.gaussian_mixture(CH5_ROBUST.n, K=2, d=CH5_ROBUST.d, rank=CH5_ROBUST.rank, spread=CH5_ROBUST.spread,
-                                  separation=CH5_ROBUST.separation, means="simplex", seed=c.seed)
+    data = mdata.gaussian_mixture(
+        CH5_ROBUST.n,
+        K=2,
+        d=CH5_ROBUST.d,
+        rank=CH5_ROBUST.rank,
+        spread=CH5_ROBUST.spread,
+        separation=CH5_ROBUST.separation,
+        means="simplex",
+        seed=c.seed,
+    )
     X, labels = data.x, data.labels
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small problems: one thread is faster
@@ -228,12 +291,41 @@ def ch5_robustness() -> dict:
         for sigma in CH5_ROBUST.sigmas:
             for opt in CH5_ROBUST.optimizers:
                 model = ReLUDAE(CH5_ROBUST.d, CH5_ROBUST.p, seed=c.seed)
-                r = train_dae(model, X, sigma=sigma, lam=c.lam, optimizer=opt, lr=CH5_ROBUST.lr[opt],
-                              steps=CH5_ROBUST.steps, draws=CH5_ROBUST.draws, seed=c.seed, progress=False)
-                m = measure(model, X, labels, sigma, c.lam, draws=CH5_ROBUST.eval_draws, seed=c.seed)
-                rows.append({"sigma": sigma, "optimizer": opt, "seconds": r.seconds,
-                             **{k: m[k] for k in ("stability", "stability_bound", "purity", "completeness",
-                                                  "loss_gap_rel", "block_sizes", "rates", "correction")}})
+                r = train_dae(
+                    model,
+                    X,
+                    sigma=sigma,
+                    lam=c.lam,
+                    optimizer=opt,
+                    lr=CH5_ROBUST.lr[opt],
+                    steps=CH5_ROBUST.steps,
+                    draws=CH5_ROBUST.draws,
+                    seed=c.seed,
+                    progress=False,
+                )
+                m = measure(
+                    model, X, labels, sigma, c.lam, draws=CH5_ROBUST.eval_draws, seed=c.seed
+                )
+                rows.append(
+                    {
+                        "sigma": sigma,
+                        "optimizer": opt,
+                        "seconds": r.seconds,
+                        **{
+                            k: m[k]
+                            for k in (
+                                "stability",
+                                "stability_bound",
+                                "purity",
+                                "completeness",
+                                "loss_gap_rel",
+                                "block_sizes",
+                                "rates",
+                                "correction",
+                            )
+                        },
+                    }
+                )
     finally:
         torch.set_num_threads(threads)
     return {"rows": rows, "seconds": time.perf_counter() - t0, "data": data}
@@ -266,19 +358,38 @@ def ch5_failure() -> dict:
 
 
 def _row(m: dict) -> dict:
-    keys = ("stability", "stability_bound", "purity", "completeness", "loss_gap_rel", "rates", "block_sizes",
-            "correction", "flip_fraction")
+    keys = (
+        "stability",
+        "stability_bound",
+        "purity",
+        "completeness",
+        "loss_gap_rel",
+        "rates",
+        "block_sizes",
+        "correction",
+        "flip_fraction",
+    )
     return {k: m[k] for k in keys} | {"split_rel_err": m["split"]["split_rel_err"]}
 
 
 def robustness_table(rob: dict) -> dict:
     """Matrices (sigma x optimizer) of purity, stability and loss gap, for the heatmap."""
-    c = CH5
     S, O = CH5_ROBUST.sigmas, CH5_ROBUST.optimizers
     get = {(r["sigma"], r["optimizer"]): r for r in rob["rows"]}
-    return {key: np.array([[get[(s, o)][key] for o in O] for s in S]) for key in
-            ("purity", "stability", "loss_gap_rel", "completeness")} | {"sigmas": S, "optimizers": O}
+    return {
+        key: np.array([[get[(s, o)][key] for o in O] for s in S])
+        for key in ("purity", "stability", "loss_gap_rel", "completeness")
+    } | {"sigmas": S, "optimizers": O}
 
 
-__all__ = ["CH5", "OPTIMIZERS", "ch5_blocks", "ch5_data", "ch5_failure", "ch5_robustness", "ch5_separability",
-           "measure", "robustness_table"]
+__all__ = [
+    "CH5",
+    "OPTIMIZERS",
+    "ch5_blocks",
+    "ch5_data",
+    "ch5_failure",
+    "ch5_robustness",
+    "ch5_separability",
+    "measure",
+    "robustness_table",
+]

@@ -7,10 +7,9 @@ scorecard (:mod:`memgen.scorecard`, ids ``diff.*``) compute each result once.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from ..shipped_data import data_path
 from .cache import experiment
 from .ch02_memorization import centred_digits
 
+
 @dataclass(frozen=True)
 class ToyRun:
     """One toy diffusion training run of chapter 6."""
@@ -40,8 +40,8 @@ class ToyRun:
     optimizer: str  # "adam" or "rmsprop"
     lr: float  # learning rate
     weight_decay: float  # torch's weight_decay (a gradient term weight_decay * theta)
-    steps: int
-    batch_size: int
+    steps: int  # training steps
+    batch_size: int  # rows per step (drawn with replacement)
     lr_final: float | None = None  # geometric decay from lr to lr_final
 
 
@@ -50,30 +50,42 @@ class Ch6Settings:
     """Chapter 6's toy diffusion models and sampler."""
 
     #: the model of the paper's toy: p = 256 units, sigma log-uniform in [0.02, 2], x0 prediction
-    p: int = 256
+    p: int = 256  # hidden units
     #: "unit": one gain per unit, the paper's DAECond (g_phi: Linear(1, 256)-ReLU-Linear(256, 256));
     #: "scalar": the book's first variant, one gain for all units (g_phi: 1-16-1, SiLU)
     gain: str = "unit"
     hidden: int = 256  # width of g_phi's hidden layer
-    sigma_min: float = 0.02
-    sigma_max: float = 2.0
+    sigma_min: float = 0.02  # smallest training and sampling noise level
+    sigma_max: float = 2.0  # largest
     #: memorizing: 5 separable centred digits, RMSprop 1e-3, weight decay 1e-2 (the paper's toy;
     #: 12000 steps of batch 64 instead of its 100k, to keep the CPU training near 3 minutes)
-    mem: ToyRun = field(default_factory=lambda: ToyRun(
-        n=5, optimizer="rmsprop", lr=1e-3, weight_decay=1e-2, steps=12000, batch_size=64))
+    mem: ToyRun = field(
+        default_factory=lambda: ToyRun(
+            n=5, optimizer="rmsprop", lr=1e-3, weight_decay=1e-2, steps=12000, batch_size=64
+        )
+    )  # the memorizing run
     #: generalizing: 1500 centred digits, Adam, weight decay 5e-4 (the rest, 297 digits, held out)
-    gen: ToyRun = field(default_factory=lambda: ToyRun(
-        n=1500, optimizer="adam", lr=1e-3, lr_final=1e-4, weight_decay=5e-4, steps=10000,
-        batch_size=256))
+    gen: ToyRun = field(
+        default_factory=lambda: ToyRun(
+            n=1500,
+            optimizer="adam",
+            lr=1e-3,
+            lr_final=1e-4,
+            weight_decay=5e-4,
+            steps=10000,
+            batch_size=256,
+        )
+    )  # the generalizing run
     #: sampling: 60 geometric steps from 2 to 0.02, then 0 (the paper's toy sampler)
-    n_steps: int = 60
-    n_samples: int = 200
+    n_steps: int = 60  # sampler steps
+    n_samples: int = 200  # samples per model
     n_show: int = 6  # samples whose whole trajectory the figures show
     frame_every: int = 3  # the trajectory figure shows every 3rd step (and the last)
-    #: copies: direction ratio d1/d2 < 1/3 (Carlini et al. 2023); the cosine criterion for comparison
-    copy_ratio: float = 1.0 / 3.0
-    copy_cosine: float = 0.95
-    seed: int = 0
+    #: copies: direction ratio d1/d2 < 1/3 (Carlini et al. 2023); the cosine criterion for
+    #: comparison
+    copy_ratio: float = 1.0 / 3.0  # a copy: d1/d2 below this (Carlini et al. 2023)
+    copy_cosine: float = 0.95  # the cosine criterion, for comparison
+    seed: int = 0  # data split and sampler noise
 
     def replace(self, **changes) -> "Ch6Settings":
         """A copy with some fields changed."""
@@ -89,13 +101,20 @@ VARIANTS = {"unit": CH6, "scalar": CH6_SCALAR}
 
 @experiment
 def ch6_data() -> dict:
-    """Centred digits: the 5 memorized ones (pairwise cosines <= 0), 1500 for generalization, the rest held out."""
+    """Centred digits: the 5 memorized ones (pairwise cosines <= 0), 1500 for generalization, the
+    rest held out."""
     Xall, digits = centred_digits()
     mem_idx = separable_subset(Xall, CH6.mem.n, max_cosine=0.0, seed=CH6.seed)
     perm = torch.randperm(len(Xall), generator=torch.Generator().manual_seed(CH6.seed))
-    gen_idx, test_idx = perm[:CH6.gen.n].sort().values, perm[CH6.gen.n:].sort().values
-    return {"X_mem": Xall[mem_idx], "X_gen": Xall[gen_idx], "X_test": Xall[test_idx], "mem_index": mem_idx,
-            "test_index": test_idx, "image_shape": digits.image_shape}
+    gen_idx, test_idx = perm[: CH6.gen.n].sort().values, perm[CH6.gen.n :].sort().values
+    return {
+        "X_mem": Xall[mem_idx],
+        "X_gen": Xall[gen_idx],
+        "X_test": Xall[test_idx],
+        "mem_index": mem_idx,
+        "test_index": test_idx,
+        "image_shape": digits.image_shape,
+    }
 
 
 #: Where the shipped checkpoints live (made by data/toy_diffusion/make_checkpoints.py).
@@ -118,11 +137,23 @@ def _train(kind: str, variant: str = "unit", progress: bool = False) -> dict:
     run = getattr(c, kind)
     X = data["X_mem"] if kind == "mem" else data["X_gen"]
     model = ToyDiffusionDenoiser(X.shape[1], c.p, gain=c.gain, hidden=c.hidden, seed=c.seed)
-    res = train_diffusion(model, X, optimizer=run.optimizer, lr=run.lr, lr_final=run.lr_final,
-                          weight_decay=run.weight_decay, steps=run.steps, batch_size=run.batch_size,
-                          sigma_min=c.sigma_min, sigma_max=c.sigma_max, seed=c.seed,
-                          progress=progress)
-    curve = res.losses[: len(res.losses) // LOSS_WINDOW * LOSS_WINDOW].reshape(-1, LOSS_WINDOW).mean(1)
+    res = train_diffusion(
+        model,
+        X,
+        optimizer=run.optimizer,
+        lr=run.lr,
+        lr_final=run.lr_final,
+        weight_decay=run.weight_decay,
+        steps=run.steps,
+        batch_size=run.batch_size,
+        sigma_min=c.sigma_min,
+        sigma_max=c.sigma_max,
+        seed=c.seed,
+        progress=progress,
+    )
+    curve = (
+        res.losses[: len(res.losses) // LOSS_WINDOW * LOSS_WINDOW].reshape(-1, LOSS_WINDOW).mean(1)
+    )
     return {"model": model.eval(), "X": X, "loss_curve": curve, "seconds": res.seconds}
 
 
@@ -149,8 +180,13 @@ def write_checkpoints(models: dict, folder=CHECKPOINT_DIR, variant: str = "unit"
     sfx = SUFFIX[variant]
     for kind in KINDS:
         save_checkpoint(models[kind]["model"], folder / f"{kind}{sfx}.pt")
-    meta = {kind: {"loss_window": LOSS_WINDOW,
-                   "loss_curve": [round(float(v), 5) for v in models[kind]["loss_curve"]]} for kind in KINDS}
+    meta = {
+        kind: {
+            "loss_window": LOSS_WINDOW,
+            "loss_curve": [round(float(v), 5) for v in models[kind]["loss_curve"]],
+        }
+        for kind in KINDS
+    }
     (folder / f"training{sfx}.json").write_text(json.dumps(meta, indent=1) + "\n")
     sums = read_checksums(folder) if (folder / "SHA256SUMS").is_file() else {}
     new = {name: sha256_file(folder / name) for name in _names(variant)}
@@ -174,14 +210,21 @@ def load_models(folder=CHECKPOINT_DIR, variant: str = "unit") -> dict:
     sums = read_checksums(folder)
     meta_path = folder / f"training{sfx}.json"
     if sha256_file(meta_path) != sums[meta_path.name]:
-        raise ChecksumError(f"checksum mismatch for {meta_path}; regenerate it with "
-                            "`python data/toy_diffusion/make_checkpoints.py`")
+        raise ChecksumError(
+            f"checksum mismatch for {meta_path}; regenerate it with "
+            "`python data/toy_diffusion/make_checkpoints.py`"
+        )
     meta = json.loads(meta_path.read_text())
     data = ch6_data()
-    return {kind: {"model": load_checkpoint(folder / f"{kind}{sfx}.pt", sums[f"{kind}{sfx}.pt"]),
-                   "X": data["X_mem"] if kind == "mem" else data["X_gen"],
-                   "loss_curve": np.asarray(meta[kind]["loss_curve"]), "seconds": None}
-            for kind in KINDS}
+    return {
+        kind: {
+            "model": load_checkpoint(folder / f"{kind}{sfx}.pt", sums[f"{kind}{sfx}.pt"]),
+            "X": data["X_mem"] if kind == "mem" else data["X_gen"],
+            "loss_curve": np.asarray(meta[kind]["loss_curve"]),
+            "seconds": None,
+        }
+        for kind in KINDS
+    }
 
 
 @experiment
@@ -196,8 +239,10 @@ def ch6_models(variant: str = "unit") -> dict:
     if shipped and _names(variant)[0] in read_checksums(CHECKPOINT_DIR):
         models, source = load_models(CHECKPOINT_DIR, variant), "checkpoint"
     else:
-        print(f"no shipped {variant}-gain checkpoints found: training both models here "
-              "(minutes on a CPU)")
+        print(
+            f"no shipped {variant}-gain checkpoints found: training both models here "
+            "(minutes on a CPU)"
+        )
         models, source = train_models(variant, progress=True), "trained"
     for m in models.values():
         m["source"] = source
@@ -234,9 +279,16 @@ def ch6_sampling(variant: str = "unit") -> dict:
             "final_std": float(traj["std"][-1].mean()),
             "final_top1": float(traj["top1"][-1].mean()),
             # per step: the fraction of the guesses D(x_t; sigma_t) that are already copies
-            "guess_copy": torch.tensor([
-                float((copy_statistics(traj["denoised"][t], m["X"])["ratio"] < c.copy_ratio)
-                      .double().mean()) for t in range(len(traj["sigma"]))]),
+            "guess_copy": torch.tensor(
+                [
+                    float(
+                        (copy_statistics(traj["denoised"][t], m["X"])["ratio"] < c.copy_ratio)
+                        .double()
+                        .mean()
+                    )
+                    for t in range(len(traj["sigma"]))
+                ]
+            ),
         }
     out["seconds"] = time.perf_counter() - t0
     out["std_ratio"] = out["mem"]["final_std"] / out["gen"]["final_std"]
@@ -255,8 +307,14 @@ def spread_statistics(r: torch.Tensor) -> dict:
     r = r[r.norm(dim=1) > 0]
     norm, mean = r.norm(dim=1), r.mean(dim=1)
     std = unit_std(r)
-    return {"std": std, "norm": norm, "mean": mean, "cv": std / mean, "std_equal_size": std / norm,
-            "pr": r.sum(dim=1).pow(2) / norm.pow(2)}
+    return {
+        "std": std,
+        "norm": norm,
+        "mean": mean,
+        "cv": std / mean,
+        "std_equal_size": std / norm,
+        "pr": r.sum(dim=1).pow(2) / norm.pow(2),
+    }
 
 
 @experiment
@@ -286,8 +344,11 @@ def ch6_std_diagnosis(variant: str = "unit") -> dict:
     # std(u) <= sqrt(p - 1) / p for a unit vector u >= 0 (one active unit): the largest value the
     # memorizing model's mean can take, over the generalizing model's mean
     out["equal_size_bound"] = float(np.sqrt(c.p - 1) / c.p / out["gen"]["std_equal_size"])
-    out["pr_gen_max"] = float(spread_statistics(
-        models["gen"]["model"].representation(samp["gen"]["traj"]["final"]))["pr"].max())
+    out["pr_gen_max"] = float(
+        spread_statistics(models["gen"]["model"].representation(samp["gen"]["traj"]["final"]))[
+            "pr"
+        ].max()
+    )
     return out
 
 
@@ -299,7 +360,9 @@ def ch6_calibration() -> dict:
     rows = {}
     for kind, X in (("mem", data["X_mem"]), ("gen", data["X_gen"])):
         st = copy_statistics(data["X_test"], X)
-        rows[kind] = {"stats": st,
-                      "ratio_fp": float((st["ratio"] < CH6.copy_ratio).double().mean()),
-                      "cosine_fp": float((st["cosine"] >= CH6.copy_cosine).double().mean())}
+        rows[kind] = {
+            "stats": st,
+            "ratio_fp": float((st["ratio"] < CH6.copy_ratio).double().mean()),
+            "cosine_fp": float((st["cosine"] >= CH6.copy_cosine).double().mean()),
+        }
     return rows

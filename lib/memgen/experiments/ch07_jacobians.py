@@ -6,7 +6,7 @@ Configuration dicts first, then cached drivers the chapter and the scorecard bot
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,34 +23,70 @@ N_MEMORIZED = 32
 #: all 32 with the same budget, the DiT did not memorize: model "dit_32").
 N_DIT_MEMORIZED = 8
 
-_CONFIG = UNetConfig(image_size=8, block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
-                     sigma_data=0.5, sigma_min=0.1, sigma_max=2.0, parameterisation="x0")
+_CONFIG = UNetConfig(
+    image_size=8,
+    block_out_channels=(16, 32),
+    layers_per_block=1,
+    norm_num_groups=8,
+    sigma_data=0.5,
+    sigma_min=0.1,
+    sigma_max=2.0,
+    parameterisation="x0",
+)
 
 #: The bias-free UNet (:mod:`memgen.bfunet`): same data, noise range, parameterisation and loss;
 #: no additive constants anywhere, so D(t y, sigma) = t D(y, sigma) for t > 0.
-_BF_CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, sigma_data=0.5,
-                        sigma_min=0.1, sigma_max=2.0, parameterisation="x0", architecture="bias_free")
+_BF_CONFIG = UNetConfig(
+    image_size=8,
+    block_out_channels=(32, 64),
+    layers_per_block=1,
+    sigma_data=0.5,
+    sigma_min=0.1,
+    sigma_max=2.0,
+    parameterisation="x0",
+    architecture="bias_free",
+)
 
 #: A small diffusers DiTTransformer2DModel (memgen.unet.DiTNet): 8x8 digits in patches of 2x2
 #: (16 tokens), 2 transformer blocks of width 32 (2 heads of 16), adaLN-Zero on the noise level;
 #: the same data, noise range, parameterisation, loss, optimiser and seed as the UNets.
-_DIT_CONFIG = UNetConfig(image_size=8, sigma_data=0.5, sigma_min=0.1, sigma_max=2.0,
-                         parameterisation="x0", architecture="dit", patch_size=2, num_layers=2,
-                         attention_heads=2, attention_head_dim=16)
+_DIT_CONFIG = UNetConfig(
+    image_size=8,
+    sigma_data=0.5,
+    sigma_min=0.1,
+    sigma_max=2.0,
+    parameterisation="x0",
+    architecture="dit",
+    patch_size=2,
+    num_layers=2,
+    attention_heads=2,
+    attention_head_dim=16,
+)
 _DIT_TRAIN = TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0)
 
 #: The shipped models (data/unets/<name>.safetensors); "data" names the training set
 #: (:func:`training_images`).
 UNET_RUNS = {
-    "memorizing": {"config": _CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-                   "data": "memorizing"},
-    "generalizing": {"config": _CONFIG, "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0),
-                     "data": "generalizing"},
-    "bias_free_memorizing": {"config": _BF_CONFIG, "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-                             "data": "memorizing"},
-    "bias_free_generalizing": {"config": _BF_CONFIG,
-                               "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
-                               "data": "generalizing"},
+    "memorizing": {
+        "config": _CONFIG,
+        "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+        "data": "memorizing",
+    },
+    "generalizing": {
+        "config": _CONFIG,
+        "train": TrainConfig(steps=4000, batch_size=32, lr=3e-3, seed=0),
+        "data": "generalizing",
+    },
+    "bias_free_memorizing": {
+        "config": _BF_CONFIG,
+        "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+        "data": "memorizing",
+    },
+    "bias_free_generalizing": {
+        "config": _BF_CONFIG,
+        "train": TrainConfig(steps=6000, batch_size=32, lr=3e-3, seed=0),
+        "data": "generalizing",
+    },
     "dit_memorizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "few"},
     "dit_32": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "memorizing"},
     "dit_generalizing": {"config": _DIT_CONFIG, "train": _DIT_TRAIN, "data": "generalizing"},
@@ -88,17 +124,23 @@ def training_images(name: str) -> tuple:
 class JacobianSettings:
     """Chapter 7's Jacobian measurements."""
 
-    sigma: float = 0.2  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
+    sigma: float = (
+        0.2  # evaluation noise level (small, as in the paper; the smallest trained is 0.1)
+    )
     sigmas: tuple = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the noise-level sweep (the trained range)
     n_inputs: int = 32  # memorized inputs: all 32 training images; generalized: 32 held-out digits
     n_sweep: int = 8  # inputs per noise level in the sweep
     k_show: int = 4  # singular vectors shown as images
-    noise_seed: int = 0
-    dae_sigma: float | None = None  # the chapter 3 DAEs are evaluated at their training noise (CH3.digits_sigma)
-    bench_size: int = 32  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
-    bench_k: int = 8
-    bench_oversample: int = 16
-    bench_power_iters: int = 4
+    noise_seed: int = 0  # noise of the evaluation inputs
+    dae_sigma: float | None = (
+        None  # the chapter 3 DAEs are evaluated at their training noise (CH3.digits_sigma)
+    )
+    bench_size: int = (
+        32  # randomized vs full Jacobian: the generalizing UNet run on 32x32 inputs (d = 1024)
+    )
+    bench_k: int = 8  # singular values of the randomized SVD
+    bench_oversample: int = 16  # its oversampling
+    bench_power_iters: int = 4  # its power iterations
 
     def replace(self, **changes) -> "JacobianSettings":
         """A copy with some fields changed."""
@@ -142,7 +184,12 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
     for x, y, J in zip(X, Y, Js):
         u, s, _ = torch.linalg.svd(J.double())
         u = u[:, :k] * torch.sign(u[:, :k].T @ x.double())[None]
-        S.append(s.float()), U.append(u.float().T), erank.append(effective_rank(s)), hrank.append(entropy_rank(s))
+        (
+            S.append(s.float()),
+            U.append(u.float().T),
+            erank.append(effective_rank(s)),
+            hrank.append(entropy_rank(s)),
+        )
         cos_own.append(abs_cosine(u[:, 0], x))
         others = [abs_cosine(u[:, 0], z) for z in stored if not torch.equal(z, x)]
         cos_other.append(max(others))
@@ -151,9 +198,19 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
         euler.append(float((J @ y - out[-1]).norm() / out[-1].norm()))
     out = torch.stack(out)
     cos_out = np.array([abs_cosine(o - x.mean(), x - x.mean()) for o, x in zip(out, X)])
-    return {"S": torch.stack(S), "U": torch.stack(U), "erank": np.array(erank), "hrank": np.array(hrank),
-            "cos_own": np.array(cos_own), "cos_other": np.array(cos_other), "out": out, "cos_out": cos_out,
-            "euler": np.array(euler), "X": X, "Y": Y}
+    return {
+        "S": torch.stack(S),
+        "U": torch.stack(U),
+        "erank": np.array(erank),
+        "hrank": np.array(hrank),
+        "cos_own": np.array(cos_own),
+        "cos_other": np.array(cos_other),
+        "out": out,
+        "cos_out": cos_out,
+        "euler": np.array(euler),
+        "X": X,
+        "Y": Y,
+    }
 
 
 @experiment
@@ -172,23 +229,39 @@ def ch7_unet_jacobians() -> dict:
     emp_bound = jacobian_norm_bound(Y_mem, X_mem, sigma)
     ray_s1 = X_mem.norm(dim=1) / Y_mem.norm(dim=1)
     mem = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_mem, Y_mem, X_mem, k)
-    gen = spectrum_at_inputs(lambda v: models["generalizing"](v, sigma), X_new,
-                             noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
+    gen = spectrum_at_inputs(
+        lambda v: models["generalizing"](v, sigma),
+        X_new,
+        noisy(X_new, sigma, c.noise_seed + 1),
+        X_mem,
+        k,
+    )
     # the memorizing model at novel digits: it answers with a stored digit
-    cross = spectrum_at_inputs(lambda v: models["memorizing"](v, sigma), X_new,
-                               noisy(X_new, sigma, c.noise_seed + 1), X_mem, k)
-    return {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross,
-            "mem_median_erank": float(np.median(mem["erank"])),
-            "gen_median_erank": float(np.median(gen["erank"])),
-            "mem_median_hrank": float(np.median(mem["hrank"])),
-            "gen_median_hrank": float(np.median(gen["hrank"])),
-            "mem_median_s1": float(mem["S"][:, 0].median()),
-            "gen_median_s1": float(gen["S"][:, 0].median()),
-            "mem_median_cos": float(np.median(mem["cos_own"])),
-            "mem_median_cos_other": float(np.median(mem["cos_other"])),
-            "gen_median_cos": float(np.median(gen["cos_own"])),
-            "emp_bound_max": float(emp_bound.max()), "ray_s1_median": float(ray_s1.median()),
-            "image_shape": (8, 8)}
+    cross = spectrum_at_inputs(
+        lambda v: models["memorizing"](v, sigma),
+        X_new,
+        noisy(X_new, sigma, c.noise_seed + 1),
+        X_mem,
+        k,
+    )
+    return {
+        "sigma": sigma,
+        "mem": mem,
+        "gen": gen,
+        "mem_at_new": cross,
+        "mem_median_erank": float(np.median(mem["erank"])),
+        "gen_median_erank": float(np.median(gen["erank"])),
+        "mem_median_hrank": float(np.median(mem["hrank"])),
+        "gen_median_hrank": float(np.median(gen["hrank"])),
+        "mem_median_s1": float(mem["S"][:, 0].median()),
+        "gen_median_s1": float(gen["S"][:, 0].median()),
+        "mem_median_cos": float(np.median(mem["cos_own"])),
+        "mem_median_cos_other": float(np.median(mem["cos_other"])),
+        "gen_median_cos": float(np.median(gen["cos_own"])),
+        "emp_bound_max": float(emp_bound.max()),
+        "ray_s1_median": float(ray_s1.median()),
+        "image_shape": (8, 8),
+    }
 
 
 @experiment
@@ -202,8 +275,10 @@ def ch7_bias_free_jacobians() -> dict:
     X_mem, _ = training_images("bias_free_memorizing")
     X_new = held_out_images()
     out = {"sigma": sigma, "image_shape": (8, 8)}
-    for key, name, X, seed in (("mem", "bias_free_memorizing", X_mem, c.noise_seed),
-                               ("gen", "bias_free_generalizing", X_new, c.noise_seed + 1)):
+    for key, name, X, seed in (
+        ("mem", "bias_free_memorizing", X_mem, c.noise_seed),
+        ("gen", "bias_free_generalizing", X_new, c.noise_seed + 1),
+    ):
         fn = lambda v, m=models[name]: m(v, sigma)  # noqa: E731
         Y = noisy(X, sigma, seed)
         out[key] = r = spectrum_at_inputs(fn, X, Y, X_mem, k)
@@ -258,23 +333,34 @@ def ch7_dit_jacobians() -> dict:
     X_new = held_out_images()
     Y_mem, Y_32 = noisy(X_mem, sigma, c.noise_seed), noisy(X_32, sigma, c.noise_seed)
     Y_new = noisy(X_new, sigma, c.noise_seed + 1)
-    fns = {name: (lambda v, m=models[name]: m(v, sigma))
-           for name in ("dit_memorizing", "dit_32", "dit_generalizing")}
+    fns = {
+        name: (lambda v, m=models[name]: m(v, sigma))
+        for name in ("dit_memorizing", "dit_32", "dit_generalizing")
+    }
     with sdpa_kernel(SDPBackend.MATH):
         mem = spectrum_at_inputs(fns["dit_memorizing"], X_mem, Y_mem, X_mem, k)
         gen = spectrum_at_inputs(fns["dit_generalizing"], X_new, Y_new, X_mem, k)
         cross = spectrum_at_inputs(fns["dit_memorizing"], X_new, Y_new, X_mem, k)
         d32 = spectrum_at_inputs(fns["dit_32"], X_32, Y_32, X_32, k)
-        copies = {"mem": copy_fraction(models["dit_memorizing"], X_mem),
-                  "d32": copy_fraction(models["dit_32"], X_32),
-                  "gen": copy_fraction(models["dit_generalizing"], X_gen)}
+        copies = {
+            "mem": copy_fraction(models["dit_memorizing"], X_mem),
+            "d32": copy_fraction(models["dit_32"], X_32),
+            "gen": copy_fraction(models["dit_generalizing"], X_gen),
+        }
     ell = torch.linalg.eigvalsh(torch.cov(X_gen.double().T))
-    out = {"sigma": sigma, "mem": mem, "gen": gen, "mem_at_new": cross, "d32": d32,
-           "image_shape": (8, 8),
-           "n_mem": len(X_mem), "wiener_erank": int((ell >= sigma**2).sum()),
-           "emp_bound_max": float(jacobian_norm_bound(Y_mem, X_mem, sigma).max()),
-           "ray_s1_median": float((X_mem.norm(dim=1) / Y_mem.norm(dim=1)).median()),
-           "cross_median_erank": float(np.median(cross["erank"]))}
+    out = {
+        "sigma": sigma,
+        "mem": mem,
+        "gen": gen,
+        "mem_at_new": cross,
+        "d32": d32,
+        "image_shape": (8, 8),
+        "n_mem": len(X_mem),
+        "wiener_erank": int((ell >= sigma**2).sum()),
+        "emp_bound_max": float(jacobian_norm_bound(Y_mem, X_mem, sigma).max()),
+        "ray_s1_median": float((X_mem.norm(dim=1) / Y_mem.norm(dim=1)).median()),
+        "cross_median_erank": float(np.median(cross["erank"])),
+    }
     for key, r in (("mem", mem), ("gen", gen), ("d32", d32)):
         out[key + "_median_erank"] = float(np.median(r["erank"]))
         out[key + "_median_s1"] = float(r["S"][:, 0].median())
@@ -296,22 +382,46 @@ def ch7_bias_free_sweep() -> dict:
     X_mem, _ = training_images("bias_free_memorizing")
     X_new = held_out_images()
     # an orthonormal basis of span{x_j - x_i : j != i} for each stored digit i
-    bases = [torch.linalg.qr(torch.cat([X_mem[:i], X_mem[i + 1:]]).T - X_mem[i][:, None])[0]
-             for i in range(len(X_mem))]
-    out = {"sigmas": c.sigmas, "mem_erank": [], "gen_erank": [], "mem_cos": [], "mem_s1": [],
-           "mem_cos_out": [], "mem_u1_in_differences": []}
+    bases = [
+        torch.linalg.qr(torch.cat([X_mem[:i], X_mem[i + 1 :]]).T - X_mem[i][:, None])[0]
+        for i in range(len(X_mem))
+    ]
+    out = {
+        "sigmas": c.sigmas,
+        "mem_erank": [],
+        "gen_erank": [],
+        "mem_cos": [],
+        "mem_s1": [],
+        "mem_cos_out": [],
+        "mem_u1_in_differences": [],
+    }
     for i, sigma in enumerate(c.sigmas):
-        mem = spectrum_at_inputs(lambda v: models["bias_free_memorizing"](v, sigma), X_mem,
-                                 noisy(X_mem, sigma, 200 + i), X_mem, 1)
-        gen = spectrum_at_inputs(lambda v: models["bias_free_generalizing"](v, sigma), X_new,
-                                 noisy(X_new, sigma, 300 + i), X_mem, 1)
+        mem = spectrum_at_inputs(
+            lambda v: models["bias_free_memorizing"](v, sigma),
+            X_mem,
+            noisy(X_mem, sigma, 200 + i),
+            X_mem,
+            1,
+        )
+        gen = spectrum_at_inputs(
+            lambda v: models["bias_free_generalizing"](v, sigma),
+            X_new,
+            noisy(X_new, sigma, 300 + i),
+            X_mem,
+            1,
+        )
         out["mem_erank"].append(float(np.median(mem["erank"])))
         out["gen_erank"].append(float(np.median(gen["erank"])))
         out["mem_cos"].append(float(np.median(mem["cos_own"])))
         out["mem_s1"].append(float(mem["S"][:, 0].median()))
         out["mem_cos_out"].append(float(np.median(mem["cos_out"])))
-        out["mem_u1_in_differences"].append(float(np.median([float((Q.T @ u).norm() / u.norm())
-                                                            for Q, u in zip(bases, mem["U"][:, 0])])))
+        out["mem_u1_in_differences"].append(
+            float(
+                np.median(
+                    [float((Q.T @ u).norm() / u.norm()) for Q, u in zip(bases, mem["U"][:, 0])]
+                )
+            )
+        )
     return out
 
 
@@ -327,7 +437,9 @@ def ch7_noise_sweep() -> dict:
     for i, sigma in enumerate(c.sigmas):
         for key, name, X in (("mem", "memorizing", X_mem), ("gen", "generalizing", X_new)):
             Y = noisy(X, sigma, 100 + i)
-            S = torch.linalg.svdvals(batched_jacobians(lambda v: models[name](v, sigma), Y).double())
+            S = torch.linalg.svdvals(
+                batched_jacobians(lambda v: models[name](v, sigma), Y).double()
+            )
             out[key].append(float(np.median([effective_rank(s) for s in S])))
             out[key + "_S"].append(S.median(0).values.float())
     return out
@@ -336,7 +448,8 @@ def ch7_noise_sweep() -> dict:
 @experiment
 def memorizing_dae() -> tuple:
     """``(model, X)``: chapter 2's memorizing DAE, p = n = 6 separable centred digits, sigma = 0.2,
-    lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2 seeds)."""
+    lambda = 0.5 (``experiments.CH2``), trained with ``fit_dae`` (best of the first two CH2
+    seeds)."""
     from ..fit_fast import fit_dae
     from ..memorization import separable_subset
     from . import ch02_memorization as ex2
@@ -364,8 +477,14 @@ def ch7_dae_jacobians() -> dict:
     s_mem, s_gen = ex2.CH2.sigma, ex3.CH3.digits_sigma
     Ym = Xm + s_mem * torch.randn(Xm.shape, generator=g)
     Yt = Xt + s_gen * torch.randn(Xt.shape, generator=g)
-    out = {"sigma_mem": s_mem, "sigma": s_gen, "p_mem": int(mem.p), "n_mem": len(Xm), "p": int(r["gen"].p),
-           "n_gen": len(r["X"])}
+    out = {
+        "sigma_mem": s_mem,
+        "sigma": s_gen,
+        "p_mem": int(mem.p),
+        "n_mem": len(Xm),
+        "p": int(r["gen"].p),
+        "n_gen": len(r["X"]),
+    }
     for key, model, X, Y in (("mem", mem, Xm, Ym), ("gen", r["gen"], Xt, Yt)):
         with torch.no_grad():
             J = model.jacobian(Y)
@@ -374,7 +493,9 @@ def ch7_dae_jacobians() -> dict:
         out[key + "_erank"] = np.array([effective_rank(si) for si in s])
         out[key + "_hrank"] = np.array([entropy_rank(si) for si in s])
         out[key + "_cos"] = np.array([abs_cosine(u[i, :, 0], X[i]) for i in range(len(X))])
-        out[key + "_top"] = (u[:, :, 0] * torch.sign((u[:, :, 0] * X.double()).sum(1, keepdim=True))).float()
+        out[key + "_top"] = (
+            u[:, :, 0] * torch.sign((u[:, :, 0] * X.double()).sum(1, keepdim=True))
+        ).float()
         out[key + "_X"] = X
     out["mem_median_erank"] = float(np.median(out["mem_erank"]))
     out["gen_median_erank"] = float(np.median(out["gen_erank"]))
@@ -393,7 +514,9 @@ def _bench_input(size: int) -> torch.Tensor:
     return noisy(x, JAC.sigma, 7)
 
 
-def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, power_iters=None, repeats: int = 1) -> dict:
+def randomized_vs_full(
+    size: int | None = None, *, k=None, oversample=None, power_iters=None, repeats: int = 1
+) -> dict:
     """The randomized top-k SVD against the full Jacobian + SVD on the same model and input: the
     generalizing UNet (fully convolutional, so it runs on ``size x size`` inputs), in one process.
     Returns both sets of top-k singular values, their relative errors, and both times (best of
@@ -418,9 +541,17 @@ def randomized_vs_full(size: int | None = None, *, k=None, oversample=None, powe
         S, _, _ = randomized_svd(fn, y, k, oversample=oversample, power_iters=power_iters, seed=0)
         t_rand.append(time.perf_counter() - t0)
     rel = (S.double() - s_full[:k]).abs() / s_full[:k]
-    return {"d": size * size, "k": k, "s_full": s_full[:k].float(), "s_rand": S.float(), "rel_err": rel.float(),
-            "max_rel_err": float(rel.max()), "t_full": min(t_full), "t_rand": min(t_rand),
-            "speedup": min(t_full) / min(t_rand)}
+    return {
+        "d": size * size,
+        "k": k,
+        "s_full": s_full[:k].float(),
+        "s_rand": S.float(),
+        "rel_err": rel.float(),
+        "max_rel_err": float(rel.max()),
+        "t_full": min(t_full),
+        "t_rand": min(t_rand),
+        "speedup": min(t_full) / min(t_rand),
+    }
 
 
 @experiment

@@ -13,7 +13,7 @@ Configuration first, then cached drivers that the chapter and the scorecard both
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,12 +26,23 @@ N_DUPLICATED = 16  # memorized prompts: digits of the pool duplicated under a la
 COPIES = 40  # copies of each in the training set
 DUP_SEED = 3  # which pool digits are duplicated (a seeded permutation of the pool)
 NAME = "conditional"  # data/detect/conditional.safetensors
-CHECKPOINT_DIR = data_path("detect")  # the repository's data/detect or the installed memgen_data.detect
+CHECKPOINT_DIR = data_path(
+    "detect"
+)  # the repository's data/detect or the installed memgen_data.detect
 
-CONFIG = UNetConfig(image_size=8, block_out_channels=(32, 64), layers_per_block=1, norm_num_groups=8,
-                    sigma_data=0.5, sigma_min=0.05, sigma_max=2.0, parameterisation="x0",
-                    num_classes=10 + N_DUPLICATED)
+CONFIG = UNetConfig(
+    image_size=8,
+    block_out_channels=(32, 64),
+    layers_per_block=1,
+    norm_num_groups=8,
+    sigma_data=0.5,
+    sigma_min=0.05,
+    sigma_max=2.0,
+    parameterisation="x0",
+    num_classes=10 + N_DUPLICATED,
+)
 TRAIN = TrainConfig(steps=4000, batch_size=64, lr=2e-3, seed=0, log_every=400, cond_dropout=0.1)
+
 
 #: The detection benchmark and the detector's settings. The layer is the analogue of the paper's
 #: hook in Stable Diffusion (the SiLU of the last resnet of the lowest-resolution decoder block,
@@ -44,18 +55,23 @@ class DetectSettings:
     per_class: int = 40  # samples per ordinary prompt (digit class)
     per_memorized: int = 8  # samples per memorized prompt
     steps: int = 30  # sampler steps (Heun, geometric sigmas from sigma_max to sigma_min, then 0)
-    guidance: float = 1.0
-    sample_seed: int = 0
+    guidance: float = 1.0  # classifier-free guidance weight of the benchmark
+    sample_seed: int = 0  # the benchmark's initial noise
     copy_ratio: float = 1.0 / 3.0  # a sample is a copy when d1 / d2 < 1/3 (Carlini et al. 2023)
-    layer: str = "up_blocks.0.resnets.1.nonlinearity"
-    sigma: float = 0.2
-    pool: str = "max"
-    lid_sigma: float = 0.2
+    layer: str = "up_blocks.0.resnets.1.nonlinearity"  # the detector's hooked layer
+    sigma: float = 0.2  # noise level of the detector's one pass
+    pool: str = "max"  # spatial pooling of the hooked activation
+    lid_sigma: float = 0.2  # noise level of the LID baseline
     timing_n: int = 64  # samples timed per method (best of 3)
-    sweep_layers: tuple = ("down_blocks.1.resnets.0", "mid_block.resnets.1", "up_blocks.0.resnets.0.nonlinearity",
-                     "up_blocks.0.resnets.1.nonlinearity", "up_blocks.1.resnets.1.nonlinearity")
-    sweep_sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0)
-    sweep_pools: tuple = ("max", "mean")
+    sweep_layers: tuple = (
+        "down_blocks.1.resnets.0",
+        "mid_block.resnets.1",
+        "up_blocks.0.resnets.0.nonlinearity",
+        "up_blocks.0.resnets.1.nonlinearity",
+        "up_blocks.1.resnets.1.nonlinearity",
+    )  # layers of the sweep
+    sweep_sigmas: tuple = (0.05, 0.1, 0.2, 0.5, 1.0)  # noise levels of the sweep
+    sweep_pools: tuple = ("max", "mean")  # poolings of the sweep
 
     def replace(self, **changes) -> "DetectSettings":
         """A copy with some fields changed."""
@@ -64,23 +80,33 @@ class DetectSettings:
 
 DETECT = DetectSettings()
 
+
 #: Steering: the attribute "bold" (the quarter of the pool with the most ink) against "thin" (the
 #: quarter with the least), added to the decoder's resnet outputs in the middle of sampling.
 @dataclass(frozen=True)
 class SteerSettings:
     """Chapter 8's steering experiment."""
 
-    layers: tuple = ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.1.resnets.0")
-    window: tuple = (0.3, 0.9)  # steps i with 0.3 <= i / steps < 0.9 (the paper: DDIM steps 20-37 of 40)
-    steps: int = 30  # Euler steps of the probability-flow ODE (deterministic: same noise for every alpha)
+    layers: tuple = (
+        "up_blocks.0.resnets.0",
+        "up_blocks.0.resnets.1",
+        "up_blocks.1.resnets.0",
+    )  # decoder blocks the direction is added to
+    window: tuple = (
+        0.3,
+        0.9,
+    )  # steps i with 0.3 <= i / steps < 0.9 (the paper: DDIM steps 20-37 of 40)
+    steps: int = (
+        30  # Euler steps of the probability-flow ODE (deterministic: same noise for every alpha)
+    )
     sigma: float = 0.2  # the reference pass's noise level
-    pool: str = "mean"
-    alphas: tuple = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+    pool: str = "mean"  # spatial pooling of the reference pass
+    alphas: tuple = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # steering strengths of the figure
     alpha_fixed: float = 2.0  # the scorecard's alpha
-    per_class: int = 6
-    per_memorized: int = 4
-    seed: int = 5
-    quantile: float = 0.25
+    per_class: int = 6  # generalized samples per digit class
+    per_memorized: int = 4  # samples per memorized prompt
+    seed: int = 5  # initial noise of the steered samples
+    quantile: float = 0.25  # the bold and thin reference sets: this top and bottom quantile of ink
 
     def replace(self, **changes) -> "SteerSettings":
         """A copy with some fields changed."""
@@ -113,8 +139,16 @@ def training_set() -> dict:
     dup = pool[torch.randperm(len(pool), generator=g)[:N_DUPLICATED]]
     X = torch.cat([x[pool], x[dup].repeat(COPIES, 1)])
     L = torch.cat([y[pool], (10 + torch.arange(N_DUPLICATED)).repeat(COPIES)])
-    return {"x": X, "labels": L, "dup_index": dup, "dup_class": y[dup], "pool": pool, "held": held,
-            "distinct": x[pool], "digit_labels": y[pool]}
+    return {
+        "x": X,
+        "labels": L,
+        "dup_index": dup,
+        "dup_class": y[dup],
+        "pool": pool,
+        "held": held,
+        "distinct": x[pool],
+        "digit_labels": y[pool],
+    }
 
 
 def train_model(device: str = "cpu", progress: bool = False, callback=None):
@@ -122,8 +156,15 @@ def train_model(device: str = "cpu", progress: bool = False, callback=None):
     from ..unet import train_denoiser
 
     ts = training_set()
-    return train_denoiser(ts["x"], CONFIG, TRAIN, device=device, labels=ts["labels"],
-                          progress=progress, callback=callback)
+    return train_denoiser(
+        ts["x"],
+        CONFIG,
+        TRAIN,
+        device=device,
+        labels=ts["labels"],
+        progress=progress,
+        callback=callback,
+    )
 
 
 @experiment
@@ -134,21 +175,28 @@ def load_model():
     return load_denoiser(NAME, CHECKPOINT_DIR)
 
 
-def prompt_labels(per_class: int, per_memorized: int, exclude_class: int | None = None) -> torch.Tensor:
+def prompt_labels(
+    per_class: int, per_memorized: int, exclude_class: int | None = None
+) -> torch.Tensor:
     """Class labels of the samples: ``per_class`` of each digit class, then ``per_memorized`` of
     each memorized prompt (optionally leaving out one digit class and the memorized prompts whose
     image is of that class)."""
     ts = training_set()
     ordinary = [c for c in range(10) if c != exclude_class]
     memorized = [10 + k for k in range(N_DUPLICATED) if int(ts["dup_class"][k]) != exclude_class]
-    return torch.cat([torch.tensor(ordinary).repeat_interleave(per_class),
-                      torch.tensor(memorized).repeat_interleave(per_memorized)])
+    return torch.cat(
+        [
+            torch.tensor(ordinary).repeat_interleave(per_class),
+            torch.tensor(memorized).repeat_interleave(per_memorized),
+        ]
+    )
 
 
 @experiment
 def benchmark_samples(guidance: float = DETECT.guidance) -> dict:
     """Generated samples of every prompt, labelled memorized when they copy a training image.
-    ``guidance``: the classifier-free guidance weight of the sampler (same prompts and noise for all).
+    ``guidance``: the classifier-free guidance weight of the sampler (same prompts and noise for
+    all).
 
     Returns ``samples`` (m, 64), ``labels`` (the prompt of each), ``x_T`` (the initial noise),
     ``memorized_prompt`` (bool), ``copy`` (bool: nearest-neighbour ratio below ``copy_ratio``),
@@ -164,14 +212,24 @@ def benchmark_samples(guidance: float = DETECT.guidance) -> dict:
     with torch.no_grad():
         S = sample_probability_flow(guided(model, labels, guidance), x_T, sigmas, solver="heun")
     nn = nearest_training_ratio(S, ts["distinct"])
-    return {"samples": S, "labels": labels, "x_T": x_T, "memorized_prompt": labels >= 10,
-            "copy": nn["ratio"] < c.copy_ratio, "ratio": nn["ratio"], "nearest": nn["unique"][nn["index"]]}
+    return {
+        "samples": S,
+        "labels": labels,
+        "x_T": x_T,
+        "memorized_prompt": labels >= 10,
+        "copy": nn["ratio"] < c.copy_ratio,
+        "ratio": nn["ratio"],
+        "nearest": nn["unique"][nn["index"]],
+    }
 
 
 def _metrics(score: torch.Tensor, positive: torch.Tensor) -> dict:
     from ..metrics import auroc, tpr_at_fpr
 
-    return {"auroc": auroc(score[positive], score[~positive]), "tpr": tpr_at_fpr(score[positive], score[~positive])}
+    return {
+        "auroc": auroc(score[positive], score[~positive]),
+        "tpr": tpr_at_fpr(score[positive], score[~positive]),
+    }
 
 
 #: The name of the book's detector in :func:`detection_table`'s rows.
@@ -189,8 +247,12 @@ def detection_table() -> dict:
     kw = {"sigma": c.sigma, "layer": c.layer, "pool": c.pool}
     methods = {
         SPIKINESS: lambda i: spikiness_score(model, S[i], **kw),
-        "Wen et al. (prompt needed)": lambda i: wen_score(model, x_T[i], labels[i], CONFIG.sigma_max),
-        "LID, tr of Jacobian (Ross et al.-style)": lambda i: lid_score(model, S[i], sigma=c.lid_sigma),
+        "Wen et al. (prompt needed)": lambda i: wen_score(
+            model, x_T[i], labels[i], CONFIG.sigma_max
+        ),
+        "LID, tr of Jacobian (Ross et al.-style)": lambda i: lid_score(
+            model, S[i], sigma=c.lid_sigma
+        ),
     }
     everything = torch.arange(len(S))
     timed = everything[: c.timing_n]
@@ -202,13 +264,25 @@ def detection_table() -> dict:
         rows.append({"method": name, **_metrics(score, pos), "time": seconds})
     spiky = rows[0]["time"]
     slowest = max(r["time"] for r in rows[1:])
-    return {"rows": rows, "scores": scores, "positive": pos, "n_pos": int(pos.sum()), "n_neg": int((~pos).sum()),
-            "speedup_vs_slowest": slowest / spiky, "paper": PAPER_TABLE}
+    return {
+        "rows": rows,
+        "scores": scores,
+        "positive": pos,
+        "n_pos": int(pos.sum()),
+        "n_neg": int((~pos).sum()),
+        "speedup_vs_slowest": slowest / spiky,
+        "paper": PAPER_TABLE,
+    }
 
 
 #: What each statistic of :func:`detection_statistics` reads: the size or the shape of v.
-STATISTIC_KIND = {"std": "size and shape", "norm": "size", "mean": "size", "cv": "shape",
-                  "top1": "shape"}
+STATISTIC_KIND = {
+    "std": "size and shape",
+    "norm": "size",
+    "mean": "size",
+    "cv": "shape",
+    "top1": "shape",
+}
 
 
 def null_auroc_se(n_pos: int, n_neg: int) -> float:
@@ -229,20 +303,30 @@ def detection_statistics() -> dict:
     pos = b["copy"]
     v = pooled_representation(model, b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
     stats = pooled_statistics(v)
-    rows = [{"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)}
-            for k, s in stats.items()]
+    rows = [
+        {"statistic": k, "reads": STATISTIC_KIND[k], **_metrics(s, pos)} for k, s in stats.items()
+    ]
     top = v.sort(dim=1, descending=True).values
     peak = top[:, :5].mean(1) / top.median(dim=1).values
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    return {"rows": rows, "scores": stats, "positive": pos, "n_pos": n_pos, "n_neg": n_neg,
-            "null_se": null_auroc_se(n_pos, n_neg),
-            "peak_over_median": {"copy": float(peak[pos].median()),
-                                 "novel": float(peak[~pos].median())}}
+    return {
+        "rows": rows,
+        "scores": stats,
+        "positive": pos,
+        "n_pos": n_pos,
+        "n_neg": n_neg,
+        "null_se": null_auroc_se(n_pos, n_neg),
+        "peak_over_median": {
+            "copy": float(peak[pos].median()),
+            "novel": float(peak[~pos].median()),
+        },
+    }
 
 
 @experiment
 def detection_sweep() -> dict:
-    """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the sweep."""
+    """AUROC and TPR at 1% FPR of the spikiness score for every (layer, sigma, pool) of the
+    sweep."""
     from ..detection import spikiness_score
 
     c, model, b = DETECT, load_model(), benchmark_samples()
@@ -251,21 +335,28 @@ def detection_sweep() -> dict:
         for sigma in c.sweep_sigmas:
             for pool in c.sweep_pools:
                 score = spikiness_score(model, b["samples"], sigma=sigma, layer=layer, pool=pool)
-                rows.append({"layer": layer, "sigma": sigma, "pool": pool, **_metrics(score, b["copy"])})
+                rows.append(
+                    {"layer": layer, "sigma": sigma, "pool": pool, **_metrics(score, b["copy"])}
+                )
     return {"rows": rows}
 
 
 @experiment
 def guidance_check(guidance: float) -> dict:
-    """The benchmark regenerated with classifier-free guidance ``guidance`` (same prompts and noise):
+    """The benchmark regenerated with classifier-free guidance ``guidance`` (same prompts and
+    noise):
     copy fractions per prompt type and the spikiness score's AUROC and TPR at 1% FPR."""
     from ..detection import spikiness_score
 
     c, b = DETECT, benchmark_samples(guidance)
     copy, mp = b["copy"], b["memorized_prompt"]
     score = spikiness_score(load_model(), b["samples"], sigma=c.sigma, layer=c.layer, pool=c.pool)
-    return {"guidance": guidance, "copy_mem": float(copy[mp].float().mean()),
-            "copy_gen": float(copy[~mp].float().mean()), **_metrics(score, copy)}
+    return {
+        "guidance": guidance,
+        "copy_mem": float(copy[mp].float().mean()),
+        "copy_gen": float(copy[~mp].float().mean()),
+        **_metrics(score, copy),
+    }
 
 
 @experiment
@@ -283,7 +374,13 @@ def attribute_classifier() -> dict:
     ya = np.r_[np.ones(len(bold)), np.zeros(len(thin))]
     attr = LogisticRegression(max_iter=5000, C=1.0).fit(Xa, ya)
     digit = LogisticRegression(max_iter=5000).fit(X.numpy(), y.numpy())
-    return {"attr": attr, "digit": digit, "bold": bold, "thin": thin, "train_acc": attr.score(Xa, ya)}
+    return {
+        "attr": attr,
+        "digit": digit,
+        "bold": bold,
+        "thin": thin,
+        "train_acc": attr.score(Xa, ya),
+    }
 
 
 def boldness(S: torch.Tensor) -> np.ndarray:
@@ -304,11 +401,17 @@ def steering() -> dict:
     g = torch.Generator().manual_seed(c.seed)
     x_T = CONFIG.sigma_max * torch.randn(len(labels), 64, generator=g)
     sigmas = sigma_schedule(c.steps, CONFIG.sigma_max, CONFIG.sigma_min)
-    direction = {layer: steering_direction(model, ac["bold"], ac["thin"], layer=layer, sigma=c.sigma,
-                                           pool=c.pool) for layer in c.layers}
+    direction = {
+        layer: steering_direction(
+            model, ac["bold"], ac["thin"], layer=layer, sigma=c.sigma, pool=c.pool
+        )
+        for layer in c.layers
+    }
     samples = []
     for alpha in c.alphas:
-        samples.append(steer(model, x_T, sigmas, labels, directions=direction, alpha=alpha, window=c.window))
+        samples.append(
+            steer(model, x_T, sigmas, labels, directions=direction, alpha=alpha, window=c.window)
+        )
     samples = torch.stack(samples)  # (n_alpha, m, 64)
     attr = np.stack([boldness(S) for S in samples])
     change = attr - attr[0]
@@ -319,10 +422,27 @@ def steering() -> dict:
     from ..detection import nearest_training_ratio
 
     distinct = training_set()["distinct"]
-    copy = np.stack([(nearest_training_ratio(S, distinct)["ratio"] < DETECT.copy_ratio).numpy() for S in samples])
+    copy = np.stack(
+        [
+            (nearest_training_ratio(S, distinct)["ratio"] < DETECT.copy_ratio).numpy()
+            for S in samples
+        ]
+    )
     k = list(c.alphas).index(c.alpha_fixed)
     g_mean, m_mean = float(change[k, gen].mean()), float(change[k, ~gen].mean())
-    return {"alphas": c.alphas, "labels": labels, "generalized": gen, "samples": samples, "attr": attr,
-            "change": change, "kept": kept, "moved": moved, "copy": copy, "alpha_fixed": c.alpha_fixed,
-            "gen_change": g_mean, "mem_change": m_mean, "ratio": g_mean / max(abs(m_mean), 1e-12),
-            "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()}}
+    return {
+        "alphas": c.alphas,
+        "labels": labels,
+        "generalized": gen,
+        "samples": samples,
+        "attr": attr,
+        "change": change,
+        "kept": kept,
+        "moved": moved,
+        "copy": copy,
+        "alpha_fixed": c.alpha_fixed,
+        "gen_change": g_mean,
+        "mem_change": m_mean,
+        "ratio": g_mean / max(abs(m_mean), 1e-12),
+        "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()},
+    }

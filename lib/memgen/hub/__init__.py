@@ -2,7 +2,8 @@
 
 - :mod:`memgen.hub.models`            DDPM, DiT and Stable Diffusion v1.4 wrapped as denoisers
 - :mod:`memgen.hub.stable_diffusion`  the Stable Diffusion v1.4 detection and steering recipe
-- :mod:`memgen.hub.datasets`          images through Hugging Face ``datasets`` (CelebA, CIFAR-10, MNIST)
+- :mod:`memgen.hub.datasets`          images through Hugging Face ``datasets`` (CelebA, CIFAR-10,
+  MNIST)
 
 Everything here needs the network (the ``hub`` extra). When the Hub cannot be reached, every loader
 raises the one exception :class:`HubUnavailable`, whose message names what failed and ends with
@@ -29,9 +30,12 @@ class HubUnavailable(RuntimeError):
 
 
 def hub_offline() -> bool:
-    """True when the environment switches the Hub off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``)."""
-    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
-               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    """True when the environment switches the Hub off (``HF_HUB_OFFLINE`` or
+    ``HF_DATASETS_OFFLINE``)."""
+    return any(
+        os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+        for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 @contextlib.contextmanager
@@ -42,7 +46,8 @@ def hub_errors(what: str, *, local: bool = False):
     if hub_offline() and not local:
         raise HubUnavailable(
             f"{what}: the Hugging Face Hub is switched off (HF_HUB_OFFLINE=1), so it cannot "
-            f"be downloaded. {OFFLINE_POINTER}")
+            f"be downloaded. {OFFLINE_POINTER}"
+        )
     try:
         yield
     except HubUnavailable:
@@ -50,4 +55,5 @@ def hub_errors(what: str, *, local: bool = False):
     except Exception as err:  # network errors, missing files, missing packages, out of memory
         raise HubUnavailable(
             f"{what}: could not load from the Hugging Face Hub ({type(err).__name__}: {err}). "
-            f"{OFFLINE_POINTER}") from err
+            f"{OFFLINE_POINTER}"
+        ) from err

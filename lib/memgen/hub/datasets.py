@@ -27,14 +27,28 @@ HF_DATASETS = {"celeba": "eurecom-ds/celeba", "cifar10": "uoft-cs/cifar10", "mni
 #: The paper's CelebA setting (its official code): ``eurecom-ds/celeba``, 32 x 32 grayscale in
 #: [-1, 1], flattened (d = 1024); the generalizing DAE trains on the first 10,000 images of the
 #: train split, the memorizing one on five of them, chosen for separability.
-CELEBA = {"dataset": "eurecom-ds/celeba", "split": "train", "size": 32, "grayscale": True,
-          "n_train": 10_000, "memorized": (0, 36, 148, 195, 232)}
+CELEBA = {
+    "dataset": "eurecom-ds/celeba",
+    "split": "train",
+    "size": 32,
+    "grayscale": True,
+    "n_train": 10_000,
+    "memorized": (0, 36, 148, 195, 232),
+}
 
 
 def _is_connection_problem(err: BaseException) -> bool:
     """Whether err (or an exception in its cause/context chain) says the Hub was not reachable."""
-    names = {"ConnectionError", "Timeout", "ConnectTimeout", "ReadTimeout", "OfflineModeIsEnabled",
-             "LocalEntryNotFoundError", "MaxRetryError", "NewConnectionError"}
+    names = {
+        "ConnectionError",
+        "Timeout",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "OfflineModeIsEnabled",
+        "LocalEntryNotFoundError",
+        "MaxRetryError",
+        "NewConnectionError",
+    }
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
@@ -67,18 +81,30 @@ def _open(name: str, split: str, local, cache_dir, streaming: bool):
     if local is not None:
         path = os.fspath(local)
         if os.path.isdir(path):
-            return datasets.load_dataset("imagefolder", data_dir=path, split=split, cache_dir=cache_dir,
-                                         streaming=streaming), path
+            return datasets.load_dataset(
+                "imagefolder", data_dir=path, split=split, cache_dir=cache_dir, streaming=streaming
+            ), path
         if os.path.isfile(path) and path.endswith(".parquet"):
-            return datasets.load_dataset("parquet", data_files={split: path}, split=split, cache_dir=cache_dir,
-                                         streaming=streaming), path
-        raise ValueError(f"local_dir must be an existing folder of images or a .parquet file, got {path!r}")
+            return datasets.load_dataset(
+                "parquet",
+                data_files={split: path},
+                split=split,
+                cache_dir=cache_dir,
+                streaming=streaming,
+            ), path
+        raise ValueError(
+            f"local_dir must be an existing folder of images or a .parquet file, got {path!r}"
+        )
     if "/" in name:
         hub_id = name
     else:
-        hub_id = HF_DATASETS[check_choice("dataset", name, list(HF_DATASETS) + ["<hub id with '/'>"])]
+        hub_id = HF_DATASETS[
+            check_choice("dataset", name, list(HF_DATASETS) + ["<hub id with '/'>"])
+        ]
     try:
-        return datasets.load_dataset(hub_id, split=split, cache_dir=cache_dir, streaming=streaming), hub_id
+        return datasets.load_dataset(
+            hub_id, split=split, cache_dir=cache_dir, streaming=streaming
+        ), hub_id
     except Exception as err:  # noqa: BLE001 - classify, re-raise everything else unchanged
         if _is_connection_problem(err) or hub_offline():
             raise HubUnavailable(
@@ -159,11 +185,15 @@ def load_hf_images(
         rows = list(ds.take(need)) if need is not None else list(ds)
     else:
         if need is not None and need > len(ds):
-            raise ValueError(f"n must be an integer <= {len(ds)} (the size of split {split!r}), got {need}")
+            raise ValueError(
+                f"n must be an integer <= {len(ds)} (the size of split {split!r}), got {need}"
+            )
         rows = list(ds.select(range(need))) if need is not None else list(ds)
     if need is not None and len(rows) < need:
         what = f"n = {n}" if n is not None else f"index {max(indices)}"
-        raise ValueError(f"{what} is out of range: split {split!r} of {name!r} has only {len(rows)} rows")
+        raise ValueError(
+            f"{what} is out of range: split {split!r} of {name!r} has only {len(rows)} rows"
+        )
     if indices is not None:
         rows = [rows[i] for i in indices]
     pixels = np.stack([_to_array(r[col], size, grayscale) for r in rows])
@@ -188,8 +218,13 @@ def load_celeba(which: str = "memorized", *, local_dir=None, cache_dir=None) -> 
     grayscale in [-1, 1], streamed from ``eurecom-ds/celeba`` (or read from ``local_dir``)."""
     which = check_choice("which", which, ("memorized", "train"))
     c = CELEBA
-    kw = {"split": c["split"], "size": c["size"], "grayscale": c["grayscale"], "local_dir": local_dir,
-          "cache_dir": cache_dir}
+    kw = {
+        "split": c["split"],
+        "size": c["size"],
+        "grayscale": c["grayscale"],
+        "local_dir": local_dir,
+        "cache_dir": cache_dir,
+    }
     if which == "memorized":
         return load_hf_images("celeba", indices=c["memorized"], **kw)
     return load_hf_images("celeba", n=c["n_train"], **kw)
@@ -201,7 +236,8 @@ DATASETS = ("digits", "faces", "gmm", "celeba", "cifar10", "mnist")
 
 
 def load(name, **kwargs) -> ImageData:
-    """Load a dataset by name: one of ``digits``, ``faces``, ``gmm``, ``celeba``, ``cifar10``, ``mnist``.
+    """Load a dataset by name: one of ``digits``, ``faces``, ``gmm``, ``celeba``, ``cifar10``,
+    ``mnist``.
 
     Keyword arguments go to :func:`memgen.data.load_digits`, :func:`~memgen.data.load_faces`,
     :func:`~memgen.data.gaussian_mixture`

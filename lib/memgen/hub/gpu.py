@@ -18,8 +18,10 @@ from .._checks import check_int
 SD_PASS_CPU_SECONDS = 30.6
 
 #: How to get a GPU in Colab.
-SWITCH_RUNTIME = ("In Colab: Runtime > Change runtime type > Hardware accelerator: T4 GPU > Save, then "
-                  "run the notebook again from the top (the free T4 has about 15 GB of GPU memory).")
+SWITCH_RUNTIME = (
+    "In Colab: Runtime > Change runtime type > Hardware accelerator: T4 GPU > Save, then "
+    "run the notebook again from the top (the free T4 has about 15 GB of GPU memory)."
+)
 
 
 def has_gpu() -> bool:
@@ -34,8 +36,10 @@ def require_gpu(what: str, cpu_cost: str) -> bool:
         raise ValueError(f"what must name the cell's computation, got {what!r}")
     if has_gpu():
         return True
-    print(f"{what} needs a GPU, and this runtime has none (torch.cuda.is_available() is False). "
-          f"On the CPU it would take {cpu_cost}, so it was not started. {SWITCH_RUNTIME}")
+    print(
+        f"{what} needs a GPU, and this runtime has none (torch.cuda.is_available() is False). "
+        f"On the CPU it would take {cpu_cost}, so it was not started. {SWITCH_RUNTIME}"
+    )
     return False
 
 
@@ -49,7 +53,9 @@ def sd_detection_passes(n_prompts: int, *, steps: int = 50, wen_steps: int = 1) 
     return n_prompts * (2 * wen_steps + 2 * steps + 1)
 
 
-def sd_steering_passes(n_refs: int = 50, *, ref_steps: int = 50, steps: int = 40, n_images: int = 8) -> int:
+def sd_steering_passes(
+    n_refs: int = 50, *, ref_steps: int = 50, steps: int = 40, n_images: int = 8
+) -> int:
     """UNet passes of chapter 8's steering cell: ``n_refs`` references per side generated with
     ``ref_steps`` guided steps, one extraction pass each, and ``n_images`` steered images of
     ``steps`` guided steps."""

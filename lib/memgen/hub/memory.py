@@ -36,58 +36,118 @@ BUDGET_GB = 14.0
 CUDA_OVERHEAD_GB = 0.6
 ALLOCATOR_SLACK = 0.25
 
-# ------------------------------------------------------------------------------ the real configurations
+# ------------------------------------------------------------------------------ the real
+# configurations
 
 #: google/ddpm-cifar10-32, unet/config.json (UNet2DModel, 35.7 M parameters).
 DDPM_CIFAR10_UNET = {
-    "sample_size": 32, "in_channels": 3, "out_channels": 3, "center_input_sample": False,
-    "time_embedding_type": "positional", "freq_shift": 1, "flip_sin_to_cos": False,
+    "sample_size": 32,
+    "in_channels": 3,
+    "out_channels": 3,
+    "center_input_sample": False,
+    "time_embedding_type": "positional",
+    "freq_shift": 1,
+    "flip_sin_to_cos": False,
     "down_block_types": ("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
     "up_block_types": ("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
-    "block_out_channels": (128, 256, 256, 256), "layers_per_block": 2, "mid_block_scale_factor": 1,
-    "downsample_padding": 0, "act_fn": "silu", "attention_head_dim": None, "norm_num_groups": 32,
+    "block_out_channels": (128, 256, 256, 256),
+    "layers_per_block": 2,
+    "mid_block_scale_factor": 1,
+    "downsample_padding": 0,
+    "act_fn": "silu",
+    "attention_head_dim": None,
+    "norm_num_groups": 32,
     "norm_eps": 1e-6,
 }
 
 #: facebook/DiT-XL-2-256, transformer/config.json (DiT-XL/2 at 256 px: 28 blocks of width 1152).
 DIT_XL_2_256 = {
-    "num_attention_heads": 16, "attention_head_dim": 72, "in_channels": 4, "out_channels": 8,
-    "num_layers": 28, "dropout": 0.0, "norm_num_groups": 32, "attention_bias": True, "sample_size": 32,
-    "patch_size": 2, "activation_fn": "gelu-approximate", "num_embeds_ada_norm": 1000,
-    "upcast_attention": False, "norm_type": "ada_norm_zero", "norm_elementwise_affine": False,
+    "num_attention_heads": 16,
+    "attention_head_dim": 72,
+    "in_channels": 4,
+    "out_channels": 8,
+    "num_layers": 28,
+    "dropout": 0.0,
+    "norm_num_groups": 32,
+    "attention_bias": True,
+    "sample_size": 32,
+    "patch_size": 2,
+    "activation_fn": "gelu-approximate",
+    "num_embeds_ada_norm": 1000,
+    "upcast_attention": False,
+    "norm_type": "ada_norm_zero",
+    "norm_elementwise_affine": False,
     "norm_eps": 1e-5,
 }
 
 #: CompVis/stable-diffusion-v1-4, unet/config.json (UNet2DConditionModel, 860 M parameters).
 SD14_UNET = {
-    "sample_size": 64, "in_channels": 4, "out_channels": 4, "center_input_sample": False,
-    "flip_sin_to_cos": True, "freq_shift": 0,
-    "down_block_types": ("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
-    "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-    "block_out_channels": (320, 640, 1280, 1280), "layers_per_block": 2, "downsample_padding": 1,
-    "mid_block_scale_factor": 1, "act_fn": "silu", "norm_num_groups": 32, "norm_eps": 1e-5,
-    "cross_attention_dim": 768, "attention_head_dim": 8,
+    "sample_size": 64,
+    "in_channels": 4,
+    "out_channels": 4,
+    "center_input_sample": False,
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "down_block_types": (
+        "CrossAttnDownBlock2D",
+        "CrossAttnDownBlock2D",
+        "CrossAttnDownBlock2D",
+        "DownBlock2D",
+    ),
+    "up_block_types": (
+        "UpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+    ),
+    "block_out_channels": (320, 640, 1280, 1280),
+    "layers_per_block": 2,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+    "act_fn": "silu",
+    "norm_num_groups": 32,
+    "norm_eps": 1e-5,
+    "cross_attention_dim": 768,
+    "attention_head_dim": 8,
 }
 
 #: CompVis/stable-diffusion-v1-4, vae/config.json (AutoencoderKL, 83.7 M parameters; DiT's
 #: stabilityai/sd-vae-ft-ema has the same architecture).
 SD14_VAE = {
-    "in_channels": 3, "out_channels": 3, "down_block_types": ("DownEncoderBlock2D",) * 4,
-    "up_block_types": ("UpDecoderBlock2D",) * 4, "block_out_channels": (128, 256, 512, 512),
-    "layers_per_block": 2, "act_fn": "silu", "latent_channels": 4, "norm_num_groups": 32, "sample_size": 512,
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ("DownEncoderBlock2D",) * 4,
+    "up_block_types": ("UpDecoderBlock2D",) * 4,
+    "block_out_channels": (128, 256, 512, 512),
+    "layers_per_block": 2,
+    "act_fn": "silu",
+    "latent_channels": 4,
+    "norm_num_groups": 32,
+    "sample_size": 512,
 }
 
 #: CompVis/stable-diffusion-v1-4, text_encoder/config.json (the text tower of
 #: openai/clip-vit-large-patch14, CLIPTextModel, 123 M parameters).
 SD14_TEXT = {
-    "vocab_size": 49408, "hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12,
-    "num_attention_heads": 12, "max_position_embeddings": 77, "hidden_act": "quick_gelu",
-    "projection_dim": 768, "layer_norm_eps": 1e-5,
+    "vocab_size": 49408,
+    "hidden_size": 768,
+    "intermediate_size": 3072,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu",
+    "projection_dim": 768,
+    "layer_norm_eps": 1e-5,
 }
 
 #: Parameter counts of the published checkpoints, which :func:`build` reproduces (tests check it).
-PUBLISHED_PARAMETERS = {"ddpm-cifar10": 35_746_307, "dit": 675_129_632, "sd-unet": 859_520_964,
-                        "sd-vae": 83_653_863, "sd-text": 123_060_480}
+PUBLISHED_PARAMETERS = {
+    "ddpm-cifar10": 35_746_307,
+    "dit": 675_129_632,
+    "sd-unet": 859_520_964,
+    "sd-vae": 83_653_863,
+    "sd-text": 123_060_480,
+}
 
 
 def build(kind: str, dtype: torch.dtype = torch.float32, device: str = "meta"):
@@ -122,7 +182,11 @@ def build(kind: str, dtype: torch.dtype = torch.float32, device: str = "meta"):
 
 def parameter_bytes(*models) -> int:
     """Bytes of the parameters and buffers of ``models``."""
-    return sum(t.numel() * t.element_size() for m in models for t in list(m.parameters()) + list(m.buffers()))
+    return sum(
+        t.numel() * t.element_size()
+        for m in models
+        for t in list(m.parameters()) + list(m.buffers())
+    )
 
 
 # ------------------------------------------------------------------------------ counting live bytes
@@ -165,7 +229,9 @@ class PeakMemory(TorchDispatchMode):
                     self.live[key] = (storage._weak_ref(), storage.nbytes())
                     self.current += storage.nbytes()
                 weakref.finalize(t, self._release, key)
-        if self.current > self.peak:  # stale entries only overcount: recount exactly before a new peak
+        if (
+            self.current > self.peak
+        ):  # stale entries only overcount: recount exactly before a new peak
             self._sweep()
             self.peak = max(self.peak, self.current)
         return out
@@ -196,9 +262,11 @@ class Estimate:
         return self.total_gb < BUDGET_GB
 
     def line(self) -> str:
-        return (f"{self.recipe}: weights {self.weights_gb:.2f} GB + peak activations "
-                f"{self.activations_gb:.2f} GB -> about {self.total_gb:.1f} GB on a T4 "
-                f"({'fits' if self.fits_t4 else 'does NOT fit'} in {BUDGET_GB:.0f} GB)")
+        return (
+            f"{self.recipe}: weights {self.weights_gb:.2f} GB + peak activations "
+            f"{self.activations_gb:.2f} GB -> about {self.total_gb:.1f} GB on a T4 "
+            f"({'fits' if self.fits_t4 else 'does NOT fit'} in {BUDGET_GB:.0f} GB)"
+        )
 
 
 def _gb(n: int) -> float:
@@ -225,8 +293,14 @@ def _quiet():
 # ------------------------------------------------------------------------------ the recipes
 
 
-def jacobian_recipe(key: str, *, k: int = 32, chunk_size: int | None = None, power_iters: int = 2,
-                    latent_size: int | None = None) -> Estimate:
+def jacobian_recipe(
+    key: str,
+    *,
+    k: int = 32,
+    chunk_size: int | None = None,
+    power_iters: int = 2,
+    latent_size: int | None = None,
+) -> Estimate:
     """Chapter 7's Hub cell for one model (``"ddpm-cifar10"``, ``"dit"`` or ``"sd-v1-4"``; the
     chunk size and SD's latent side default to :data:`memgen.hub.models.JACOBIAN_SETTINGS`): the
     denoiser in float32 (the Jacobian's products need it), then the randomized top-``k`` SVD
@@ -254,22 +328,40 @@ def jacobian_recipe(key: str, *, k: int = 32, chunk_size: int | None = None, pow
         elif kind == "dit":
             den = hub_models.wrap_dit(model, 10, abar, class_label=207)
         else:
-            den = hub_models.wrap_unet2d_condition(model, 10, abar, torch.zeros(1, 77, 768, device="meta"),
-                                                   latent_size=latent_size)
+            den = hub_models.wrap_unet2d_condition(
+                model, 10, abar, torch.zeros(1, 77, 768, device="meta"), latent_size=latent_size
+            )
         width = k + 10  # the sketch's columns (oversampling 10)
         x_t = torch.zeros(den.shape, device="meta")
         with hub_models.math_attention(), PeakMemory() as pm:
             op = JacobianOperator(den.fn, x_t, chunk_size)
-            keep = [torch.zeros(width, op.d_out, device="meta"), torch.zeros(op.d_in, width, device="meta"),
-                    torch.zeros(op.d_out, width, device="meta")]  # the sketch, Q and J Q
+            keep = [
+                torch.zeros(width, op.d_out, device="meta"),
+                torch.zeros(op.d_in, width, device="meta"),
+                torch.zeros(op.d_out, width, device="meta"),
+            ]  # the sketch, Q and J Q
             op.rmatmat(torch.zeros(chunk_size, op.d_out, device="meta"))
             op.matmat(torch.zeros(chunk_size, op.d_in, device="meta"))
             del keep, op
-    name = {"ddpm-cifar10": "google/ddpm-cifar10-32", "dit": "facebook/DiT-XL-2-256",
-            "sd-unet": "CompVis/stable-diffusion-v1-4 (UNet)"}[kind]
-    return Estimate(f"chapter 7, Jacobian of {name}", _gb(parameter_bytes(model, *extra)), _gb(pm.peak),
-                    {"dtype": "float32", "d": den.dim, "shape": den.shape, "k": k, "chunk_size": chunk_size,
-                     "power_iters": power_iters, "attention": "math"})
+    name = {
+        "ddpm-cifar10": "google/ddpm-cifar10-32",
+        "dit": "facebook/DiT-XL-2-256",
+        "sd-unet": "CompVis/stable-diffusion-v1-4 (UNet)",
+    }[kind]
+    return Estimate(
+        f"chapter 7, Jacobian of {name}",
+        _gb(parameter_bytes(model, *extra)),
+        _gb(pm.peak),
+        {
+            "dtype": "float32",
+            "d": den.dim,
+            "shape": den.shape,
+            "k": k,
+            "chunk_size": chunk_size,
+            "power_iters": power_iters,
+            "attention": "math",
+        },
+    )
 
 
 def _sd_parts_on_meta(dtype: torch.dtype):
@@ -278,8 +370,14 @@ def _sd_parts_on_meta(dtype: torch.dtype):
     from .stable_diffusion import SDParts
 
     unet, vae, text = build("sd-unet", dtype), build("sd-vae", dtype), build("sd-text", dtype)
-    sched = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False,
-                          set_alpha_to_one=False, steps_offset=1)
+    sched = DDIMScheduler(
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
 
     @torch.no_grad()
     def encode_prompt(prompts):
@@ -304,12 +402,22 @@ def detection_recipe(*, batch_size: int = 4, dtype: torch.dtype = torch.float16)
             images = hd.decode(parts, hd.generate(parts, prompts, steps=1))
             hd.detection_scores(parts, images)
             del images
-    return Estimate("chapter 8, Stable Diffusion v1.4 detection benchmark", _gb(parameter_bytes(*models)),
-                    _gb(pm.peak), {"dtype": str(dtype).removeprefix("torch."), "batch_size": batch_size,
-                                   "resolution": 512, "attention": "math (upper bound)"})
+    return Estimate(
+        "chapter 8, Stable Diffusion v1.4 detection benchmark",
+        _gb(parameter_bytes(*models)),
+        _gb(pm.peak),
+        {
+            "dtype": str(dtype).removeprefix("torch."),
+            "batch_size": batch_size,
+            "resolution": 512,
+            "attention": "math (upper bound)",
+        },
+    )
 
 
-def steering_recipe(*, n_refs: int = 50, batch_size: int = 4, dtype: torch.dtype = torch.float16) -> Estimate:
+def steering_recipe(
+    *, n_refs: int = 50, batch_size: int = 4, dtype: torch.dtype = torch.float16
+) -> Estimate:
     """Chapter 8's steering cell: ``n_refs`` reference images per side generated in batches of
     ``batch_size`` (:func:`~memgen.hub.stable_diffusion.steering_references`, kept on the GPU,
     512 x 512), their directions with the references' prompts (batches of ``batch_size``), then a
@@ -321,21 +429,41 @@ def steering_recipe(*, n_refs: int = 50, batch_size: int = 4, dtype: torch.dtype
     with _quiet():
         parts, models = _sd_parts_on_meta(dtype)
         with PeakMemory() as pm:
-            refs = {side: torch.zeros(n_refs, 3, 512, 512, dtype=dtype, device="meta") for side in "ab"}
-            batch = hd.steering_references(parts, "a reference", batch_size, steps=1, batch_size=batch_size)
-            dirs = hd.steering_directions(parts, batch, batch, batch_size=batch_size, prompts_a="old",
-                                          prompts_b="young")
+            refs = {
+                side: torch.zeros(n_refs, 3, 512, 512, dtype=dtype, device="meta") for side in "ab"
+            }
+            batch = hd.steering_references(
+                parts, "a reference", batch_size, steps=1, batch_size=batch_size
+            )
+            dirs = hd.steering_directions(
+                parts, batch, batch, batch_size=batch_size, prompts_a="old", prompts_b="young"
+            )
             hd.steered_generate(parts, ["a prompt", "another"], dirs, 0.5, steps=1, window=(0, 1))
             del refs, batch, dirs
-    return Estimate("chapter 8, Stable Diffusion v1.4 steering", _gb(parameter_bytes(*models)), _gb(pm.peak),
-                    {"dtype": str(dtype).removeprefix("torch."), "n_refs": n_refs, "batch_size": batch_size,
-                     "resolution": 512, "attention": "math (upper bound)"})
+    return Estimate(
+        "chapter 8, Stable Diffusion v1.4 steering",
+        _gb(parameter_bytes(*models)),
+        _gb(pm.peak),
+        {
+            "dtype": str(dtype).removeprefix("torch."),
+            "n_refs": n_refs,
+            "batch_size": batch_size,
+            "resolution": 512,
+            "attention": "math (upper bound)",
+        },
+    )
 
 
 def all_estimates() -> list:
-    """Every Hub recipe's :class:`Estimate`, in the book's order (about a minute on one CPU core)."""
-    return [jacobian_recipe("ddpm-cifar10"), jacobian_recipe("dit"), jacobian_recipe("sd-v1-4"),
-            detection_recipe(), steering_recipe()]
+    """Every Hub recipe's :class:`Estimate`, in the book's order (about a minute on one CPU
+    core)."""
+    return [
+        jacobian_recipe("ddpm-cifar10"),
+        jacobian_recipe("dit"),
+        jacobian_recipe("sd-v1-4"),
+        detection_recipe(),
+        steering_recipe(),
+    ]
 
 
 # ------------------------------------------------------------------------------ the committed table
@@ -354,14 +482,22 @@ def native_sd_jacobian() -> Estimate:
 
 
 def _row(e: Estimate) -> dict:
-    return {"recipe": e.recipe, "weights_gb": round(e.weights_gb, 3), "activations_gb": round(e.activations_gb, 3),
-            "total_gb": round(e.total_gb, 2), "settings": {k: (list(v) if isinstance(v, tuple) else v)
-                                                           for k, v in e.settings.items()}}
+    return {
+        "recipe": e.recipe,
+        "weights_gb": round(e.weights_gb, 3),
+        "activations_gb": round(e.activations_gb, 3),
+        "total_gb": round(e.total_gb, 2),
+        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in e.settings.items()},
+    }
 
 
 def to_json(estimates, native: Estimate | None = None) -> str:
-    out = {"budget_gb": BUDGET_GB, "cuda_overhead_gb": CUDA_OVERHEAD_GB, "allocator_slack": ALLOCATOR_SLACK,
-           "estimates": [_row(e) for e in estimates]}
+    out = {
+        "budget_gb": BUDGET_GB,
+        "cuda_overhead_gb": CUDA_OVERHEAD_GB,
+        "allocator_slack": ALLOCATOR_SLACK,
+        "estimates": [_row(e) for e in estimates],
+    }
     if native is not None:
         out["native_sd_jacobian"] = _row(native)
     return json.dumps(out, indent=1) + "\n"
@@ -380,9 +516,13 @@ def load_table() -> list:
 
 def table_lines(chapter: int) -> list:
     """The committed estimates of one chapter's recipes, one printable line each."""
-    return [f"{r['recipe']}: weights {r['weights_gb']:.2f} GB + activations {r['activations_gb']:.2f} GB "
-            f"-> about {r['total_gb']:.1f} GB on a T4 (budget {BUDGET_GB:.0f} GB)"
-            for r in load_table() if r["recipe"].startswith(f"chapter {chapter},")]
+    return [
+        f"{r['recipe']}: weights {r['weights_gb']:.2f} GB + activations {r['activations_gb']:.2f} "
+        "GB "
+        f"-> about {r['total_gb']:.1f} GB on a T4 (budget {BUDGET_GB:.0f} GB)"
+        for r in load_table()
+        if r["recipe"].startswith(f"chapter {chapter},")
+    ]
 
 
 def main() -> int:

@@ -1,7 +1,9 @@
-"""Pretrained diffusion models from the Hugging Face Hub, wrapped as denoisers for Jacobian analysis.
+"""Pretrained diffusion models from the Hugging Face Hub, wrapped as denoisers for Jacobian
+analysis.
 
 For readers in Colab (a GPU helps but is optional). Each ``load_*`` function downloads one
-checkpoint with ``diffusers`` and returns a :class:`HubDenoiser`: a function ``x_t -> x0_hat`` at one
+checkpoint with ``diffusers`` and returns a :class:`HubDenoiser`: a function ``x_t -> x0_hat`` at
+one
 fixed timestep, plus what is needed to make a noisy input. When the Hub cannot be reached (no
 network, ``HF_HUB_OFFLINE=1``, a missing package) the loaders raise :class:`HubUnavailable` whose
 message names the model and points to the book's offline results (chapter 7's shipped UNets).
@@ -69,7 +71,9 @@ class HubDenoiser:
     encode: Callable = field(default=lambda x: x)
     decode: Callable = field(default=lambda z: z)
     device: str = "cpu"
-    dtype: torch.dtype = torch.float32  # the model's weights; add_noise returns inputs of this dtype
+    dtype: torch.dtype = (
+        torch.float32
+    )  # the model's weights; add_noise returns inputs of this dtype
 
     @property
     def sigma(self) -> float:
@@ -95,14 +99,22 @@ def eps_to_x0(eps_fn: Callable, abar: float) -> Callable:
     return lambda x: (x - b * eps_fn(x)) / a
 
 
-def ddpm_abar(t: int, num_train_timesteps: int = 1000, beta_start=1e-4, beta_end=0.02,
-              schedule: str = "linear") -> float:
+def ddpm_abar(
+    t: int,
+    num_train_timesteps: int = 1000,
+    beta_start=1e-4,
+    beta_end=0.02,
+    schedule: str = "linear",
+) -> float:
     """``abar_t = prod_{s <= t} (1 - beta_s)`` of DDPM's linear schedule (or SD's scaled_linear)."""
     t = check_int("t", t, 0, num_train_timesteps - 1)
     if schedule == "linear":
         betas = torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
     elif schedule == "scaled_linear":
-        betas = torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float64) ** 2
+        betas = (
+            torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float64)
+            ** 2
+        )
     else:
         raise ValueError(f"unknown schedule {schedule!r}; choose one of: linear, scaled_linear")
     return float(torch.cumprod(1 - betas, 0)[t])
@@ -157,8 +169,14 @@ def wrap_dit(dit, t: int, abar: float, class_label: int = 0, name: str = "DiT") 
     return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(dit))
 
 
-def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torch.Tensor,
-                          name: str = "UNet2DConditionModel", latent_size: int | None = None) -> HubDenoiser:
+def wrap_unet2d_condition(
+    unet,
+    t: int,
+    abar: float,
+    encoder_hidden_states: torch.Tensor,
+    name: str = "UNet2DConditionModel",
+    latent_size: int | None = None,
+) -> HubDenoiser:
     """A text-conditional ``UNet2DConditionModel`` (Stable Diffusion) as an x0 denoiser of latents
     at timestep ``t`` for fixed prompt embeddings (the paper: the empty prompt). ``latent_size``:
     the side of the latents it takes (None: the model's ``sample_size``, 64 for SD v1.4; the UNet
@@ -167,7 +185,9 @@ def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torc
     if latent_size is not None:
         s = check_int("latent_size", latent_size, 8)
         if s % 8:
-            raise ValueError(f"latent_size must be a multiple of 8 (the UNet downsamples three times), got {s}")
+            raise ValueError(
+                f"latent_size must be a multiple of 8 (the UNet downsamples three times), got {s}"
+            )
     tt = torch.tensor([t])
     ehs = encoder_hidden_states.detach()
 
@@ -177,15 +197,25 @@ def wrap_unet2d_condition(unet, t: int, abar: float, encoder_hidden_states: torc
     return HubDenoiser(name, eps_to_x0(eps, abar), (1, c, s, s), abar, t, **_placement(unet))
 
 
-def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_up_to: int = 4096,
-                      power_iters: int = 2, seed=0, chunk_size: int | None = None) -> dict:
+def jacobian_spectrum(
+    den: HubDenoiser,
+    x_t: torch.Tensor,
+    *,
+    k: int = 32,
+    full_up_to: int = 4096,
+    power_iters: int = 2,
+    seed=0,
+    chunk_size: int | None = None,
+) -> dict:
     """Singular values (and top vectors) of ``d x0_hat / d x_t`` at ``x_t``.
 
     Full Jacobian by reverse mode when the dimension is at most ``full_up_to``; otherwise the
     randomized top-``k`` SVD from VJPs (:func:`memgen.jacobian.randomized_svd`). ``chunk_size``
-    bounds how many VJPs run in one batched call (memory: use e.g. 4-8 for Stable Diffusion). Returns
+    bounds how many VJPs run in one batched call (memory: use e.g. 4-8 for Stable Diffusion).
+    Returns
     ``{"S", "U", "V", "method", "effective_rank"}`` (the number of singular values >= 1/2 among
-    those found: for the randomized method, among the top k only, so a value of k means "k or more").
+    those found: for the randomized method, among the top k only, so a value of k means "k or
+    more").
     """
     from ..jacobian import effective_rank, full_jacobian, randomized_svd
 
@@ -196,11 +226,19 @@ def jacobian_spectrum(den: HubDenoiser, x_t: torch.Tensor, *, k: int = 32, full_
             U, S, Vh = torch.linalg.svd(J.double(), full_matrices=False)
             S, U, V, method = S, U[:, :k], Vh[:k].T, "full"
         else:
-            S, U, V = randomized_svd(den.fn, x_t, k, power_iters=power_iters, seed=seed, chunk_size=chunk_size)
+            S, U, V = randomized_svd(
+                den.fn, x_t, k, power_iters=power_iters, seed=seed, chunk_size=chunk_size
+            )
             method = "randomized"
     S, U, V = host(S), host(U), host(V)
     # on the meta device (tests) there are no values to count
-    return {"S": S, "U": U, "V": V, "method": method, "effective_rank": None if S.is_meta else effective_rank(S)}
+    return {
+        "S": S,
+        "U": U,
+        "V": V,
+        "method": method,
+        "effective_rank": None if S.is_meta else effective_rank(S),
+    }
 
 
 # ----------------------------------------------------------------------------- loaders (online)
@@ -240,7 +278,9 @@ def load_dit(t: int = 10, class_label: int = 207, device=None) -> HubDenoiser:
     return den
 
 
-def load_sd_unet(t: int = 10, prompt: str = "", device=None, latent_size: int | None = 32) -> HubDenoiser:
+def load_sd_unet(
+    t: int = 10, prompt: str = "", device=None, latent_size: int | None = 32
+) -> HubDenoiser:
     """``CompVis/stable-diffusion-v1-4``'s UNet2DConditionModel at timestep t (scaled_linear betas
     0.00085..0.012) with the CLIP embedding of ``prompt`` (default empty, as in the paper), and its
     VAE as ``encode``/``decode``. Needs ``transformers`` (Colab has it). Float32 (the Jacobian's
@@ -257,7 +297,9 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None, latent_size: int | 
         vae = AutoencoderKL.from_pretrained(name, subfolder="vae").to(dev).eval()
         tok = CLIPTokenizer.from_pretrained(name, subfolder="tokenizer")
         text = CLIPTextModel.from_pretrained(name, subfolder="text_encoder").to(dev).eval()
-        ids = tok([prompt], padding="max_length", max_length=tok.model_max_length, return_tensors="pt").input_ids
+        ids = tok(
+            [prompt], padding="max_length", max_length=tok.model_max_length, return_tensors="pt"
+        ).input_ids
         with torch.no_grad():
             ehs = text(ids.to(dev))[0]
     abar = ddpm_abar(t, beta_start=0.00085, beta_end=0.012, schedule="scaled_linear")
@@ -270,10 +312,12 @@ def load_sd_unet(t: int = 10, prompt: str = "", device=None, latent_size: int | 
 def load_edm(**_) -> HubDenoiser:
     """No EDM checkpoint loads with diffusers: always raises :class:`HubUnavailable` saying so."""
     raise HubUnavailable(
-        "EDM (Karras et al. 2022): no EDM checkpoint is published in diffusers format; the official "
+        "EDM (Karras et al. 2022): no EDM checkpoint is published in diffusers format; the "
+        "official "
         "NVlabs checkpoints are pickles that need the edm repository's code (dnnlib, torch_utils), "
         f"which this book does not vendor. {OFFLINE_POINTER} Our own small UNets use EDM's "
-        "preconditioning (memgen.unet), so chapter 7's offline results are the EDM-style case.")
+        "preconditioning (memgen.unet), so chapter 7's offline results are the EDM-style case."
+    )
 
 
 def _vae_codec(vae, scale: float) -> tuple:
@@ -288,7 +332,12 @@ def _vae_codec(vae, scale: float) -> tuple:
     return encode, decode
 
 
-LOADERS = {"ddpm-cifar10": load_ddpm_cifar10, "dit": load_dit, "sd-v1-4": load_sd_unet, "edm": load_edm}
+LOADERS = {
+    "ddpm-cifar10": load_ddpm_cifar10,
+    "dit": load_dit,
+    "sd-v1-4": load_sd_unet,
+    "edm": load_edm,
+}
 
 
 def try_load(key: str, **kwargs):

@@ -29,7 +29,8 @@ Steering (paper Figure 8)
     and "young" faces). The direction of each hooked layer is the mean spatially-averaged
     activation of A minus that of B, each from one UNet pass at ``t = 10`` conditioned on the set's
     own prompt, on the VAE-encoded, noised references (:func:`steering_directions` with
-    ``prompts_a``/``prompts_b``; the empty prompt when they are None). :func:`steered_generate` adds ``alpha`` times the direction
+    ``prompts_a``/``prompts_b``; the empty prompt when they are None). :func:`steered_generate` adds
+    ``alpha`` times the direction
     (broadcast over space) to the outputs of ``up_blocks.0.resnets.0-2`` and
     ``up_blocks.1.resnets.0-1`` during DDIM steps 20 to 37 of 40 (guidance 3.5); typical ``alpha``:
     0, 0.2, 0.4, 0.5. Generalized prompts change smoothly with ``alpha``; memorized ones barely
@@ -64,14 +65,20 @@ from .models import _device, host
 MODEL_ID = "CompVis/stable-diffusion-v1-4"
 
 
-#: The detector's layer: SiLU after the second group norm of the last resnet of the lowest-resolution
+#: The detector's layer: SiLU after the second group norm of the last resnet of the
+#: lowest-resolution
 #: decoder block (called three times per pass: after norm1, on the time embedding, after norm2; the
 #: last call is the one kept).
 DETECTION_LAYER = "up_blocks.0.resnets.2.nonlinearity"
 
 #: The blocks whose outputs the paper steers.
-STEERING_LAYERS = ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.0.resnets.2",
-                   "up_blocks.1.resnets.0", "up_blocks.1.resnets.1")
+STEERING_LAYERS = (
+    "up_blocks.0.resnets.0",
+    "up_blocks.0.resnets.1",
+    "up_blocks.0.resnets.2",
+    "up_blocks.1.resnets.0",
+    "up_blocks.1.resnets.1",
+)
 
 #: The paper's two prompt sets, pinned to a commit (:func:`download_prompts` fetches them in Colab
 #: and checks each file's sha256 before it is used).
@@ -79,7 +86,8 @@ STEERING_LAYERS = ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.
 #: ``memorized``: the 500 memorized LAION prompts of Webster (2023) as released by Wen et al.
 #: (2024), ``examples/sdv1_500_memorized.jsonl`` of github.com/YuxinWenRick/diffusion_memorization
 #: at commit c8fe471 (the last commit of that file is ca60157): one JSON object per line with the
-#: fields ``caption``, ``index``, ``url``. Its sha256 was computed from the file's bytes at that commit.
+#: fields ``caption``, ``index``, ``url``. Its sha256 was computed from the file's bytes at that
+#: commit.
 #:
 #: ``ordinary``: the prompts Wen et al.'s code uses as non-memorized, the first 500 rows of the
 #: ``test`` split of the Hugging Face dataset ``Gustavosta/Stable-Diffusion-Prompts`` (column
@@ -90,13 +98,13 @@ STEERING_LAYERS = ("up_blocks.0.resnets.0", "up_blocks.0.resnets.1", "up_blocks.
 PROMPT_SOURCES = {
     "memorized": {
         "url": "https://raw.githubusercontent.com/YuxinWenRick/diffusion_memorization/"
-               "c8fe471d80b62213bdc8a384543ff44b44c62020/examples/sdv1_500_memorized.jsonl",
+        "c8fe471d80b62213bdc8a384543ff44b44c62020/examples/sdv1_500_memorized.jsonl",
         "sha256": "8eb16c6ff1c7195cddf26b3207bdc7c6a905a20162c6070d79fe60336a525c60",
         "field": "caption",
     },
     "ordinary": {
         "url": "https://huggingface.co/datasets/Gustavosta/Stable-Diffusion-Prompts/resolve/"
-               "51363921837ad9838d5c63c9b057325bd3b391aa/data/eval.parquet",
+        "51363921837ad9838d5c63c9b057325bd3b391aa/data/eval.parquet",
         "sha256": None,
         "field": "Prompt",
     },
@@ -140,8 +148,9 @@ def _from_pretrained(cls, model_id: str, subfolder: str, dtype: torch.dtype, **k
     when the repository has no such variant."""
     if dtype == torch.float16:
         try:
-            return cls.from_pretrained(model_id, subfolder=subfolder, variant="fp16", **_dtype_kwarg(cls, dtype),
-                                       **kwargs)
+            return cls.from_pretrained(
+                model_id, subfolder=subfolder, variant="fp16", **_dtype_kwarg(cls, dtype), **kwargs
+            )
         except (OSError, ValueError):  # no fp16 variant of this component
             pass
     return cls.from_pretrained(model_id, subfolder=subfolder, **_dtype_kwarg(cls, dtype), **kwargs)
@@ -159,7 +168,9 @@ def _dtype_kwarg(cls, dtype: torch.dtype) -> dict:
     return {"torch_dtype": dtype}
 
 
-def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None, *, attention_slice=None) -> SDParts:
+def load_sd_parts(
+    model_id: str = MODEL_ID, device=None, dtype=None, *, attention_slice=None
+) -> SDParts:
     """Stable Diffusion's UNet, VAE, a DDIM scheduler and the CLIP prompt encoder from the Hub (or
     from a local folder in the Hub's layout, which is how the tests load tiny components).
 
@@ -179,12 +190,17 @@ def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None, *, attentio
         except ImportError:
             raise HubUnavailable(
                 f"{model_id}: the CLIP text encoder needs the transformers package: pip install "
-                f"transformers (Colab has it). {OFFLINE_POINTER}") from None
+                f"transformers (Colab has it). {OFFLINE_POINTER}"
+            ) from None
         from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
         from transformers import CLIPTextModel, CLIPTokenizer
 
         dev = _device(device)
-        dt = dtype if dtype is not None else (torch.float16 if str(dev).startswith("cuda") else torch.float32)
+        dt = (
+            dtype
+            if dtype is not None
+            else (torch.float16 if str(dev).startswith("cuda") else torch.float32)
+        )
         unet = _from_pretrained(UNet2DConditionModel, model_id, "unet", dt).to(dev).eval()
         if attention_slice is not None:
             unet.set_attention_slice(attention_slice)
@@ -195,8 +211,13 @@ def load_sd_parts(model_id: str = MODEL_ID, device=None, dtype=None, *, attentio
 
     @torch.no_grad()
     def encode_prompt(prompts):
-        ids = tok(list(prompts), padding="max_length", max_length=tok.model_max_length, truncation=True,
-                  return_tensors="pt").input_ids
+        ids = tok(
+            list(prompts),
+            padding="max_length",
+            max_length=tok.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids
         return text(ids.to(dev))[0]
 
     return SDParts(unet, vae, scheduler, encode_prompt, str(dev), dt)
@@ -248,8 +269,10 @@ def _latent_hw(parts: SDParts, height, width) -> tuple:
     for name, v in (("height", height), ("width", width)):
         v = s * f if v is None else check_int(name, v, 1)
         if v % (f * down):
-            raise ValueError(f"{name} must be a multiple of {f * down} (VAE factor {f} times UNet "
-                             f"downsampling {down}), got {v}")
+            raise ValueError(
+                f"{name} must be a multiple of {f * down} (VAE factor {f} times UNet "
+                f"downsampling {down}), got {v}"
+            )
         out.append(v // f)
     return tuple(out)
 
@@ -265,7 +288,9 @@ def _fresh_scheduler(parts: SDParts, steps: int):
 
 def _randn(shape, generator: torch.Generator, parts: SDParts) -> torch.Tensor:
     """Seeded noise drawn on the CPU (the same numbers on every device) in the parts' dtype."""
-    return torch.randn(shape, generator=generator, dtype=torch.float32).to(parts.device, parts.dtype)
+    return torch.randn(shape, generator=generator, dtype=torch.float32).to(
+        parts.device, parts.dtype
+    )
 
 
 # ------------------------------------------------------------------------------ VAE and UNet
@@ -273,7 +298,8 @@ def _randn(shape, generator: torch.Generator, parts: SDParts) -> torch.Tensor:
 
 @torch.no_grad()
 def encode(parts: SDParts, images: torch.Tensor) -> torch.Tensor:
-    """Images (B, 3, H, W) in [-1, 1] to UNet latents: the VAE posterior mean times ``scaling_factor``."""
+    """Images (B, 3, H, W) in [-1, 1] to UNet latents: the VAE posterior mean times
+    ``scaling_factor``."""
     images = check_tensor("images", images, ndim=4, dtype=None)
     z = parts.vae.encode(images.to(parts.device, parts.dtype)).latent_dist.mean
     return z * parts.vae.config.scaling_factor
@@ -283,7 +309,9 @@ def encode(parts: SDParts, images: torch.Tensor) -> torch.Tensor:
 def decode(parts: SDParts, latents: torch.Tensor) -> torch.Tensor:
     """UNet latents to images (B, 3, H, W) clamped to [-1, 1]."""
     latents = check_tensor("latents", latents, ndim=4, dtype=None)
-    img = parts.vae.decode(latents.to(parts.device, parts.dtype) / parts.vae.config.scaling_factor).sample
+    img = parts.vae.decode(
+        latents.to(parts.device, parts.dtype) / parts.vae.config.scaling_factor
+    ).sample
     return img.clamp(-1, 1)
 
 
@@ -303,8 +331,15 @@ def initial_latents(parts: SDParts, n: int, *, seed=0, height=None, width=None) 
 # ------------------------------------------------------------------------------ sampling
 
 
-def ddim_step(parts: SDParts, sched, z: torch.Tensor, t, cond: torch.Tensor, uncond: torch.Tensor,
-              guidance: float) -> dict:
+def ddim_step(
+    parts: SDParts,
+    sched,
+    z: torch.Tensor,
+    t,
+    cond: torch.Tensor,
+    uncond: torch.Tensor,
+    guidance: float,
+) -> dict:
     """One DDIM step with classifier-free guidance:
     ``eps = eps(z, "") + guidance * (eps(z, prompt) - eps(z, ""))``, then the scheduler's DDIM
     update (eta = 0). With ``guidance == 1`` only the conditional pass runs (``eps_uncond`` is
@@ -316,12 +351,26 @@ def ddim_step(parts: SDParts, sched, z: torch.Tensor, t, cond: torch.Tensor, unc
     else:
         eps_u = _eps(parts, zin, t, uncond)
         eps = eps_u + guidance * (eps_c - eps_u)
-    return {"eps_cond": eps_c, "eps_uncond": eps_u, "eps": eps, "next": sched.step(eps, t, z).prev_sample}
+    return {
+        "eps_cond": eps_c,
+        "eps_uncond": eps_u,
+        "eps": eps,
+        "next": sched.step(eps, t, z).prev_sample,
+    }
 
 
 @torch.no_grad()
-def generate(parts: SDParts, prompts, *, steps: int = 50, guidance: float = 7.5, seed=0, height=None,
-             width=None, callback: Callable | None = None) -> torch.Tensor:
+def generate(
+    parts: SDParts,
+    prompts,
+    *,
+    steps: int = 50,
+    guidance: float = 7.5,
+    seed=0,
+    height=None,
+    width=None,
+    callback: Callable | None = None,
+) -> torch.Tensor:
     """Latents (B, C, h, w) generated from ``prompts`` by DDIM with classifier-free guidance.
 
     The paper's detection setting: 50 steps, guidance 7.5. The starting noise is
@@ -335,7 +384,10 @@ def generate(parts: SDParts, prompts, *, steps: int = 50, guidance: float = 7.5,
     cond = parts.encode_prompt(prompts)
     uncond = parts.encode_prompt([""] * len(prompts))
     sched = _fresh_scheduler(parts, steps)
-    z = initial_latents(parts, len(prompts), seed=seed, height=height, width=width) * sched.init_noise_sigma
+    z = (
+        initial_latents(parts, len(prompts), seed=seed, height=height, width=width)
+        * sched.init_noise_sigma
+    )
     for i, t in enumerate(sched.timesteps):
         out = ddim_step(parts, sched, z, t, cond, uncond, guidance)
         if callback is not None:
@@ -356,8 +408,15 @@ def _noised_latents(parts: SDParts, x: torch.Tensor, t: int, space: str, generat
 
 
 @torch.no_grad()
-def detection_features(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str = DETECTION_LAYER,
-                       space: str = "image", seed=0) -> torch.Tensor:
+def detection_features(
+    parts: SDParts,
+    x: torch.Tensor,
+    *,
+    t: int = 10,
+    layer: str = DETECTION_LAYER,
+    space: str = "image",
+    seed=0,
+) -> torch.Tensor:
     """The detector's feature map (B, C, h, w) in float32: ``layer``'s last output in ONE UNet pass
     with the EMPTY prompt on ``x`` noised to timestep ``t``. ``x`` holds images in [-1, 1]
     (``space="image"``, encoded by the VAE first) or UNet latents (``space="latent"``)."""
@@ -369,12 +428,22 @@ def detection_features(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: s
     with capture(parts, layer) as box:
         _eps(parts, zt, tt, parts.encode_prompt([""] * len(zt)))
     if "out" not in box or box["out"].ndim != 4:
-        raise ValueError(f"layer {layer!r} does not output a (B, C, h, w) feature map in the UNet pass")
+        raise ValueError(
+            f"layer {layer!r} does not output a (B, C, h, w) feature map in the UNet pass"
+        )
     return box["out"].float()
 
 
-def detection_scores(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str = DETECTION_LAYER,
-                     pool: str = "max", space: str = "image", seed=0) -> torch.Tensor:
+def detection_scores(
+    parts: SDParts,
+    x: torch.Tensor,
+    *,
+    t: int = 10,
+    layer: str = DETECTION_LAYER,
+    pool: str = "max",
+    space: str = "image",
+    seed=0,
+) -> torch.Tensor:
     """The paper's prompt-free detector, one score per image (B,): the population std over channels
     of :func:`detection_features` pooled over space (``pool="max"``, the paper, or ``"mean"``).
     Larger = more likely memorized."""
@@ -383,9 +452,16 @@ def detection_scores(parts: SDParts, x: torch.Tensor, *, t: int = 10, layer: str
     return host(representation_std(pool_features(feat, pool)))
 
 
-def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10,
-                         layer: str = DETECTION_LAYER, pool: str = "max", space: str = "image",
-                         seed=0) -> dict:
+def detection_statistics(
+    parts: SDParts,
+    x: torch.Tensor,
+    *,
+    t: int = 10,
+    layer: str = DETECTION_LAYER,
+    pool: str = "max",
+    space: str = "image",
+    seed=0,
+) -> dict:
     """Every statistic of :data:`memgen.detection.POOLED_STATISTICS` of the same pooled vector as
     :func:`detection_scores` (one UNet pass): ``{"std", "norm", "mean", "cv", "top1"}``, each (B,)
     on the CPU. ``std`` is the paper's score; the others test chapter 8's mechanism on SD: the
@@ -400,9 +476,19 @@ def detection_statistics(parts: SDParts, x: torch.Tensor, *, t: int = 10,
 
 
 @torch.no_grad()
-def wen_scores(parts: SDParts, prompts, *, steps: int = 1, num_inference_steps: int = 50,
-               guidance: float = 7.5, seed=0, height=None, width=None) -> torch.Tensor:
-    """Wen et al. (2024): ``|| eps(z_i, prompt) - eps(z_i, "") ||`` averaged over the first ``steps``
+def wen_scores(
+    parts: SDParts,
+    prompts,
+    *,
+    steps: int = 1,
+    num_inference_steps: int = 50,
+    guidance: float = 7.5,
+    seed=0,
+    height=None,
+    width=None,
+) -> torch.Tensor:
+    """Wen et al. (2024): ``|| eps(z_i, prompt) - eps(z_i, "") ||`` averaged over the first
+    ``steps``
     DDIM steps of the generation from :func:`initial_latents` (``seed``), one score per prompt
     (B,). Runs only those steps (two UNet passes each). Larger = more likely memorized."""
     prompts = _check_prompts(prompts)
@@ -412,7 +498,10 @@ def wen_scores(parts: SDParts, prompts, *, steps: int = 1, num_inference_steps: 
     cond = parts.encode_prompt(prompts)
     uncond = parts.encode_prompt([""] * len(prompts))
     sched = _fresh_scheduler(parts, num_inference_steps)
-    z = initial_latents(parts, len(prompts), seed=seed, height=height, width=width) * sched.init_noise_sigma
+    z = (
+        initial_latents(parts, len(prompts), seed=seed, height=height, width=width)
+        * sched.init_noise_sigma
+    )
     total = torch.zeros(len(prompts), device=z.device)
     for t in sched.timesteps[:steps]:
         zin = sched.scale_model_input(z, t)
@@ -430,9 +519,21 @@ def _sync(parts: SDParts):
         torch.cuda.synchronize()
 
 
-def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts, *, steps: int = 50,
-                            guidance: float = 7.5, t: int = 10, wen_steps: int = 1, batch_size: int = 4,
-                            seed=0, height=None, width=None, progress: bool = True) -> dict:
+def run_detection_benchmark(
+    parts: SDParts,
+    memorized_prompts,
+    ordinary_prompts,
+    *,
+    steps: int = 50,
+    guidance: float = 7.5,
+    t: int = 10,
+    wen_steps: int = 1,
+    batch_size: int = 4,
+    seed=0,
+    height=None,
+    width=None,
+    progress: bool = True,
+) -> dict:
     """The paper's Figure 6 benchmark: generate from every prompt (memorized, then ordinary), score
     each image with :func:`detection_statistics` (the std and the other statistics of the same
     pooled vector, from one UNet pass) and each prompt with :func:`wen_scores`.
@@ -444,11 +545,15 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
     ``{"memorized", "ordinary"}``
     (score tensors), ``"auroc"``, ``"tpr_at_1fpr"`` (threshold: 99th percentile of the ordinary
     scores) and ``"seconds_per_sample"`` (the std score: VAE encoding plus one UNet pass, after
-    generation; Wen: its first ``wen_steps`` guided steps); plus ``"generation_seconds_per_sample"``.
+    generation; Wen: its first ``wen_steps`` guided steps); plus
+    ``"generation_seconds_per_sample"``.
     """
     from tqdm.auto import tqdm
 
-    sets = {"memorized": _check_prompts(memorized_prompts), "ordinary": _check_prompts(ordinary_prompts)}
+    sets = {
+        "memorized": _check_prompts(memorized_prompts),
+        "ordinary": _check_prompts(ordinary_prompts),
+    }
     batch_size = check_int("batch_size", batch_size, 1)
     base_seed = check_int("seed", seed, 0)
     from ..detection import POOLED_STATISTICS
@@ -460,14 +565,26 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
     bar = tqdm(total=n_total, desc="detection benchmark", disable=not progress)
     for kind, prompts in sets.items():
         for k in range(0, len(prompts), batch_size):
-            batch, s = prompts[k:k + batch_size], base_seed + k // batch_size
+            batch, s = prompts[k : k + batch_size], base_seed + k // batch_size
             t0 = time.perf_counter()
-            wen = wen_scores(parts, batch, steps=wen_steps, num_inference_steps=steps, guidance=guidance, seed=s,
-                             height=height, width=width)
+            wen = wen_scores(
+                parts,
+                batch,
+                steps=wen_steps,
+                num_inference_steps=steps,
+                guidance=guidance,
+                seed=s,
+                height=height,
+                width=width,
+            )
             _sync(parts)
             t1 = time.perf_counter()
-            images = decode(parts, generate(parts, batch, steps=steps, guidance=guidance, seed=s, height=height,
-                                            width=width))
+            images = decode(
+                parts,
+                generate(
+                    parts, batch, steps=steps, guidance=guidance, seed=s, height=height, width=width
+                ),
+            )
             _sync(parts)
             t2 = time.perf_counter()
             stats = detection_statistics(parts, images, t=t, seed=s)
@@ -486,9 +603,13 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
         pos, neg = torch.cat(scores[m]["memorized"]), torch.cat(scores[m]["ordinary"])
         timed = "wen" if m == "wen" else "std"
         values = not pos.is_meta  # the meta device (tests) has shapes but no values to rank
-        result[m] = {"memorized": pos, "ordinary": neg, "auroc": auroc(pos, neg) if values else None,
-                     "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01) if values else None,
-                     "seconds_per_sample": seconds[timed] / n_total}
+        result[m] = {
+            "memorized": pos,
+            "ordinary": neg,
+            "auroc": auroc(pos, neg) if values else None,
+            "tpr_at_1fpr": tpr_at_fpr(pos, neg, 0.01) if values else None,
+            "seconds_per_sample": seconds[timed] / n_total,
+        }
     result["generation_seconds_per_sample"] = seconds["generation"] / n_total
     return result
 
@@ -496,8 +617,18 @@ def run_detection_benchmark(parts: SDParts, memorized_prompts, ordinary_prompts,
 # ------------------------------------------------------------------------------ steering
 
 
-def steering_references(parts: SDParts, prompt: str, n: int = 50, *, steps: int = 50, guidance: float = 7.5,
-                        batch_size: int = 4, seed=0, height=None, width=None) -> torch.Tensor:
+def steering_references(
+    parts: SDParts,
+    prompt: str,
+    n: int = 50,
+    *,
+    steps: int = 50,
+    guidance: float = 7.5,
+    batch_size: int = 4,
+    seed=0,
+    height=None,
+    width=None,
+) -> torch.Tensor:
     """``n`` reference images (n, 3, H, W) in [-1, 1] generated by the model itself from ``prompt``,
     as in the official ``SD_steering`` notebook (50 per side, guidance 7.5); batch ``k`` uses seed
     ``seed + k``."""
@@ -509,16 +640,33 @@ def steering_references(parts: SDParts, prompt: str, n: int = 50, *, steps: int 
     out = []
     for k in range(0, n, batch_size):
         m = min(batch_size, n - k)
-        z = generate(parts, [prompt] * m, steps=steps, guidance=guidance, seed=base + k // batch_size,
-                     height=height, width=width)
+        z = generate(
+            parts,
+            [prompt] * m,
+            steps=steps,
+            guidance=guidance,
+            seed=base + k // batch_size,
+            height=height,
+            width=width,
+        )
         out.append(decode(parts, z))
     return torch.cat(out)
 
 
 @torch.no_grad()
-def steering_directions(parts: SDParts, refs_a: torch.Tensor, refs_b: torch.Tensor,
-                        layers: Sequence[str] = STEERING_LAYERS, *, t: int = 10, space: str = "image",
-                        batch_size: int = 8, seed=0, prompts_a=None, prompts_b=None) -> dict:
+def steering_directions(
+    parts: SDParts,
+    refs_a: torch.Tensor,
+    refs_b: torch.Tensor,
+    layers: Sequence[str] = STEERING_LAYERS,
+    *,
+    t: int = 10,
+    space: str = "image",
+    batch_size: int = 8,
+    seed=0,
+    prompts_a=None,
+    prompts_b=None,
+) -> dict:
     """``{layer: direction (C,)}``: the mean over set A of each layer's spatially averaged output
     minus the same mean over set B, from one UNet pass per image at timestep ``t`` on the
     VAE-encoded (``space="image"``), noised references. ``prompts_a``/``prompts_b``: the prompt the
@@ -540,8 +688,10 @@ def steering_directions(parts: SDParts, refs_a: torch.Tensor, refs_b: torch.Tens
             return [prompts] * n
         prompts = list(prompts)
         if len(prompts) != n or not all(isinstance(p, str) for p in prompts):
-            raise ValueError(f"{name} must be None, one string, or {n} strings (one per reference), "
-                             f"got {len(prompts)} items")
+            raise ValueError(
+                f"{name} must be None, one string, or {n} strings (one per reference), "
+                f"got {len(prompts)} items"
+            )
         return prompts
 
     def mean_activation(refs, name, prompts):
@@ -552,22 +702,38 @@ def steering_directions(parts: SDParts, refs_a: torch.Tensor, refs_b: torch.Tens
         g = make_generator(seed)
         sums = {layer: 0.0 for layer in layers}
         for k in range(0, len(refs), batch_size):
-            zt, tt = _noised_latents(parts, refs[k:k + batch_size], t, space, g)
+            zt, tt = _noised_latents(parts, refs[k : k + batch_size], t, space, g)
             with contextlib.ExitStack() as stack:
                 boxes = {layer: stack.enter_context(capture(parts, layer)) for layer in layers}
-                _eps(parts, zt, tt, parts.encode_prompt(prompts[k:k + batch_size]))
+                _eps(parts, zt, tt, parts.encode_prompt(prompts[k : k + batch_size]))
             for layer in layers:
-                sums[layer] = sums[layer] + pool_features(boxes[layer]["out"].float(), "mean").sum(0)
+                sums[layer] = sums[layer] + pool_features(boxes[layer]["out"].float(), "mean").sum(
+                    0
+                )
         return {layer: s / len(refs) for layer, s in sums.items()}
 
-    a, b = mean_activation(refs_a, "refs_a", prompts_a), mean_activation(refs_b, "refs_b", prompts_b)
+    a, b = (
+        mean_activation(refs_a, "refs_a", prompts_a),
+        mean_activation(refs_b, "refs_b", prompts_b),
+    )
     return {layer: (a[layer] - b[layer]).to(parts.device) for layer in layers}
 
 
 @torch.no_grad()
-def steered_generate(parts: SDParts, prompts, directions: dict, alpha: float, *, steps: int = 40,
-                     window: tuple = (20, 38), guidance: float = 3.5, seed=0, height=None, width=None,
-                     callback: Callable | None = None) -> torch.Tensor:
+def steered_generate(
+    parts: SDParts,
+    prompts,
+    directions: dict,
+    alpha: float,
+    *,
+    steps: int = 40,
+    window: tuple = (20, 38),
+    guidance: float = 3.5,
+    seed=0,
+    height=None,
+    width=None,
+    callback: Callable | None = None,
+) -> torch.Tensor:
     """:func:`generate` while ``alpha * directions[layer]`` is added to the output of every layer of
     ``directions`` (broadcast over space, in both guidance passes) during the DDIM steps ``i`` with
     ``window[0] <= i < window[1]`` (like ``range``; the default (20, 38) is the paper's steps 20 to
@@ -580,13 +746,21 @@ def steered_generate(parts: SDParts, prompts, directions: dict, alpha: float, *,
     start = check_int("window[0]", window[0], 0, steps)
     stop = check_int("window[1]", window[1], 0, steps)
     if start > stop:
-        raise ValueError(f"window must satisfy window[0] <= window[1] (steps start <= i < stop), got {tuple(window)}")
+        raise ValueError(
+            "window must satisfy window[0] <= window[1] (steps start <= i < stop), got "
+            f"{tuple(window)}"
+        )
     if not isinstance(directions, dict) or not directions:
-        raise ValueError("directions must be a non-empty dict {layer: (C,) tensor}, e.g. from steering_directions")
+        raise ValueError(
+            "directions must be a non-empty dict {layer: (C,) tensor}, e.g. from "
+            "steering_directions"
+        )
     deltas = {}
     for layer, d in directions.items():
         _check_layer(parts, layer)
-        deltas[layer] = alpha * check_tensor(f"directions[{layer!r}]", d, ndim=1, dtype=None).to(parts.device)
+        deltas[layer] = alpha * check_tensor(f"directions[{layer!r}]", d, ndim=1, dtype=None).to(
+            parts.device
+        )
     state = {"i": 0}
 
     def active():
@@ -598,14 +772,24 @@ def steered_generate(parts: SDParts, prompts, directions: dict, alpha: float, *,
         state["i"] = info["i"] + 1  # the next UNet calls belong to the next step
 
     with add_per_layer(parts, deltas, active):
-        return generate(parts, prompts, steps=steps, guidance=guidance, seed=seed, height=height, width=width,
-                        callback=cb)
+        return generate(
+            parts,
+            prompts,
+            steps=steps,
+            guidance=guidance,
+            seed=seed,
+            height=height,
+            width=width,
+            callback=cb,
+        )
 
 
 # ------------------------------------------------------------------------------ prompt sets
 
 
-def read_prompts(path, limit: int | None = None, *, field: str | None = None, delimiter: str = ",") -> list:
+def read_prompts(
+    path, limit: int | None = None, *, field: str | None = None, delimiter: str = ","
+) -> list:
     """Prompts from a local file, in file order: ``.jsonl`` (one object per line), ``.parquet``
     (a table), ``.csv`` (columns separated by ``delimiter``, default ``","``; never guessed) or any
     other extension as plain text (one prompt per non-empty line). ``field``: the column or key
@@ -619,14 +803,18 @@ def read_prompts(path, limit: int | None = None, *, field: str | None = None, de
     if field is not None and (not isinstance(field, str) or not field):
         raise ValueError(f"field must be a column name such as 'caption', got {field!r}")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no prompt file at {path!r}; see memgen.hub.stable_diffusion.PROMPT_SOURCES "
-                                "(download_prompts fetches them in Colab)")
+        raise FileNotFoundError(
+            f"no prompt file at {path!r}; see memgen.hub.stable_diffusion.PROMPT_SOURCES "
+            "(download_prompts fetches them in Colab)"
+        )
     if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
-        rows = [dict(zip(table.column_names, r)) for r in zip(*(table.column(c).to_pylist()
-                                                                for c in table.column_names))]
+        rows = [
+            dict(zip(table.column_names, r))
+            for r in zip(*(table.column(c).to_pylist() for c in table.column_names))
+        ]
     else:
         with open(path, encoding="utf-8", newline="") as f:
             if path.endswith(".jsonl"):
@@ -642,7 +830,9 @@ def read_prompts(path, limit: int | None = None, *, field: str | None = None, de
         for n, row in enumerate(rows):
             key = next((k for k in fields if isinstance(row, dict) and k in row), None)
             if key is None:
-                raise ValueError(f"{path}: row {n} has no prompt field (one of {', '.join(fields)})")
+                raise ValueError(
+                    f"{path}: row {n} has no prompt field (one of {', '.join(fields)})"
+                )
             prompts.append(str(row[key]))
     if not prompts:
         raise ValueError(f"{path}: no prompts found")
@@ -653,8 +843,10 @@ def load_prompt_sets(memorized_path, ordinary_path, *, n: int | None = 500) -> t
     """``(memorized, ordinary)`` prompt lists from local files (:func:`read_prompts`, with the field
     of :data:`PROMPT_SOURCES`), at most ``n`` each (the paper: 500 and 500). Fetch the files first
     with :func:`download_prompts`."""
-    return (read_prompts(memorized_path, n, field=_field_for(memorized_path, "memorized")),
-            read_prompts(ordinary_path, n, field=_field_for(ordinary_path, "ordinary")))
+    return (
+        read_prompts(memorized_path, n, field=_field_for(memorized_path, "memorized")),
+        read_prompts(ordinary_path, n, field=_field_for(ordinary_path, "ordinary")),
+    )
 
 
 def _field_for(path, key: str):
@@ -692,17 +884,23 @@ def download_prompts(key: str, dest_dir=".") -> str:
             with urllib.request.urlopen(url, timeout=60) as resp:
                 data = resp.read()
         except Exception as err:
-            raise HubUnavailable(f"could not download the {key} prompts from {url} ({type(err).__name__}: "
-                                 f"{err}); download the file by hand and pass its path to load_prompt_sets. "
-                                 f"{OFFLINE_POINTER}") from err
+            raise HubUnavailable(
+                f"could not download the {key} prompts from {url} ({type(err).__name__}: "
+                f"{err}); download the file by hand and pass its path to load_prompt_sets. "
+                f"{OFFLINE_POINTER}"
+            ) from err
         os.makedirs(os.fspath(dest_dir), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
     digest = sha256_of(path)
     if source["sha256"] is None:
-        print(f"{key} prompts: {path} has sha256 {digest} (no digest is pinned for {url}; record it)")
+        print(
+            f"{key} prompts: {path} has sha256 {digest} (no digest is pinned for {url}; record it)"
+        )
     elif digest != source["sha256"]:
         os.replace(path, path + ".mismatch")
-        raise ChecksumMismatch(f"the {key} prompt file from {url} has sha256 {digest}, not the pinned "
-                               f"{source['sha256']}; it was moved to {path}.mismatch")
+        raise ChecksumMismatch(
+            f"the {key} prompt file from {url} has sha256 {digest}, not the pinned "
+            f"{source['sha256']}; it was moved to {path}.mismatch"
+        )
     return path

@@ -28,16 +28,27 @@ def empirical_denoiser_explorer(X, image_shape, *, seed: int = 0):
 
     X = check_tensor("X", X, ndim=2)
     if int(np.prod(image_shape)) != X.shape[1]:
-        raise ValueError(f"image_shape {tuple(image_shape)} must multiply to X.shape[1] = {X.shape[1]}")
+        raise ValueError(
+            f"image_shape {tuple(image_shape)} must multiply to X.shape[1] = {X.shape[1]}"
+        )
     noise = torch.randn(X.shape[1], generator=torch.Generator().manual_seed(seed))
 
-    log_sigma = widgets.FloatSlider(value=np.log10(0.5), min=-2, max=1, step=0.05, description="log10 σ",
-                                    continuous_update=False, readout_format=".2f")
-    index = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="sample i", continuous_update=False)
+    log_sigma = widgets.FloatSlider(
+        value=np.log10(0.5),
+        min=-2,
+        max=1,
+        step=0.05,
+        description="log10 σ",
+        continuous_update=False,
+        readout_format=".2f",
+    )
+    index = widgets.IntSlider(
+        value=0, min=0, max=len(X) - 1, description="sample i", continuous_update=False
+    )
     out = widgets.Output()
 
     def draw(*_):
-        sigma = float(10 ** log_sigma.value)
+        sigma = float(10**log_sigma.value)
         y = X[index.value] + sigma * noise
         f = empirical_denoiser(y, X, sigma)
         w = posterior_weights(y, X, sigma)
@@ -45,13 +56,21 @@ def empirical_denoiser_explorer(X, image_shape, *, seed: int = 0):
         with out:
             out.clear_output(wait=True)
             fig, axes = plt.subplots(1, 4, figsize=(11, 2.8))
-            for ax, img, title in zip(axes[:3], (X[index.value], y, f),
-                                      ("clean x_i", f"noisy y (σ = {sigma:.3g})", "f_emp(y)")):
+            for ax, img, title in zip(
+                axes[:3],
+                (X[index.value], y, f),
+                ("clean x_i", f"noisy y (σ = {sigma:.3g})", "f_emp(y)"),
+            ):
                 ax.imshow(img.reshape(image_shape).numpy(), cmap="gray")
                 ax.set_title(title)
                 ax.axis("off")
-            sns.barplot(x=[str(int(j)) for j in top.indices], y=top.values.numpy(), color="#4455aa",
-                        errorbar=None, ax=axes[3])
+            sns.barplot(
+                x=[str(int(j)) for j in top.indices],
+                y=top.values.numpy(),
+                color="#4455aa",
+                errorbar=None,
+                ax=axes[3],
+            )
             sns.despine(ax=axes[3])
             axes[3].set_ylim(0, 1)
             axes[3].set_title("largest softmax weights")
@@ -93,7 +112,8 @@ def _dae_pool(dataset: str):
 
 
 def dae_max_n(dataset: str) -> int:
-    """Largest training-set size for ``dataset`` (one sample is always held out as the unseen input)."""
+    """Largest training-set size for ``dataset`` (one sample is always held out as the unseen
+    input)."""
     dataset = check_choice("dataset", dataset, DAE_DATASETS)
     return {"digits": 1796, "faces": 99, "gmm": _GMM_POOL - 1}[dataset]
 
@@ -105,7 +125,8 @@ def _sym_eigs(A: torch.Tensor, k: int) -> np.ndarray:
 
 
 def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, seed=0) -> dict:
-    """Train a ReLU DAE with :func:`memgen.fit_fast.fit_dae` and compute everything the explorer shows.
+    """Train a ReLU DAE with :func:`memgen.fit_fast.fit_dae` and compute everything the explorer
+    shows.
 
     No plotting (so a benchmark or a test can drive it without a display). ``n`` training samples
     (and one unseen sample) are drawn with ``seed`` from the centred dataset; the model has width
@@ -153,7 +174,7 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
         train_idx, unseen_idx = torch.arange(n), len(X_all) - 1 - seed % (len(X_all) - n)
     else:
         perm = torch.randperm(len(X_all), generator=g)
-        unseen_idx, train_idx = int(perm[0]), perm[1:n + 1].sort().values
+        unseen_idx, train_idx = int(perm[0]), perm[1 : n + 1].sort().values
     X = X_all[train_idx]
     x_unseen = X_all[unseen_idx]
     d = X.shape[1]
@@ -183,8 +204,12 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
         learned = gains_along_samples(model, X)
         predicted = memorization_gain(X.pow(2).sum(dim=1).double(), n, sigma, lam).float()
         rel = (learned - predicted).abs() / predicted.abs().clamp_min(1e-6)
-        theory = {"kind": "gain", "learned": learned.numpy(), "predicted": predicted.numpy(),
-                  "frac_within_10pct": float((rel <= 0.1).float().mean())}
+        theory = {
+            "kind": "gain",
+            "learned": learned.numpy(),
+            "predicted": predicted.numpy(),
+            "frac_within_10pct": float((rel <= 0.1).float().mean()),
+        }
     else:
         k = min(d, p + 4)
         if dataset == "gmm":
@@ -192,19 +217,38 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
         else:
             M = optimal_linear_denoiser(X.double(), sigma, lam, rank=p)
         mean_mask = (X @ W1 > 0).to(W1.dtype).mean(dim=0)
-        theory = {"kind": "eig", "learned": _sym_eigs(W2 @ W1.T, k), "predicted": _sym_eigs(M, k),
-                  "jacobian": _sym_eigs((W2 * mean_mask) @ W1.T, k)}
+        theory = {
+            "kind": "eig",
+            "learned": _sym_eigs(W2 @ W1.T, k),
+            "predicted": _sym_eigs(M, k),
+            "jacobian": _sym_eigs((W2 * mean_mask) @ W1.T, k),
+        }
 
     return {
-        "dataset": dataset, "n": n, "p": p, "sigma": sigma, "lam": lam, "steps": steps, "seed": seed,
+        "dataset": dataset,
+        "n": n,
+        "p": p,
+        "sigma": sigma,
+        "lam": lam,
+        "steps": steps,
+        "seed": seed,
         "regime": "memorization" if p >= n else "linear",
-        "model": model, "x_train": X, "x_unseen": x_unseen, "image_shape": image_shape,
-        "W1": W1.numpy(), "W2": W2.numpy(),
-        "final_loss": float(fit.losses[-min(50, steps):, 0].mean()), "train_seconds": float(fit.seconds),
-        "units": units.numpy(), "unit_cos": unit_cos.numpy(),
-        "h_train": H[0].numpy(), "h_unseen": h_unseen.numpy(),
-        "share_train": float(shares[0]), "std_train": float(stds[0]),
-        "share_unseen": float(top1_share(h_unseen)), "std_unseen": float(unit_std(h_unseen)),
+        "model": model,
+        "x_train": X,
+        "x_unseen": x_unseen,
+        "image_shape": image_shape,
+        "W1": W1.numpy(),
+        "W2": W2.numpy(),
+        "final_loss": float(fit.losses[-min(50, steps) :, 0].mean()),
+        "train_seconds": float(fit.seconds),
+        "units": units.numpy(),
+        "unit_cos": unit_cos.numpy(),
+        "h_train": H[0].numpy(),
+        "h_unseen": h_unseen.numpy(),
+        "share_train": float(shares[0]),
+        "std_train": float(stds[0]),
+        "share_unseen": float(top1_share(h_unseen)),
+        "std_unseen": float(unit_std(h_unseen)),
         "mean_share_train": float(shares[active].mean()) if bool(active.any()) else 0.0,
         "silent_train": float(1.0 - active.float().mean()),
         "theory": theory,
@@ -213,21 +257,27 @@ def dae_explorer_state(dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=80
 
 
 def dae_state_summary(state: dict) -> str:
-    """One line of spikiness statistics and theory agreement for a :func:`dae_explorer_state` dict."""
+    """One line of spikiness statistics and theory agreement for a :func:`dae_explorer_state`
+    dict."""
     s = state
-    text = (f"{s['dataset']}: n = {s['n']}, p = {s['p']}, σ = {s['sigma']:.3g}, λ = {s['lam']:.3g} "
-            f"({s['regime']} regime, p {'≥' if s['p'] >= s['n'] else '<'} n). "
-            f"Mean top-1 share on noisy training inputs: {s['mean_share_train']:.2f} "
-            f"(1/p = {1 / s['p']:.2f}; {100 * s['silent_train']:.0f}% silent). "
-            f"Final loss {s['final_loss']:.3g}, trained in {s['train_seconds']:.2f} s.")
+    text = (
+        f"{s['dataset']}: n = {s['n']}, p = {s['p']}, σ = {s['sigma']:.3g}, λ = {s['lam']:.3g} "
+        f"({s['regime']} regime, p {'≥' if s['p'] >= s['n'] else '<'} n). "
+        f"Mean top-1 share on noisy training inputs: {s['mean_share_train']:.2f} "
+        f"(1/p = {1 / s['p']:.2f}; {100 * s['silent_train']:.0f}% silent). "
+        f"Final loss {s['final_loss']:.3g}, trained in {s['train_seconds']:.2f} s."
+    )
     th = s["theory"]
     if th["kind"] == "gain":
-        text += f" Learned gain within 10% of m_i for {100 * th['frac_within_10pct']:.0f}% of samples."
+        text += (
+            f" Learned gain within 10% of m_i for {100 * th['frac_within_10pct']:.0f}% of samples."
+        )
     return text
 
 
 def draw_dae_state(state: dict, fig=None):
-    """Draw a :func:`dae_explorer_state` dict into one matplotlib figure (created if ``fig`` is None).
+    """Draw a :func:`dae_explorer_state` dict into one matplotlib figure (created if ``fig`` is
+    None).
 
     Top row: the largest-norm encoder columns (as images, or a heatmap for non-image data), titled
     with their best cosine to a training sample. Bottom row: the codes h of a noisy training and of
@@ -257,21 +307,45 @@ def draw_dae_state(state: dict, fig=None):
         ax = fig.add_subplot(gs[0])
         w = W1[:, units].T
         v = float(np.abs(w).max()) or 1.0
-        with warnings.catch_warnings():  # seaborn 0.13 calls a colormap method matplotlib 3.11 deprecates
+        with (
+            warnings.catch_warnings()
+        ):  # seaborn 0.13 calls a colormap method matplotlib 3.11 deprecates
             warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.heatmap(w, cmap="RdBu_r", vmin=-v, vmax=v, center=0.0, ax=ax, cbar=False, xticklabels=False,
-                        yticklabels=[f"u{u}: cos {c:.2f}" for u, c in zip(units, cos)])
+            sns.heatmap(
+                w,
+                cmap="RdBu_r",
+                vmin=-v,
+                vmax=v,
+                center=0.0,
+                ax=ax,
+                cbar=False,
+                xticklabels=False,
+                yticklabels=[f"u{u}: cos {c:.2f}" for u, c in zip(units, cos)],
+            )
         ax.tick_params(axis="y", labelsize=7, rotation=0)
-        ax.set_title("largest-norm encoder columns (rows), best cosine to a training sample", fontsize=9)
+        ax.set_title(
+            "largest-norm encoder columns (rows), best cosine to a training sample", fontsize=9
+        )
 
     bottom = gs[1].subgridspec(1, 3, wspace=0.35)
     x = np.arange(s["p"])
-    for j, (key, name) in enumerate((("train", "noisy training input"), ("unseen", "noisy unseen input"))):
+    for j, (key, name) in enumerate(
+        (("train", "noisy training input"), ("unseen", "noisy unseen input"))
+    ):
         ax = fig.add_subplot(bottom[j])
-        sns.barplot(x=x, y=np.asarray(s[f"h_{key}"]), color="#4455aa" if key == "train" else "#aa5544",
-                    errorbar=None, native_scale=True, width=0.85, ax=ax)
+        sns.barplot(
+            x=x,
+            y=np.asarray(s[f"h_{key}"]),
+            color="#4455aa" if key == "train" else "#aa5544",
+            errorbar=None,
+            native_scale=True,
+            width=0.85,
+            ax=ax,
+        )
         sns.despine(ax=ax)
-        ax.set_title(f"h of a {name}\ntop-1 {s[f'share_{key}']:.2f}, std {s[f'std_{key}']:.2f}", fontsize=9)
+        ax.set_title(
+            f"h of a {name}\ntop-1 {s[f'share_{key}']:.2f}, std {s[f'std_{key}']:.2f}", fontsize=9
+        )
         ax.set_xlabel("unit", fontsize=8)
         ax.tick_params(labelsize=7)
 
@@ -286,7 +360,9 @@ def draw_dae_state(state: dict, fig=None):
         ax.set_ylim(lo, hi)
         ax.set_xlabel("predicted m_i", fontsize=8)
         ax.set_ylabel("learned u_iᵀ J(x_i) u_i", fontsize=8)
-        ax.set_title(f"p ≥ n: gain per sample\n{100 * th['frac_within_10pct']:.0f}% within 10%", fontsize=9)
+        ax.set_title(
+            f"p ≥ n: gain per sample\n{100 * th['frac_within_10pct']:.0f}% within 10%", fontsize=9
+        )
     else:
         k = np.arange(1, len(th["learned"]) + 1)
         ax.plot(k, th["learned"], "o-", ms=3, color="#228833", label="sym(W2 W1ᵀ)")
@@ -301,7 +377,8 @@ def draw_dae_state(state: dict, fig=None):
 
 
 def dae_explorer(*, dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, seed=0):
-    """Sliders for n, p, log10 sigma, log10 lambda and a dataset menu; each change retrains a ReLU DAE.
+    """Sliders for n, p, log10 sigma, log10 lambda and a dataset menu; each change retrains a ReLU
+    DAE.
 
     Each change calls :func:`dae_explorer_state` (``steps`` steps of :func:`memgen.fit_fast.fit_dae`
     with ``seed``) and redraws :func:`draw_dae_state` with a line of statistics. Returns an
@@ -310,8 +387,6 @@ def dae_explorer(*, dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, 
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-
-
 
     dataset = check_choice("dataset", dataset, DAE_DATASETS)
     n = check_int("n", n, 1, dae_max_n(dataset))
@@ -325,32 +400,66 @@ def dae_explorer(*, dataset="digits", n=8, p=16, sigma=0.2, lam=0.1, steps=800, 
     style = {"description_width": "initial"}
     controls = {
         "dataset": widgets.Dropdown(options=list(DAE_DATASETS), value=dataset, description="data"),
-        "n": widgets.SelectionSlider(options=n_options, value=n, description="n samples",
-                                     continuous_update=False, style=style),
-        "p": widgets.IntSlider(value=p, min=min(2, p), max=max(64, p), description="p units",
-                               continuous_update=False, style=style),
-        "log_sigma": widgets.FloatSlider(value=np.log10(sigma), min=min(-2.0, np.log10(sigma)),
-                                         max=max(0.5, np.log10(sigma)), step=0.05, description="log10 σ",
-                                         continuous_update=False, readout_format=".2f", style=style),
-        "log_lam": widgets.FloatSlider(value=np.log10(lam), min=min(-3.0, np.log10(lam)),
-                                       max=max(0.5, np.log10(lam)), step=0.05, description="log10 λ",
-                                       continuous_update=False, readout_format=".2f", style=style),
+        "n": widgets.SelectionSlider(
+            options=n_options,
+            value=n,
+            description="n samples",
+            continuous_update=False,
+            style=style,
+        ),
+        "p": widgets.IntSlider(
+            value=p,
+            min=min(2, p),
+            max=max(64, p),
+            description="p units",
+            continuous_update=False,
+            style=style,
+        ),
+        "log_sigma": widgets.FloatSlider(
+            value=np.log10(sigma),
+            min=min(-2.0, np.log10(sigma)),
+            max=max(0.5, np.log10(sigma)),
+            step=0.05,
+            description="log10 σ",
+            continuous_update=False,
+            readout_format=".2f",
+            style=style,
+        ),
+        "log_lam": widgets.FloatSlider(
+            value=np.log10(lam),
+            min=min(-3.0, np.log10(lam)),
+            max=max(0.5, np.log10(lam)),
+            step=0.05,
+            description="log10 λ",
+            continuous_update=False,
+            readout_format=".2f",
+            style=style,
+        ),
     }
     summary = widgets.HTML()
     out = widgets.Output()
-    box = widgets.VBox([
-        widgets.HBox([controls["dataset"], controls["n"], controls["p"]]),
-        widgets.HBox([controls["log_sigma"], controls["log_lam"]]),
-        summary, out,
-    ])
+    box = widgets.VBox(
+        [
+            widgets.HBox([controls["dataset"], controls["n"], controls["p"]]),
+            widgets.HBox([controls["log_sigma"], controls["log_lam"]]),
+            summary,
+            out,
+        ]
+    )
     box.controls = controls
     box.state = None
 
     def update(*_):
         try:
             state = dae_explorer_state(
-                controls["dataset"].value, controls["n"].value, controls["p"].value,
-                float(10 ** controls["log_sigma"].value), float(10 ** controls["log_lam"].value), steps, seed)
+                controls["dataset"].value,
+                controls["n"].value,
+                controls["p"].value,
+                float(10 ** controls["log_sigma"].value),
+                float(10 ** controls["log_lam"].value),
+                steps,
+                seed,
+            )
         except ValueError as err:  # e.g. n larger than the dataset
             box.state = None
             summary.value = f"<b>cannot train:</b> {err}"

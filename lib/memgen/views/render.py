@@ -5,11 +5,13 @@
 
 * **Google Colab** (``"google.colab" in sys.modules``): nothing is changed; plotly's own ``colab``
   renderer draws the figures.
-* **The book build** (the environment variable :data:`BOOK_BUILD_ENV` is ``"1"``; the Sphinx extension
+* **The book build** (the environment variable :data:`BOOK_BUILD_ENV` is ``"1"``; the Sphinx
+  extension
   :mod:`memgen_book.sphinxext` sets it, and the kernels that execute the chapters inherit it): the
   ``memgen_book`` renderer becomes the default. It emits **only** ``text/html``: an empty ``<div>``
   and the figure as JSON in a ``<script type="application/json">`` (no inline JavaScript). The page
-  loads plotly.js and the book's figure loader (``_theme/memgen-figures.js``) *deferred*, so the text
+  loads plotly.js and the book's figure loader (``_theme/memgen-figures.js``) *deferred*, so the
+  text
   paints first; the loader then draws every figure, never autoplays frames (a figure with frames
   stays on its slider's first position until the reader moves it), and on a narrow screen draws
   the figure's narrow variant (:mod:`memgen.views.responsive`: panels stacked, image grids with
@@ -80,9 +82,11 @@ FIGURE_DATA_CLASS = "memgen-figure-data"
 
 
 class BookHtmlRenderer(MimetypeRenderer):
-    """Plotly renderer for the offline website: a ``text/html`` bundle with the figure as JSON, drawn
+    """Plotly renderer for the offline website: a ``text/html`` bundle with the figure as JSON,
+    drawn
     by the page's deferred plotly.js and figure loader (no inline script, no CDN, no MathJax, no
-    autoplay of frames), with the narrow-screen variant of :func:`memgen.views.responsive.narrow_patch`.
+    autoplay of frames), with the narrow-screen variant of
+    :func:`memgen.views.responsive.narrow_patch`.
     """
 
     def __init__(self, config: dict | None = None):
@@ -244,14 +248,19 @@ def image_grid(
 
 
 def slider_steps(names: Sequence[str]) -> list[dict]:
-    """Slider steps that jump immediately to the frame of the same name (no animation, no autoplay)."""
+    """Slider steps that jump immediately to the frame of the same name (no animation, no
+    autoplay)."""
     return [
         {
             "label": str(name),
             "method": "animate",
             "args": [
                 [str(name)],
-                {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
+                {
+                    "mode": "immediate",
+                    "frame": {"duration": 0, "redraw": True},
+                    "transition": {"duration": 0},
+                },
             ],
         }
         for name in names
@@ -267,7 +276,8 @@ def slider_figure(
 ) -> go.Figure:
     """A figure whose slider switches between precomputed frames, with no play button.
 
-    ``frames`` is a list of ``{"name": str, "traces": [plotly traces], "layout": {...}}`` (``layout``
+    ``frames`` is a list of ``{"name": str, "traces": [plotly traces], "layout": {...}}``
+    (``layout``
     optional, e.g. a per-frame title). Every frame must have the same number of traces, in the same
     order. The figure starts on frame ``active``; moving the slider runs ``Plotly.animate`` to the
     frame of that name with zero duration, which works on the static website (no kernel) and in
@@ -287,7 +297,10 @@ def slider_figure(
     start = frames[active]
     fig = go.Figure(
         data=list(start["traces"]),
-        frames=[go.Frame(name=n, data=list(f["traces"]), layout=f.get("layout")) for n, f in zip(names, frames)],
+        frames=[
+            go.Frame(name=n, data=list(f["traces"]), layout=f.get("layout"))
+            for n, f in zip(names, frames)
+        ],
     )
     fig.update_layout(
         sliders=[
@@ -331,8 +344,9 @@ def _histogram_counts(trace: dict, letter: str) -> np.ndarray | None:
     values = _numbers(trace.get(letter))
     if values is None or not all(bins.get(k) is not None for k in ("start", "end", "size")):
         return None
-    edges = np.arange(float(bins["start"]), float(bins["end"]) + float(bins["size"]),
-                      float(bins["size"]))
+    edges = np.arange(
+        float(bins["start"]), float(bins["end"]) + float(bins["size"]), float(bins["size"])
+    )
     return np.histogram(values, bins=edges)[0].astype(float)
 
 
@@ -357,8 +371,10 @@ def _trace_extents(trace: dict) -> dict[str, tuple[np.ndarray | None, bool]]:
     if kind == "histogram":
         along, across = ("y", "x") if trace.get("orientation") == "h" else ("x", "y")
         keys = {"x": xkey, "y": ykey}
-        return {keys[along]: (_numbers(trace.get(along)), False),
-                keys[across]: (_histogram_counts(trace, along), True)}
+        return {
+            keys[along]: (_numbers(trace.get(along)), False),
+            keys[across]: (_histogram_counts(trace, along), True),
+        }
     x, y = trace.get("x"), trace.get("y")
     if kind == "bar":
         value_letter = "x" if trace.get("orientation") == "h" else "y"
@@ -369,12 +385,15 @@ def _trace_extents(trace: dict) -> dict[str, tuple[np.ndarray | None, bool]]:
             pos = np.arange(len(np.asarray(vals[value_letter])))
         pos_num = _numbers(pos)
         if pos_num is not None and len(pos_num):
-            half = 0.5 * (float(np.min(np.diff(np.unique(pos_num)))) if len(np.unique(pos_num)) > 1
-                          else 1.0)
+            half = 0.5 * (
+                float(np.min(np.diff(np.unique(pos_num)))) if len(np.unique(pos_num)) > 1 else 1.0
+            )
             pos_num = np.array([pos_num.min() - half, pos_num.max() + half])
         keys = {"x": xkey, "y": ykey}
-        return {keys[pos_letter]: (pos_num, False),
-                keys[value_letter]: (_numbers(vals[value_letter]), True)}
+        return {
+            keys[pos_letter]: (pos_num, False),
+            keys[value_letter]: (_numbers(vals[value_letter]), True),
+        }
     if y is not None and x is None:
         x = np.arange(len(np.asarray(y)))
     ys = _numbers(y)
@@ -396,7 +415,8 @@ def _span(values: np.ndarray, log: bool) -> tuple[float, float] | None:
 
 
 def fit_frame_ranges(fig: go.Figure, pad: float = 0.05) -> go.Figure:
-    """Fix every numeric axis of a figure with frames so that the data of **every** frame is in view.
+    """Fix every numeric axis of a figure with frames so that the data of **every** frame is in
+    view.
 
     Plotly autoranges an axis once, on the first frame drawn, and keeps that range when a slider
     animates to another frame. For each axis whose data extent differs between frames, the range is
@@ -425,10 +445,12 @@ def fit_frame_ranges(fig: go.Figure, pad: float = 0.05) -> go.Figure:
             continue
         ax = layout.get(key) or {}
         log = ax.get("type") == "log"
-        framed = {i for i, frame in enumerate(frames)
-                  if ((frame.get("layout") or {}).get(key) or {}).get("range") is not None}
-        groups = ([[s for s in spans if s[0] == i] for i in framed] if framed
-                  else [spans])
+        framed = {
+            i
+            for i, frame in enumerate(frames)
+            if ((frame.get("layout") or {}).get(key) or {}).get("range") is not None
+        }
+        groups = [[s for s in spans if s[0] == i] for i in framed] if framed else [spans]
         for group in groups:
             lo = min(s[1] for s in group)
             hi = max(s[2] for s in group)
@@ -439,22 +461,28 @@ def fit_frame_ranges(fig: go.Figure, pad: float = 0.05) -> go.Figure:
                 current = list(target.range)
             else:
                 per_frame = {(s[1], s[2]) for s in spans}
-                if ax.get("range") is None and len(per_frame) <= 1 and len({s[0] for s in spans}) \
-                        == len(frames):
+                if (
+                    ax.get("range") is None
+                    and len(per_frame) <= 1
+                    and len({s[0] for s in spans}) == len(frames)
+                ):
                     continue  # every frame has the same extent: autorange on the first one fits
                 target = fig.layout[key]
                 current = list(ax["range"]) if ax.get("range") is not None else None
             size = (hi - lo) or (abs(hi) or 1.0)
             zero_lo = any(s[3] for s in group) and lo == 0.0 and not log
             want = [lo if zero_lo else lo - pad * size, hi + pad * size]
-            reverse = ax.get("autorange") == "reversed" or (current is not None
-                                                             and current[0] > current[1])
+            reverse = ax.get("autorange") == "reversed" or (
+                current is not None and current[0] > current[1]
+            )
             if current is not None:
                 c_lo, c_hi = sorted(float(v) for v in current)
                 if c_lo <= lo and c_hi >= hi:
                     continue  # the range drawn already shows every frame
-                want = [min(c_lo, want[0]) if lo < c_lo else c_lo,
-                        max(c_hi, want[1]) if hi > c_hi else c_hi]
+                want = [
+                    min(c_lo, want[0]) if lo < c_lo else c_lo,
+                    max(c_hi, want[1]) if hi > c_hi else c_hi,
+                ]
             target.range = want[::-1] if reverse else want
             target.autorange = False
     return fig
@@ -474,7 +502,7 @@ def log_ticks(lo: float, hi: float, *, max_ticks: int = 8) -> dict:
     e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
 
     def values(mantissas, below=0):
-        return [m * 10.0 ** e for e in range(e0 - below, e1 + 1) for m in mantissas]
+        return [m * 10.0**e for e in range(e0 - below, e1 + 1) for m in mantissas]
 
     def within(vals):
         return [v for v in vals if lo / 1.0001 <= v <= hi * 1.0001]
@@ -489,6 +517,8 @@ def log_ticks(lo: float, hi: float, *, max_ticks: int = 8) -> dict:
             inside = digits[:: max(1, math.ceil(len(digits) / max_ticks))]
         else:
             every = values(range(1, 10), below=1)
-            inside = [max(v for v in every if v <= lo)] + digits + [min(v for v in every if v >= hi)]
+            inside = (
+                [max(v for v in every if v <= lo)] + digits + [min(v for v in every if v >= hi)]
+            )
             inside = sorted(set(inside))
     return {"tickvals": inside, "ticktext": [f"{v:g}" for v in inside]}

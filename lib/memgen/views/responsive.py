@@ -39,12 +39,24 @@ MIN_TILE_PX = 64
 TITLE_CHAR_PX = 6.5
 MIN_CELL_PX_TILE = 5
 
-_DTYPES = {"f8": "<f8", "f4": "<f4", "i1": "i1", "u1": "u1", "i2": "<i2", "u2": "<u2",
-           "i4": "<i4", "u4": "<u4", "i8": "<i8", "u8": "<u8", "u1c": "u1"}
+_DTYPES = {
+    "f8": "<f8",
+    "f4": "<f4",
+    "i1": "i1",
+    "u1": "u1",
+    "i2": "<i2",
+    "u2": "<u2",
+    "i4": "<i4",
+    "u4": "<u4",
+    "i8": "<i8",
+    "u8": "<u8",
+    "u1c": "u1",
+}
 
 
 def _array(value: Any) -> np.ndarray | None:
-    """A data array as numpy, decoding plotly's base64 typed-array form ``{dtype, bdata, shape}``."""
+    """A data array as numpy, decoding plotly's base64 typed-array form ``{dtype, bdata,
+    shape}``."""
     if value is None:
         return None
     if isinstance(value, dict) and "bdata" in value:
@@ -75,11 +87,18 @@ def _subplots(fig: dict) -> list[dict]:
     for trace in fig.get("data") or []:
         xr, yr = _axis_ids(trace)
         xa, ya = layout.get(_layout_key(xr)) or {}, layout.get(_layout_key(yr)) or {}
-        sub = found.setdefault((xr, yr), {
-            "x": xr, "y": yr, "xd": list(xa.get("domain") or [0.0, 1.0]),
-            "yd": list(ya.get("domain") or [0.0, 1.0]), "types": set(), "shape": None,
-            "tile": bool(ya.get("scaleanchor")) or xa.get("visible") is False,
-        })
+        sub = found.setdefault(
+            (xr, yr),
+            {
+                "x": xr,
+                "y": yr,
+                "xd": list(xa.get("domain") or [0.0, 1.0]),
+                "yd": list(ya.get("domain") or [0.0, 1.0]),
+                "types": set(),
+                "shape": None,
+                "tile": bool(ya.get("scaleanchor")) or xa.get("visible") is False,
+            },
+        )
         sub["types"].add(trace.get("type") or "scatter")
         if trace.get("type") == "heatmap" and sub["shape"] is None:
             z = _array(trace.get("z"))
@@ -127,8 +146,9 @@ def _stack(fig: dict, subs: list[dict], patch: dict) -> None:
     subs = sorted(subs, key=lambda s: s["xd"][0])
     titles = _title_annotations(layout, subs)
     plot_h, t, b = _plot_height(layout)
-    has_xtitle = any(((layout.get(_layout_key(s["x"])) or {}).get("title") or {}).get("text")
-                     for s in subs)
+    has_xtitle = any(
+        ((layout.get(_layout_key(s["x"])) or {}).get("title") or {}).get("text") for s in subs
+    )
     panel = min(max(0.8 * plot_h, 200.0), 280.0)
     gap = 40.0 + (22.0 if has_xtitle else 0.0) + (24.0 if titles else 0.0)
     k = len(subs)
@@ -168,10 +188,19 @@ def _reflow(fig: dict, subs: list[dict], patch: dict, width: float) -> None:
     for frame in fig.get("frames") or []:
         for i, a in enumerate((frame.get("layout") or {}).get("annotations") or []):
             texts.setdefault(i, []).append(str((a or {}).get("text", "")))
-    sizes = {i: float(((a.get("font") or {}).get("size")) or 16)
-             for i, a in enumerate(layout.get("annotations") or [])}
-    title_w = max((TITLE_CHAR_PX / 13.0 * sizes[i] * len(line) for i in titles for t in texts[i]
-                   for line in t.split("<br>")), default=0.0)
+    sizes = {
+        i: float(((a.get("font") or {}).get("size")) or 16)
+        for i, a in enumerate(layout.get("annotations") or [])
+    }
+    title_w = max(
+        (
+            TITLE_CHAR_PX / 13.0 * sizes[i] * len(line)
+            for i in titles
+            for t in texts[i]
+            for line in t.split("<br>")
+        ),
+        default=0.0,
+    )
     lines = max((t.count("<br>") + 1 for i in titles for t in texts[i]), default=0)
     line_px = max((sizes[i] for i in titles), default=13.0) * 1.3
     margin = layout.get("margin") or {}
@@ -237,8 +266,11 @@ def _heatmap_text(fig: dict, patch: dict, width: float) -> None:
             continue
         xr, _ = _axis_ids(trace)
         key = f"{_layout_key(xr)}.domain"
-        domain = patch["layout"].get(key) or (layout.get(_layout_key(xr)) or {}).get("domain") \
+        domain = (
+            patch["layout"].get(key)
+            or (layout.get(_layout_key(xr)) or {}).get("domain")
             or [0.0, 1.0]
+        )
         cell = (domain[1] - domain[0]) * avail / max(1, z.shape[1])
         if trace.get("showscale", True) is not False:
             cell -= 60.0 / max(1, z.shape[1])  # the colour bar takes part of the width
@@ -255,8 +287,11 @@ def narrow_patch(fig: dict, width: float = NARROW_WIDTH) -> dict | None:
     patch: dict = {"layout": {}, "traces": {}}
     layout = fig.get("layout") or {}
     frame_layouts = [f.get("layout") or {} for f in fig.get("frames") or []]
-    moves_axes = any(k.startswith(("xaxis", "yaxis")) and "domain" in (v or {})
-                     for fl in frame_layouts for k, v in fl.items())
+    moves_axes = any(
+        k.startswith(("xaxis", "yaxis")) and "domain" in (v or {})
+        for fl in frame_layouts
+        for k, v in fl.items()
+    )
     subs = _subplots(fig)
     if len(subs) >= 2 and not moves_axes:
         same_row = len({round(s["yd"][1], 6) for s in subs}) == 1
@@ -268,8 +303,9 @@ def narrow_patch(fig: dict, width: float = NARROW_WIDTH) -> dict | None:
             if len(xs) * len(ys) == len(subs) and len(xs) > 1:
                 _reflow(fig, subs, patch, width)
         if not layout.get("annotations"):
-            patch["layout"] = {k: v for k, v in patch["layout"].items()
-                               if not k.startswith("annotations")}
+            patch["layout"] = {
+                k: v for k, v in patch["layout"].items() if not k.startswith("annotations")
+            }
     _heatmap_text(fig, patch, width)
     if not patch["layout"] and not patch["traces"]:
         return None

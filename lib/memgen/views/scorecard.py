@@ -27,7 +27,7 @@ __all__ = ["CLAIM_TEX", "SECTIONS", "VERDICT_TEXT", "anchor", "tex_html", "to_ht
 VERDICT_TEXT = {
     "reproduces": "a claim of the paper, reproduced",
     "qualifies": "a claim of the paper (or a prediction drawn from it) that does not hold as "
-                 "stated; the row says what does",
+    "stated; the row says what does",
     "beyond": "not in the paper: the book's own checks and findings",
 }
 
@@ -36,7 +36,9 @@ SECTIONS = {
     "ch1.linear_identity_rel_err": ("ch1-risk-identity", "A linear warm-up: the risk identity"),
     "ch1.tweedie_score_max_abs_err": ("ch1-empirical", "The empirical optimal denoiser"),
     "ch1.empirical_denoiser_memorizes": (
-        "ch1-sampling", "Sampling with the empirical denoiser returns training data"),
+        "ch1-sampling",
+        "Sampling with the empirical denoiser returns training data",
+    ),
     "mem.cosine_min": ("ch2-trained", "Trained networks find it"),
     "mem.r_rel_err_max": ("ch2-constant", r"The constant: $\norm{x}_2^4$, not $\norm{x}_4^4$"),
     "mem.top1_share_mean": ("ch2-spiky", "Spiky representations"),
@@ -45,9 +47,13 @@ SECTIONS = {
     "gen.psnr_gain_db": ("ch3-digits", "Real images: eigen-digits and better denoising"),
     "mixed.dup_auroc": ("ch4-detector", "Spikiness as a detector"),
     "mixed.dup_stored_cosine_min": (
-        "ch4-threshold", "Checking the threshold: a batched sweep over $m$"),
+        "ch4-threshold",
+        "Checking the threshold: a batched sweep over $m$",
+    ),
     "mixed.threshold_agreement": (
-        "ch4-threshold", "Checking the threshold: a batched sweep over $m$"),
+        "ch4-threshold",
+        "Checking the threshold: a batched sweep over $m$",
+    ),
     "mixed.phase_frac_over_mean": ("ch4-phase", "The phase diagram"),
     "mixed.phase_frac_under_max": ("ch4-phase", "The phase diagram"),
     "thm.mask_stability": ("ch5-measurements", "Measurements on the trained network"),
@@ -57,8 +63,7 @@ SECTIONS = {
     "diff.mem_copy_fraction": ("ch6-copies", "Copies"),
     "diff.gen_copy_fraction": ("ch6-copies", "Copies"),
     "diff.copy_test_false_positive": ("ch6-copies", "Copies"),
-    "diff.mem_vs_gen_spikiness_ratio": (
-        "ch6-spikiness", "Spiky or balanced along the trajectory"),
+    "diff.mem_vs_gen_spikiness_ratio": ("ch6-spikiness", "Spiky or balanced along the trajectory"),
     "diff.mem_vs_gen_top1_ratio": ("ch6-spikiness", "Spiky or balanced along the trajectory"),
     "diff.mem_vs_gen_cv_ratio": ("ch6-spikiness", "Spiky or balanced along the trajectory"),
     "jac.mem_eff_rank": ("ch7-jacobians", "Jacobians at memorized and generalized inputs"),
@@ -71,15 +76,23 @@ SECTIONS = {
     "jac.bf_gen_eff_rank": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_euler_rel_err": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_mem_top_sv_cosine_sigma05": (
-        "ch7-bias-free", "Removing the biases: a UNet that stores rays"),
+        "ch7-bias-free",
+        "Removing the biases: a UNet that stores rays",
+    ),
     "jac.bf_mem_u1_in_differences_sigma1": (
-        "ch7-bias-free", "Removing the biases: a UNet that stores rays"),
+        "ch7-bias-free",
+        "Removing the biases: a UNet that stores rays",
+    ),
     "jac.randomized_sv_rel_err": (
-        "ch7-randomized", "Large inputs: a randomized top-k SVD from vector-Jacobian products"),
+        "ch7-randomized",
+        "Large inputs: a randomized top-k SVD from vector-Jacobian products",
+    ),
     "detect.auroc": ("ch8-detection", "Detection: the score against two baselines"),
     "detect.tpr_at_1fpr": ("ch8-detection", "Detection: the score against two baselines"),
     "detect.speedup_vs_slowest_baseline": (
-        "ch8-detection", "Detection: the score against two baselines"),
+        "ch8-detection",
+        "Detection: the score against two baselines",
+    ),
     "steer.gen_over_mem_response": ("ch8-steering", "Steering"),
 }
 
@@ -87,143 +100,182 @@ SECTIONS = {
 CLAIM_TEX = {
     "ch1.linear_identity_rel_err": (
         r"Monte Carlo estimate of $\E\norm{M(x + \sigma\varepsilon) - x}^2$ agrees with "
-        r"$\norm{(M - I)x}^2 + \sigma^2 \norm{M}_F^2$ (relative error)"),
+        r"$\norm{(M - I)x}^2 + \sigma^2 \norm{M}_F^2$ (relative error)"
+    ),
     "ch1.tweedie_score_max_abs_err": (
         r"Tweedie: $(\emp(y) - y) / \sigma^2$ equals the autograd gradient of "
-        r"$\log p_\sigma(y)$ (max abs error)"),
+        r"$\log p_\sigma(y)$ (max abs error)"
+    ),
     "ch1.empirical_denoiser_memorizes": (
         r"Sampling with the empirical optimal denoiser returns training points: fraction of "
         r"samples whose nearest training digit is closer than a tenth of the data's typical "
-        r"spacing"),
+        r"spacing"
+    ),
     "mem.cosine_min": (
         r"$p \ge n$ on separable digits: every surviving encoder column is a stored training "
-        r"sample (min over units of the cosine to its sample, $p = 2n$)"),
+        r"sample (min over units of the cosine to its sample, $p = 2n$)"
+    ),
     "mem.r_rel_err_max": (
         r"The gain of the units active on $x_i$ along $x_i$ equals "
         r"$(\norm{x_i}^2 - n\lambda) / (\norm{x_i}^2 + \sigma^2)$, i.e. $r_i^2$ = that "
-        r"$/ \norm{x_i}_2^2$ (max relative error over samples, $p = n$ and $p = 2n$)"),
+        r"$/ \norm{x_i}_2^2$ (max relative error over samples, $p = n$ and $p = 2n$)"
+    ),
     "mem.top1_share_mean": (
         r"Spiky representations: mean top-1 share of $h$ on noisy training inputs (units storing "
-        r"the same sample counted as one; $p = 2n$)"),
+        r"the same sample counted as one; $p = 2n$)"
+    ),
     "gen.block_rel_err": (
         r"$p \ll n$ on a separable Gaussian mixture: "
         r"$\norm{\Wtwo \Wone^\top - \sum_k M_k}_F / \norm{\sum_k M_k}_F$ with $M_k$ the "
-        r"per-cluster Wiener filter with threshold $n\lambda / n_k$"),
+        r"per-cluster Wiener filter with threshold $n\lambda / n_k$"
+    ),
     "gen.top1_share_mean": (
-        r"Balanced representations: mean top-1 share of $h$ on noisy samples of the mixture"),
+        r"Balanced representations: mean top-1 share of $h$ on noisy samples of the mixture"
+    ),
     "gen.psnr_gain_db": (
         r"On unseen digits, a width-16 DAE trained on 1000 digits denoises better than one of "
-        r"the same width trained on 16 (mean PSNR difference, dB)"),
+        r"the same width trained on 16 (mean PSNR difference, dB)"
+    ),
     "mixed.dup_auroc": (
         r"Mixed regime: the top-1 share of $h$ (mean over noisy copies) separates duplicated "
         r"from distinct training samples (AUROC, duplicated samples of multiplicity 12 among "
-        r"200 distinct ones)"),
+        r"200 distinct ones)"
+    ),
     "mixed.dup_stored_cosine_min": (
         r"Every memorized duplicated sample has a decoder column with cosine $\ge 0.95$ to it "
-        r"(min over all stored samples of the multiplicity sweep)"),
+        r"(min over all stored samples of the multiplicity sweep)"
+    ),
     "mixed.threshold_agreement": (
         r"A duplicated sample is stored iff $m > m^\star = n_{\mathrm{bulk}}\lambda / "
         r"(\norm{x}^2 - D\lambda)$: fraction of (sample, $m$, seed) cases of the batched sweep "
-        r"where the trained network agrees"),
+        r"where the trained network agrees"
+    ),
     "mixed.phase_frac_over_mean": (
         r"Phase diagram: mean memorized fraction over the cells with $p \ge n$ "
-        r"($8 \times 8$ grid, 3 seeds)"),
+        r"($8 \times 8$ grid, 3 seeds)"
+    ),
     "mixed.phase_frac_under_max": (
-        r"Phase diagram: largest memorized fraction over the cells with $p \le n / 4$"),
+        r"Phase diagram: largest memorized fraction over the cells with $p \le n / 4$"
+    ),
     "thm.mask_stability": (
         r"Default setting (two antipodal clusters, width $p$ much smaller than $n$, "
         r"$\sigma = 0.2$): fraction of noisy training inputs whose ReLU pattern on the alive "
-        r"units equals that of the clean input"),
+        r"units equals that of the clean input"
+    ),
     "thm.block_purity": r"Default setting: fraction of active units that fire for one cluster only",
     "thm.loss_gap_rel": (
         r"Default setting: (exact loss of the trained network $-$ sum of the closed-form "
-        r"per-cluster optima) / that sum"),
+        r"per-cluster optima) / that sum"
+    ),
     "thm.robust_min_purity": (
         r"Minimum block purity over $\sigma \in \{0.2, 1, 5\}$ $\times$ optimizer in "
-        r"$\{$SGD, Adam, AdamW, RMSprop$\}$"),
+        r"$\{$SGD, Adam, AdamW, RMSprop$\}$"
+    ),
     "diff.mem_copy_fraction": (
         r"A toy diffusion model (tied ReLU denoiser with a learned gain of $\sigma$, $p = 256$) "
         r"trained on 5 centred digits samples copies: fraction of 200 ancestral samples whose "
         r"direction is 3 times closer to its nearest training digit than to the second nearest "
-        r"($d_1/d_2 < 1/3$)"),
+        r"($d_1/d_2 < 1/3$)"
+    ),
     "diff.gen_copy_fraction": (
         r"The same model trained on 1500 centred digits does not: fraction of its 200 samples "
-        r"that are copies ($d_1/d_2 < 1/3$)"),
+        r"that are copies ($d_1/d_2 < 1/3$)"
+    ),
     "diff.copy_test_false_positive": (
         r"The copy test is not too easy on digits: fraction of 297 held-out real digits that "
-        r"it calls copies of the 1500 training digits ($d_1/d_2 < 1/3$)"),
+        r"it calls copies of the 1500 training digits ($d_1/d_2 < 1/3$)"
+    ),
     "diff.mem_vs_gen_spikiness_ratio": (
         r"Spikier representations when memorizing: mean std of $h$ at the final sampling step, "
         r"memorizing model over generalizing model (the std is not scale-free: "
-        r"$\norm{h}^2 = a(\sigma)\, x^\top (D - s x)$, see chapter 6)"),
+        r"$\norm{h}^2 = a(\sigma)\, x^\top (D - s x)$, see chapter 6)"
+    ),
     "diff.mem_vs_gen_top1_ratio": (
         r"Spikier representations when memorizing, scale-free: mean top-1 share of $h$ at the "
-        r"final sampling step, memorizing model over generalizing model"),
+        r"final sampling step, memorizing model over generalizing model"
+    ),
     "diff.mem_vs_gen_cv_ratio": (
         r"Spikier when memorizing, by a scale-free spread statistic: mean coefficient of "
         r"variation $\operatorname{std}(h)/\operatorname{mean}(h)$ at the final samples "
-        r"(smallest noise level), memorizing model over generalizing model"),
+        r"(smallest noise level), memorizing model over generalizing model"
+    ),
     "jac.mem_eff_rank": (
         r"Memorizing UNet (32 digits) at noisy copies of its training digits ($\sigma = 0.2$): "
         r"median effective rank of the denoiser's Jacobian (number of singular values "
-        r"$\ge 1/2$)"),
+        r"$\ge 1/2$)"
+    ),
     "jac.gen_eff_rank": (
         r"Generalizing UNet (1597 digits) at noisy held-out digits ($\sigma = 0.2$): median "
-        r"effective rank of the Jacobian (number of singular values $\ge 1/2$)"),
+        r"effective rank of the Jacobian (number of singular values $\ge 1/2$)"
+    ),
     "jac.mem_top_sv_cosine": (
         r"Memorizing UNet at noisy copies of its training digits ($\sigma = 0.2$): median "
         r"$|\cos|$ between the top singular vector of its Jacobian and the stored digit. The "
         r"paper's contrast predicts $\ge 0.9$; the book measures that it does NOT hold for a "
         r"denoiser with biases, whose Jacobian at a memorized point is nearly zero in every "
         r"direction (chapter 7 derives why; the same UNet without biases, "
-        r"jac.bf_mem_top_sv_cosine, has the predicted rank-one Jacobian)"),
+        r"jac.bf_mem_top_sv_cosine, has the predicted rank-one Jacobian)"
+    ),
     "jac.dae_mem_top_sv_cosine": (
         r"Memorizing two-layer DAE (chapter 2 setting: $p = n = 6$ separable digits) at noisy "
         r"training digits: median $|\cos|$ between the top singular vector of "
         r"$J = \Wtwo D(y) \Wone^\top$ and the stored digit (a bias-free network stores a ray, so "
-        r"$J = r_i^2 x_i x_i^\top$)"),
+        r"$J = r_i^2 x_i x_i^\top$)"
+    ),
     "jac.bf_mem_top_sv_cosine": (
         r"Bias-free UNet (no additive constants, so $D(ty) = t D(y)$) trained on the same 32 "
         r"digits, at the same noisy copies ($\sigma = 0.2$): median $|\cos|$ between the top "
-        r"singular vector of its Jacobian and the stored digit (it stores rays, like the DAE)"),
+        r"singular vector of its Jacobian and the stored digit (it stores rays, like the DAE)"
+    ),
     "jac.bf_mem_top_sv": (
         r"The same bias-free memorizing UNet passes the stored direction: median largest "
-        r"singular value of its Jacobian at the noisy copies (the UNet with biases: near zero)"),
+        r"singular value of its Jacobian at the noisy copies (the UNet with biases: near zero)"
+    ),
     "jac.bf_mem_eff_rank": (
         r"Bias-free memorizing UNet at the noisy copies: median effective rank (singular "
-        r"values $\ge 1/2$)"),
+        r"values $\ge 1/2$)"
+    ),
     "jac.bf_gen_eff_rank": (
         r"Bias-free UNet trained on the 1597 digits, at the same noisy held-out digits: median "
-        r"effective rank"),
+        r"effective rank"
+    ),
     "jac.bf_euler_rel_err": (
         r"Euler's identity for the bias-free UNets: max over all inputs of both models of "
-        r"$\norm{J(y)\, y - D(y)} / \norm{D(y)}$"),
+        r"$\norm{J(y)\, y - D(y)} / \norm{D(y)}$"
+    ),
     "jac.bf_mem_top_sv_cosine_sigma05": (
         r"Bias-free memorizing UNet at noisy copies of its digits at $\sigma = 0.5$ (fresh "
-        r"noise): the top singular vector is still the stored digit, median $|\cos|$"),
+        r"noise): the top singular vector is still the stored digit, median $|\cos|$"
+    ),
     "jac.bf_mem_u1_in_differences_sigma1": (
         r"The same model at $\sigma = 1$: median fraction of the top singular vector's norm in "
         r"the span of the differences $x_j - x_i$ to the other stored digits (the "
-        r"posterior-covariance directions; a random direction: about 0.7)"),
+        r"posterior-covariance directions; a random direction: about 0.7)"
+    ),
     "jac.randomized_sv_rel_err": (
         r"Randomized top-8 SVD from VJPs vs the full Jacobian of the generalizing UNet on a "
-        r"$32 \times 32$ input ($d = 1024$): max relative error of the top 8 singular values"),
+        r"$32 \times 32$ input ($d = 1024$): max relative error of the top 8 singular values"
+    ),
     "detect.auroc": (
         r"Class-conditional digit UNet with 16 images duplicated 40 times under prompts of "
         r"their own: AUROC of the prompt-free spikiness score (std of the max-pooled last "
         r"up-block-0 SiLU activation, $\sigma = 0.2$) separating generated copies of training "
-        r"images from novel samples"),
+        r"images from novel samples"
+    ),
     "detect.tpr_at_1fpr": (
         r"Same benchmark: true positive rate of the spikiness score at 1% false positive rate "
-        r"(threshold = 99th percentile of the novel samples' scores)"),
+        r"(threshold = 99th percentile of the novel samples' scores)"
+    ),
     "detect.speedup_vs_slowest_baseline": (
         r"Same benchmark: time per sample of the slowest baseline (local intrinsic dimension "
-        r"from the full Jacobian) over that of the spikiness score, measured in one run"),
+        r"from the full Jacobian) over that of the spikiness score, measured in one run"
+    ),
     "steer.gen_over_mem_response": (
         r"Steering towards 'bold' (mean pooled-representation difference of bold and thin "
         r"digits, $\alpha = 2$, added to three decoder blocks mid-sampling): mean change of a "
         r"bold-vs-thin classifier's logit for generalized samples over that for memorized "
-        r"samples"),
+        r"samples"
+    ),
 }
 
 _MATH = re.compile(r"\$([^$]+)\$")
@@ -234,7 +286,7 @@ def tex_html(text: str) -> str:
     them), everything else HTML-escaped."""
     out, pos = [], 0
     for m in _MATH.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(escape(text[pos : m.start()]))
         out.append(f'<span class="math notranslate nohighlight">\\({escape(m.group(1))}\\)</span>')
         pos = m.end()
     out.append(escape(text[pos:]))
@@ -258,11 +310,16 @@ def _row(r: dict) -> str:
     section = SECTIONS.get(r["id"])
     if section and r.get("doc"):
         label, title = section
-        where = (f'<a class="sc-where" href="{escape(r["doc"])}.html#{escape(label)}">'
-                 f"{tex_html(title)}</a>")
+        where = (
+            f'<a class="sc-where" href="{escape(r["doc"])}.html#{escape(label)}">'
+            f"{tex_html(title)}</a>"
+        )
     verdict = r.get("verdict", "")
-    holds = ('<span class="sc-holds">&#10004; holds</span>' if r["holds"]
-             else '<span class="sc-fails">&#10008; fails</span>')
+    holds = (
+        '<span class="sc-holds">&#10004; holds</span>'
+        if r["holds"]
+        else '<span class="sc-fails">&#10008; fails</span>'
+    )
     return (
         f'<tr id="{anchor(r["id"])}" class="sc-row sc-{escape(verdict)}">'
         f'<td class="sc-claim" data-label="claim">{claim_html}'
@@ -275,8 +332,13 @@ def _row(r: dict) -> str:
     )
 
 
-_COLUMNS = (("claim", "56%"), ("value", "10%"), ("target", "11%"), ("verdict", "13%"),
-            ("holds", "10%"))
+_COLUMNS = (
+    ("claim", "56%"),
+    ("value", "10%"),
+    ("target", "11%"),
+    ("verdict", "13%"),
+    ("holds", "10%"),
+)
 
 
 def to_html(rows: list[dict], chapter_titles: dict[str, str] | None = None) -> str:
@@ -291,7 +353,7 @@ def to_html(rows: list[dict], chapter_titles: dict[str, str] | None = None) -> s
     for doc, group in groups.items():
         title = (chapter_titles or {}).get(doc, doc)
         n_hold = sum(bool(r["holds"]) for r in group)
-        heading = (f'<a href="{escape(doc)}.html">{escape(title)}</a>' if doc else "")
+        heading = f'<a href="{escape(doc)}.html">{escape(title)}</a>' if doc else ""
         parts.append(
             f'<div class="sc-chapter" id="sc-{escape(doc)}">'
             f'<p class="sc-chapter-title">{heading}'
