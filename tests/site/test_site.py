@@ -228,9 +228,9 @@ def _live_state(page, index=0, *, want=None, timeout=60000):
     return el.evaluate(JS_LIVE_STATE)
 
 
-@pytest.mark.parametrize("docname", LIVE_PAGES)
-def test_live_explorer_trains_on_the_built_page(visit, docname):
-    v = visit(docname)
+@pytest.mark.parametrize("live_doc", LIVE_PAGES)
+def test_live_explorer_trains_on_the_built_page(visit, live_doc):
+    v = visit(live_doc)
     roots = v.page.query_selector_all(".memgen-live")
     assert roots, f"{v.url}: no live explorer"
     state = _live_state(v.page)
