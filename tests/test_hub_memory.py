@@ -51,6 +51,7 @@ def test_peak_memory_counts_live_storages():
     assert pm.peak >= 1024 * 256 * 4 and w.grad.shape == w.shape
 
 
+@pytest.mark.memory
 def test_peak_memory_agrees_with_the_process_growth_on_the_cpu():
     """The counter on the CPU against the resident-memory growth of a fresh process, for a batched
     Jacobian of chapter 8's benchmark UNet: within the allowance the estimates add."""

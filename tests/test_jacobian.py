@@ -56,6 +56,7 @@ def test_batched_jacobians_in_chunks_equal_one_call(tiny_denoiser):
         batched_jacobians(f, Y, chunk_size=0)
 
 
+@pytest.mark.memory
 def test_batched_jacobians_chunks_free_their_graphs(tiny_denoiser):
     """Peak memory of 16 rows in chunks of 4 stays near that of one chunk of 4 (each chunk's
     Jacobians are detached before the next chunk runs), far below one call over 16 rows."""
