@@ -131,7 +131,10 @@ $(CHROMIUM):
 test: $(CHROMIUM) book student archive
 	node --test tests/js/
 	$(BIN)/python -m pytest tests -m memory
-	@rc=0; $(BIN)/python -m pytest tests -m "not memory" || rc=$$?; \
+	$(BIN)/python -m pytest tests/test_live_browser.py
+	@rc=0; $(BIN)/python -m pytest tests -m "not memory" --ignore=tests/site \
+	  --ignore=tests/test_live_browser.py || rc=$$?; \
+	$(BIN)/python -m pytest tests/site || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "make test: pytest collected no tests (exit status 5)" >&2; fi; \
 	exit $$rc
 

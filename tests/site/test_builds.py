@@ -202,7 +202,7 @@ def test_archive_holds_every_page(unzipped: Path):
     assert (unzipped / "index.html").is_file()
     missing = [d for d in PAGES if not (unzipped / f"{d}.html").is_file()]
     assert not missing, f"pages missing from the archive: {missing}"
-    assert (unzipped / "_static" / "plotly" / "plotly.min.js").is_file()
+    assert (unzipped / "_static" / "plotly" / "plotly-cartesian.min.js").is_file()
 
 
 def test_archive_is_the_current_build(unzipped: Path):

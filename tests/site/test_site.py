@@ -364,7 +364,7 @@ def test_every_toc_page_was_built(html_dir: Path):
     "asset",
     [
         "mathjax/tex-chtml.js",
-        "plotly/plotly.min.js",
+        "plotly/plotly-cartesian.min.js",
         "requirejs/require.js",
         "jupyter-widgets/html-manager/embed-amd.js",
     ],
