@@ -48,10 +48,8 @@ def test_screenshot_saved(visit, docname):
 JS_WIDE_TABLES = """() => {
   const article = document.querySelector('article') || document.body;
   const right = article.getBoundingClientRect().right;
-  return [...article.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right
-  + 2)
-    .map(t => (t.className || 'table') + ': ' + Math.round(t.getBoundingClientRect().right - right)
-    + ' px too wide');
+  return [...article.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right + 2)
+    .map(t => (t.className || 'table') + ': ' + Math.round(t.getBoundingClientRect().right - right) + ' px too wide');
 }"""
 
 
@@ -79,8 +77,7 @@ JS_SNAPSHOT = """gd => JSON.stringify({
   data: gd._fullData.map(t => ['x', 'y', 'z'].map(k => {
     const a = t[k];
     if (a === undefined || a === null) { return null; }
-    return Array.from(a, row => (row && row.length !== undefined && typeof row !== 'string') ?
-    Array.from(row) : row);
+    return Array.from(a, row => (row && row.length !== undefined && typeof row !== 'string') ? Array.from(row) : row);
   })),
 })"""
 
@@ -142,19 +139,15 @@ JS_MATH = """() => {
   const math = [...document.querySelectorAll('.math')];
   const article = document.querySelector('article') || document.body;
   const clone = article.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, .highlight, .cell_input, mjx-container,
-  textarea')
+  clone.querySelectorAll('pre, code, script, style, .highlight, .cell_input, mjx-container, textarea')
     .forEach(el => el.remove());
   const text = clone.textContent;
   return {
     math: math.length,
-    untypeset: math.filter(el => !el.querySelector('mjx-container')).map(el =>
-    el.textContent.slice(0, 80)),
+    untypeset: math.filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 80)),
     containers: document.querySelectorAll('mjx-container').length,
-    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(el =>
-    el.textContent.slice(0, 80)),
-    undefined: [...document.querySelectorAll('mjx-assistive-mml [mathcolor="red"]')].map(el =>
-    el.textContent),
+    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(el => el.textContent.slice(0, 80)),
+    undefined: [...document.querySelectorAll('mjx-assistive-mml [mathcolor="red"]')].map(el => el.textContent),
     raw: (text.match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length,
   };
 }"""
@@ -174,17 +167,13 @@ def test_math_typeset(visit, docname):
 # --- ipywidgets -------------------------------------------------------------------------------
 
 JS_WIDGETS = """() => ({
-  views:
-  document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
-  state:
-  document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]').length,
+  views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+  state: document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]').length,
   rendered: [...document.querySelectorAll('.jupyter-widgets')].filter(el => {
     const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0;
   }).length,
-  controls: document.querySelectorAll('.widget-slider, .widget-dropdown, .widget-button,
-  .widget-toggle-buttons, .widget-checkbox, .widget-text').length,
-  errors: [...document.querySelectorAll('.jupyter-widgets .widget-error,
-  .jupyter-widgets-error-widget')].length,
+  controls: document.querySelectorAll('.widget-slider, .widget-dropdown, .widget-button, .widget-toggle-buttons, .widget-checkbox, .widget-text').length,
+  errors: [...document.querySelectorAll('.jupyter-widgets .widget-error, .jupyter-widgets-error-widget')].length,
 })"""
 
 
