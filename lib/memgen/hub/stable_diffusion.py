@@ -57,7 +57,7 @@ from typing import Callable, Sequence
 import torch
 
 from .._checks import check_choice, check_float, check_int, check_tensor, make_generator
-from ..detection import add_per_layer, capture, pool_features, representation_std
+from ..detection import add_per_layer, capture, pool_features
 from ..metrics import auroc, tpr_at_fpr
 from . import OFFLINE_POINTER, HubUnavailable, hub_errors
 from .models import _device, host
@@ -446,10 +446,9 @@ def detection_scores(
 ) -> torch.Tensor:
     """The paper's prompt-free detector, one score per image (B,): the population std over channels
     of :func:`detection_features` pooled over space (``pool="max"``, the paper, or ``"mean"``).
-    Larger = more likely memorized."""
-    pool = check_choice("pool", pool, ("max", "mean"))
-    feat = detection_features(parts, x, t=t, layer=layer, space=space, seed=seed)
-    return host(representation_std(pool_features(feat, pool)))
+    Larger = more likely memorized. It is the ``std`` of :func:`detection_statistics`."""
+    kw = {"t": t, "layer": layer, "pool": pool, "space": space, "seed": seed}
+    return detection_statistics(parts, x, **kw)["std"]
 
 
 def detection_statistics(
