@@ -17,6 +17,8 @@ PYTHON   ?= python3.11
 VENV     := .venv
 BIN      := $(CURDIR)/$(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+# Debian's clang + lld rebuild the live explorer's WebAssembly kernels (the test checks the embedded copy).
+WASM_LD  := /usr/bin/wasm-ld
 # Stamp files: a step reruns only when its inputs changed.
 ENV_STAMP := $(VENV)/.memgen-installed
 NPM_STAMP := node_modules/.memgen-installed
@@ -125,10 +127,17 @@ $(CHROMIUM):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
+$(WASM_LD):
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "make test: $(WASM_LD) is missing and we are not root; install it first:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y clang lld" >&2; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y clang lld
+
 # pytest exit status 5 means it collected no tests: report it and fail.
 # The live explorer's JavaScript unit tests run under Node's built-in test runner (Node >= 18, no
 # npm package needed); then pytest, which also checks the JavaScript against memgen through node.
-test: $(CHROMIUM) book student archive
+test: $(CHROMIUM) $(WASM_LD) book student archive
 	node --test tests/js/
 	$(BIN)/python -m pytest tests -m memory
 	$(BIN)/python -m pytest tests/test_live_browser.py

@@ -126,6 +126,7 @@ def test_default_is_spiky_and_stored(demo):
         0.5,
     )
     assert s["regime"] == "memorization" and s["mode"] == "worker"
+    assert s["kernel"] == "wasm-simd"  # the WebAssembly kernels compiled inside the Blob worker
     assert s["top1_share"] >= 0.95, s
     assert s["stored_fraction"] >= 0.99 and s["predicted_stored_fraction"] == 1, s
     assert s["step"] > 0 and s["loss"] > 0 and s["error"] is None
@@ -219,6 +220,7 @@ def test_main_thread_fallback(demo):
     }""")
     s = converged(demo, root=".memgen-live.second")
     assert s["mode"] == "main-thread" and s["dataset"] == "digits-centred" and s["n"] == 8
+    assert s["kernel"] in ("wasm-simd", "js")
     assert s["regime"] == "memorization"
 
 

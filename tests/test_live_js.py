@@ -386,6 +386,22 @@ def test_digits_data_js_is_up_to_date():
     )
 
 
+def test_embedded_webassembly_kernels_are_built_from_kernels_c():
+    """kernels.js embeds exactly what clang builds from kernels.c (make test installs clang)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_kernels", LIVE / "make_kernels.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    try:
+        mod.clang()
+    except RuntimeError as err:
+        pytest.skip(str(err))
+    assert mod.embedded((LIVE / "kernels.js").read_text()) == mod.build(), (
+        "rerun lib/memgen_book/live/make_kernels.py"
+    )
+
+
 # ------------------------------------------------------------ converged statistics, both regimes
 
 

@@ -35,6 +35,7 @@ SCRIPTS = (
     "rng.js",
     "linalg.js",
     "dae.js",
+    "kernels.js",
     "fit.js",
     "closed_forms.js",
     "stats.js",

@@ -3,10 +3,12 @@
 Opens lib/memgen_book/live/demo.html from file:// in /usr/bin/chromium and measures, in the
 page's own Blob Web Worker (memgenLive.worker.createTrainer, the explorer's engine):
 
-- ms per Adam step and time to convergence (the engine's stop rule: mean loss of 50 steps down by
-  < 1e-3 relative, 10 steps in a row; or 2000 steps) for (n, p) = (8, 16), (8, 64), (64, 16),
-  (100, 128) on the centred digits (d = 64), sigma = 0.2, lambda = 0.1 (memgen.views.explorers'
-  defaults), and for the demo's default (chapter 2's 6 separable digits, p = 12, lambda = 0.5);
+- ms per Adam step and time to convergence (the engine's stop rule: mean loss of 50 steps down
+  by < 1e-3 relative, 10 steps in a row; or 2000 steps), with the WebAssembly kernels and, as
+  the same-page baseline, with the JavaScript loops (their ratio is reported), for (n, p) =
+  (8, 16), (8, 64), (64, 16), (100, 128) on the centred digits (d = 64), sigma = 0.2,
+  lambda = 0.1 (memgen.views.explorers' defaults), and for the demo's default (chapter 2's 6
+  separable digits, p = 12, lambda = 0.5);
   "wall" is from posting the init message to the converged message (worker start-up, statistics
   and messages included), "train" the time spent in Adam steps;
 - the time from a control move (a range input's value set and 'input' dispatched) to the first
@@ -60,7 +62,7 @@ MOVES = [
     ("seed", 0),
 ]
 
-TRAIN_JS = """async ([dataset, n, p]) => {
+TRAIN_JS = """async ([dataset, n, p, kernels]) => {
   const L = memgenLive;
   const data = dataset === 'digits-separable' ? L.datasets.digits('separable', n)
     : L.datasets.digits('centred', n);
@@ -75,9 +77,9 @@ TRAIN_JS = """async ([dataset, n, p]) => {
       h.terminate();
       resolve({mode: h.mode, steps: m.totalSteps, wall_ms: performance.now() - t0,
                worker_ms: m.elapsedMs, train_ms: m.trainMs, first_progress_ms: first,
-               reason: m.reason, loss: m.loss, top1: m.stats.top1_share});
+               reason: m.reason, loss: m.loss, top1: m.stats.top1_share, kernel: m.kernel});
     });
-    h.post({type: 'init', id: 1, p: p, sigma: 0.2, lam: lam, seed: 0,
+    h.post({type: 'init', id: 1, p: p, sigma: 0.2, lam: lam, seed: 0, kernels: kernels,
             data: {X: data.X, n: data.n, d: data.d, unseen: data.unseen}});
   });
 }"""
@@ -99,6 +101,35 @@ MOVE_JS = """async ([name, value]) => {
 }"""
 
 
+NODE_CPU_JS = """
+const L = require(process.argv[1]);
+const out = {};
+for (const kernels of [true, false]) {
+  L.kernels.enabled = kernels;
+  const data = L.datasets.digits('centred', 100);
+  const tr = new L.fit.Trainer({X: data.X, n: data.n, d: data.d}, {p: 128, sigma: 0.2, lam: 0.1});
+  const t0 = process.cpuUsage();
+  while (!tr.converged) tr.step();
+  const c = process.cpuUsage(t0);
+  out[tr.ws.kernel] = {steps: tr.t, cpu_s: (c.user + c.system) / 1e6};
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def node_cpu() -> dict:
+    """(100, 128) trained to convergence in Node, as CPU time (insensitive to other load)."""
+    import subprocess
+
+    all_js = DEMO.parent / "all.js"
+    res = subprocess.run(
+        ["node", "-e", NODE_CPU_JS, str(all_js)], capture_output=True, text=True, check=True
+    )
+    out = json.loads(res.stdout)
+    out["speedup_vs_js"] = out["js"]["cpu_s"] / out["wasm-simd"]["cpu_s"]
+    return out
+
+
 def run(repeats: int = 1) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -112,16 +143,28 @@ def run(repeats: int = 1) -> dict:
             " return s && JSON.parse(s).converged; }",
             timeout=60000,
         )
-        page.evaluate(TRAIN_JS, ["digits-centred", 8, 16])  # warm-up: JIT, worker start-up
+        for kernels in (True, False):  # warm-up: JIT, worker start-up
+            page.evaluate(TRAIN_JS, ["digits-centred", 8, 16, kernels])
         for dataset, n, p in CASES:
-            runs = [page.evaluate(TRAIN_JS, [dataset, n, p]) for _ in range(repeats)]
-            best = min(runs, key=lambda r: r["wall_ms"])
+            # the same case with the WebAssembly kernels and with the JavaScript loops (the
+            # baseline), alternating, so that both see the same load
+            runs = {True: [], False: []}
+            for _ in range(repeats):
+                for kernels in (True, False):
+                    runs[kernels].append(page.evaluate(TRAIN_JS, [dataset, n, p, kernels]))
+            best = min(runs[True], key=lambda r: r["wall_ms"])
+            base = min(runs[False], key=lambda r: r["wall_ms"])
             best.update(
                 {
                     "dataset": dataset,
                     "n": n,
                     "p": p,
                     "ms_per_step": best["train_ms"] / best["steps"],
+                    "js_ms_per_step": base["train_ms"] / base["steps"],
+                    "js_wall_ms": base["wall_ms"],
+                    "js_kernel": base["kernel"],
+                    "speedup_vs_js": (base["train_ms"] / base["steps"])
+                    / (best["train_ms"] / best["steps"]),
                 }
             )
             out["cases"].append(best)
@@ -173,6 +216,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     res = run(args.repeats)
+    res["node_cpu_n100_p128"] = node_cpu()
     res["machine"] = {
         "cpus": os.cpu_count(),
         "load_1min_before": load_before,
@@ -183,13 +227,14 @@ def main(argv=None) -> int:
         return 0
     print(
         f"{'dataset':17} {'n':>4} {'p':>4} {'steps':>6} {'ms/step':>8} {'train s':>8} {'wall s':>7}"
-        f" {'1st msg ms':>10}  stop"
+        f" {'1st msg ms':>10} {'JS ms/step':>10} {'x JS':>5}  stop"
     )
     for c in res["cases"]:
         print(
             f"{c['dataset']:17} {c['n']:4d} {c['p']:4d} {c['steps']:6d} {c['ms_per_step']:8.3f}"
             f" {c['train_ms'] / 1000:8.3f} {c['wall_ms'] / 1000:7.3f}"
-            f" {c['first_progress_ms']:10.1f}  {c['reason']} ({c['mode']})"
+            f" {c['first_progress_ms']:10.1f} {c['js_ms_per_step']:10.3f} {c['speedup_vs_js']:5.2f}"
+            f"  {c['reason']} ({c['mode']}, {c['kernel']})"
         )
     for ds in ("digits-separable", "gmm"):
         print(
@@ -200,6 +245,13 @@ def main(argv=None) -> int:
                 if m["dataset"] == ds
             )
         )
+    nc = res["node_cpu_n100_p128"]
+    print(
+        f"(100, 128) in Node, CPU time to convergence: WebAssembly"
+        f" {nc['wasm-simd']['cpu_s']:.2f} s,"
+        f" JavaScript {nc['js']['cpu_s']:.2f} s ({nc['speedup_vs_js']:.2f}x;"
+        f" {nc['wasm-simd']['steps']} steps)"
+    )
     m = res["machine"]
     print(
         f"machine: {m['cpus']} CPUs, 1-minute load average {m['load_1min_before']:.1f} before, "

@@ -734,7 +734,7 @@ function memgenLive_explorer(root) {
       theory: th.kind, predicted_stored_fraction: round6(predictedStored),
       ms_per_step: round6(m.msPerStep), elapsed_ms: round6(m.elapsedMs),
       first_update_ms: round6(this.firstUpdateMs), mode: this.trainer.mode, updates: this.updates,
-      error: this.error,
+      kernel: m.kernel || null, error: this.error,
     };
     if (v.dataset === 'gmm' || v.dataset === 'gmm-dup') {
       s.K = v.K;
@@ -770,7 +770,8 @@ function memgenLive_explorer(root) {
       : m.reason === 'tol' ? 'converged (loss flat)' : 'stopped at max steps';
     this.progress.textContent = 'step ' + m.step + ' · loss ' + fmt(m.loss, 5) + ' · ' +
       fmt(m.msPerStep, 2) + ' ms/step · ' + status + ' · ' +
-      (this.trainer.mode === 'worker' ? 'Web Worker' : 'main thread');
+      (this.trainer.mode === 'worker' ? 'Web Worker' : 'main thread') +
+      (m.kernel === 'wasm-simd' ? ' (WebAssembly SIMD)' : m.kernel ? ' (JavaScript)' : '');
     var regime = m.regime === 'memorization' ? 'p ≥ n: memorization regime'
       : m.regime === 'mixed' ? 'mixed regime (duplicates)' : 'p < n: generalization regime';
     this.summary.textContent = regime + '. Top-1 share ' + fmt(st.top1_share, 3) +

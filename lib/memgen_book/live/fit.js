@@ -14,31 +14,44 @@
 function memgenLive_fit(root) {
   'use strict';
 
-  function Workspace(n, d, p) {
-    this.n = n; this.d = d; this.p = p;
-    this.w = new Float64Array(n);
-    this.pre = new Float64Array(n * p);
-    this.act = new Int32Array(n * p);
-    this.cnt = new Int32Array(n);
-    this.R = new Float64Array(n * d);
-    this.G1 = new Float64Array(p * p);
-    this.G2 = new Float64Array(p * p);
-    this.Q = new Float64Array(p * p);
-    this.QG1 = new Float64Array(p * p);
-    this.QG2 = new Float64Array(p * p);
-    this.W1r = new Float64Array(d * p);
-    this.W2r = new Float64Array(d * p);
-    this.actY = new Int32Array(p);
-    this.inY = new Uint8Array(p);
-    this.inX = new Uint8Array(p);
-    this.flip = new Int32Array(p);
-    this.gtmp = new Float64Array(p * d);
-    this.coef = new Float64Array(Math.max(n, p));
-    this.T = new Float64Array(p * d);
-    this.actT = new Int32Array(n * p); // per unit, the samples that activate it
-    this.cntT = new Int32Array(p);
-    this.chT = new Float64Array(n * p);
-    this.cgT = new Float64Array(n * p);
+  /**
+   * The buffers of one lossAndGrads shape (n samples, d pixels, p units, K draws per sample).
+   * Where memgenLive.kernels is available they lie in one WebAssembly arena, with copies of the
+   * inputs (X, C1, C2, Y) and of the gradients, so that the dense loops run as SIMD kernels;
+   * otherwise they are plain typed arrays and the JavaScript loops below run.
+   */
+  function Workspace(n, d, p, K) {
+    K = K || 0;
+    var rows = K * n;
+    var spec = {
+      w: ['f64', n], pre: ['f64', n * p], act: ['i32', n * p], cnt: ['i32', n],
+      R: ['f64', n * d], G1: ['f64', p * p], G2: ['f64', p * p], Q: ['f64', p * p],
+      QG1: ['f64', p * p], QG2: ['f64', p * p], W1r: ['f64', d * p], W2r: ['f64', d * p],
+      actY: ['i32', p], inY: ['u8', p], inX: ['u8', p], flip: ['i32', p],
+      gtmp: ['f64', p * d], coef: ['f64', Math.max(n, p)], T: ['f64', p * d],
+      actT: ['i32', n * p], cntT: ['i32', p], chT: ['f64', n * p], cgT: ['f64', n * p],
+      mcVec: ['f64', 3 * rows * d], listV: ['i32', p * rows], coefV: ['f64', p * rows],
+      listY: ['i32', p * rows], coefY: ['f64', p * rows], AY: ['f64', rows * p],
+    };
+    this.n = n; this.d = d; this.p = p; this.K = K;
+    var kernels = root.kernels, self = this, name;
+    if (kernels && kernels.available()) {
+      spec.X = ['f64', n * d];
+      spec.C1 = ['f64', p * d];
+      spec.C2 = ['f64', p * d];
+      spec.Y = ['f64', rows * d];
+      spec.g1 = ['f64', p * d];
+      spec.g2 = ['f64', p * d];
+      var arena = new kernels.Arena(spec);
+      for (name in spec) this[name] = arena[name];
+      this.arena = arena;
+      this.kernel = 'wasm-simd';
+    } else {
+      var TYPES = { f64: Float64Array, i32: Int32Array, u8: Uint8Array };
+      for (name in spec) self[name] = new TYPES[spec[name][0]](spec[name][1]);
+      this.arena = null;
+      this.kernel = 'js';
+    }
   }
 
   // sum_a u[uo + a] v[vo + a], four accumulators
@@ -166,20 +179,48 @@ function memgenLive_fit(root) {
       throw new Error('Y must hold K * n * d = K * ' + n * d + ' numbers, got ' + Y.length);
     }
     var s2 = o.sigma * o.sigma, lam = o.lam;
-    var ws = o.ws && o.ws.n === n && o.ws.d === d && o.ws.p === p ? o.ws : new Workspace(n, d, p);
+    var ws = o.ws && o.ws.n === n && o.ws.d === d && o.ws.p === p && o.ws.K === K ? o.ws
+      : new Workspace(n, d, p, K);
     var w = ws.w, pre = ws.pre, act = ws.act, cnt = ws.cnt, R = ws.R;
     var G1 = ws.G1, G2 = tied ? ws.G1 : ws.G2, Q = ws.Q, QG1 = ws.QG1, QG2 = ws.QG2;
     var i, j, k, a, t, c, s, xo, ro, jo, io, coef = ws.coef;
+    var gOut1 = o.g1 || new Float64Array(p * d);
+    var gOut2 = tied ? null : o.g2 || new Float64Array(p * d);
+    var g1 = gOut1, g2 = tied ? ws.gtmp : gOut2;
+    var kDot = dotBlock, kGather = gatherRows, kGram = gram;
+    if (ws.arena) { // the inputs are copied into the arena, the gradients copied out at the end
+      ws.X.set(X);
+      ws.C1.set(C1);
+      X = ws.X;
+      C1 = ws.C1;
+      if (tied) C2 = C1;
+      else {
+        ws.C2.set(C2);
+        C2 = ws.C2;
+      }
+      if (Y) {
+        ws.Y.set(Y);
+        Y = ws.Y;
+      }
+      g1 = ws.g1;
+      g2 = tied ? ws.gtmp : ws.g2;
+      var arena = ws.arena;
+      kDot = function (U, i0, i1, V, k0, k1, len, out, os, oo) {
+        arena.dotBlock(U, i0, i1, V, k0, k1, len, out, os, oo);
+      };
+      kGather = function (out, oo, src, dd, list, lo, count, cf, co) {
+        arena.gatherRows(out, oo, src, dd, list, lo, count, cf, co);
+      };
+      kGram = function (C, dd, pp, G) { arena.dotBlock(C, 0, pp, C, 0, pp, dd, G, pp, 0); };
+    }
     if (o.weights) for (i = 0; i < n; i++) w[i] = o.weights[i];
     else w.fill(1 / n);
-    var g1 = o.g1 || new Float64Array(p * d);
-    var g2 = tied ? ws.gtmp : o.g2 || new Float64Array(p * d);
     g1.fill(0);
     g2.fill(0);
 
     // ---- closed-form part, masks frozen at the clean inputs
     var loss = 0;
-    dotBlock(X, 0, n, C1, 0, p, d, pre, p, 0); // X W1
+    kDot(X, 0, n, C1, 0, p, d, pre, p, 0); // X W1
     for (i = 0; i < n; i++) {
       xo = i * d;
       io = i * p;
@@ -188,19 +229,24 @@ function memgenLive_fit(root) {
       cnt[i] = m;
       for (a = 0; a < d; a++) R[xo + a] = -X[xo + a];
       for (t = 0; t < m; t++) coef[t] = pre[io + act[io + t]];
-      gatherRows(R, xo, C2, d, act, io, m, coef, 0);
+      kGather(R, xo, C2, d, act, io, m, coef, 0);
       loss += w[i] * dot(R, xo, R, xo, d);
     }
-    gram(C1, d, p, G1);
-    if (!tied) gram(C2, d, p, G2);
-    Q.fill(0);
-    for (i = 0; i < n; i++) {
-      io = i * p;
-      c = s2 * w[i];
-      for (t = 0; t < cnt[i]; t++) {
-        var rowq = act[io + t] * p;
-        for (var u = 0; u < cnt[i]; u++) Q[rowq + act[io + u]] += c;
+    kGram(C1, d, p, G1);
+    if (!tied) kGram(C2, d, p, G2);
+    // Q = sum_i sigma^2 w_i d_i d_i^T (d_i the clean mask), its upper triangle then mirrored
+    if (ws.arena) ws.arena.maskOuter(Q, p, act, cnt, w, s2, n);
+    else {
+      Q.fill(0);
+      for (i = 0; i < n; i++) {
+        io = i * p;
+        c = s2 * w[i];
+        for (t = 0; t < cnt[i]; t++) {
+          var rowq = act[io + t] * p;
+          for (var u = t; u < cnt[i]; u++) Q[rowq + act[io + u]] += c; // act is ascending
+        }
       }
+      for (j = 0; j < p; j++) for (k = j + 1; k < p; k++) Q[k * p + j] = Q[j * p + k];
     }
     for (j = 0; j < p; j++) {
       for (k = 0; k < p; k++) {
@@ -232,17 +278,17 @@ function memgenLive_fit(root) {
     }
     for (j = 0; j < p; j++) {
       if (!cntT[j]) continue;
-      gatherRows(g2, j * d, R, d, actT, j * n, cntT[j], chT, j * n);
-      gatherRows(g1, j * d, X, d, actT, j * n, cntT[j], cgT, j * n);
+      kGather(g2, j * d, R, d, actT, j * n, cntT[j], chT, j * n);
+      kGather(g1, j * d, X, d, actT, j * n, cntT[j], cgT, j * n);
     }
     // 2 W2 (Q * G1) and 2 W1 (Q * G2), as dot products with the rows of W2, W1 (d, p)
     var W1r = ws.W1r, W2r = tied ? ws.W1r : ws.W2r;
     rowMajor(C1, d, p, W1r);
     if (!tied) rowMajor(C2, d, p, W2r);
     var T = ws.T;
-    dotBlock(QG1, 0, p, W2r, 0, d, p, T, d, 0); // (Q * G1) W2^T, row j = unit j
+    kDot(QG1, 0, p, W2r, 0, d, p, T, d, 0); // (Q * G1) W2^T, row j = unit j
     for (k = 0; k < p * d; k++) g2[k] += 2 * T[k];
-    if (!tied) dotBlock(QG2, 0, p, W1r, 0, d, p, T, d, 0); // tied: the same product
+    if (!tied) kDot(QG2, 0, p, W1r, 0, d, p, T, d, 0); // tied: the same product
     for (k = 0; k < p * d; k++) g1[k] += 2 * T[k];
 
     // ---- Monte Carlo correction, only on draws that flip a mask: with R2 the residual of the
@@ -251,20 +297,12 @@ function memgenLive_fit(root) {
     // (which vector, which coefficient) and added four rows at a time at the end.
     var actY = ws.actY, inY = ws.inY, inX = ws.inX, flip = ws.flip;
     var rows = K * n;
-    if (!ws.mcVec || ws.mcVec.length < 3 * rows * d) {
-      ws.mcVec = new Float64Array(3 * rows * d); // Delta, R1, R2 of each flipped draw
-      ws.listV = new Int32Array(p * rows);
-      ws.coefV = new Float64Array(p * rows);
-      ws.listY = new Int32Array(p * rows);
-      ws.coefY = new Float64Array(p * rows);
-    }
     var mcVec = ws.mcVec, listV = ws.listV, coefV = ws.coefV, listY = ws.listY, coefY = ws.coefY;
     var cntMC = ws.cntT;
     cntMC.fill(0);
     var nFlipped = 0;
-    if (!ws.AY || ws.AY.length < rows * p) ws.AY = new Float64Array(rows * p);
-    var AY = ws.AY;
-    dotBlock(Y, 0, rows, C1, 0, p, d, AY, p, 0); // Y W1
+    var AY = ws.AY; // Y W1
+    if (rows) kDot(Y, 0, rows, C1, 0, p, d, AY, p, 0);
     for (var r = 0; r < rows; r++) {
       i = r % n;
       ro = r * d;
@@ -286,7 +324,7 @@ function memgenLive_fit(root) {
         mcVec[Dl + a] = 0;
       }
       for (t = 0; t < cnt[i]; t++) coef[t] = AY[ao + act[io + t]];
-      gatherRows(mcVec, R2, C2, d, act, io, cnt[i], coef, 0);
+      kGather(mcVec, R2, C2, d, act, io, cnt[i], coef, 0);
       for (j = 0; j < p; j++) {
         if (inY[j] === inX[j]) continue;
         flip[nf++] = j;
@@ -325,22 +363,22 @@ function memgenLive_fit(root) {
     }
     for (j = 0; j < p; j++) {
       if (!cntMC[j]) continue;
-      gatherRows(g2, j * d, mcVec, d, listV, j * rows, cntMC[j], coefV, j * rows);
-      gatherRows(g1, j * d, Y, d, listY, j * rows, cntMC[j], coefY, j * rows);
+      kGather(g2, j * d, mcVec, d, listV, j * rows, cntMC[j], coefV, j * rows);
+      kGather(g1, j * d, Y, d, listY, j * rows, cntMC[j], coefY, j * rows);
     }
 
     // ---- weight decay lam (||W1||^2 + ||W2||^2)
     var pen1 = dot(C1, 0, C1, 0, p * d), pen2 = tied ? pen1 : dot(C2, 0, C2, 0, p * d);
     loss += lam * (pen1 + pen2);
     if (tied) {
-      for (k = 0; k < p * d; k++) g1[k] += g2[k] + 4 * lam * C1[k];
-      return { loss: loss, g1: g1, g2: null, ws: ws };
+      for (k = 0; k < p * d; k++) gOut1[k] = g1[k] + g2[k] + 4 * lam * C1[k];
+      return { loss: loss, g1: gOut1, g2: null, ws: ws };
     }
     for (k = 0; k < p * d; k++) {
-      g1[k] += 2 * lam * C1[k];
-      g2[k] += 2 * lam * C2[k];
+      gOut1[k] = g1[k] + 2 * lam * C1[k];
+      gOut2[k] = g2[k] + 2 * lam * C2[k];
     }
-    return { loss: loss, g1: g1, g2: g2, ws: ws };
+    return { loss: loss, g1: gOut1, g2: gOut2, ws: ws };
   }
 
   /** lossAndGrads with W1, W2, and the returned gradients, in numpy's row-major (d, p) layout. */
@@ -638,4 +676,4 @@ function memgenLive_fit(root) {
   root.sources[name] = fn;
   fn(root);
   if (node) module.exports = root;
-})(memgenLive_fit, 'fit', ['checks', 'rng', 'dae']);
+})(memgenLive_fit, 'fit', ['checks', 'rng', 'dae', 'kernels']);

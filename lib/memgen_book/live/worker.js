@@ -78,6 +78,8 @@ function memgenLive_engine(root) {
   Engine.prototype.init = function (msg) {
     var data = msg.data;
     this.data = data;
+    // kernels: false runs the JavaScript loops (the benchmark's same-page baseline)
+    if (msg.kernels !== undefined && root.kernels) root.kernels.enabled = msg.kernels !== false;
     this.trainer = new root.fit.Trainer(problemOf(data), {
       p: msg.p, sigma: msg.sigma, lam: msg.lam, seed: msg.seed || 0, tied: !!msg.tied,
       maxSteps: msg.maxSteps, tol: msg.tol, window: msg.window, minSteps: msg.minSteps, lr: msg.lr,
@@ -240,6 +242,7 @@ function memgenLive_engine(root) {
       relDecrease: tr.relDecrease === undefined ? null : tr.relDecrease,
       msPerStep: runSteps > 0 ? this.stepMs / Math.max(1, this.stepsRun) : null,
       elapsedMs: elapsed, trainMs: this.trainMs, regime: this.theory.regime,
+      kernel: tr.ws ? tr.ws.kernel : root.kernels && root.kernels.name(),
       params: { n: n, d: d, p: p, sigma: tr.sigma, lam: tr.lam, seed: tr.seed, tied: tr.tied,
         maxSteps: tr.maxSteps, tol: tr.tol },
       stats: { top1_share: s.top1_share, top1_aligned: s.top1_aligned, top1_raw: s.top1_raw,
@@ -275,7 +278,7 @@ function memgenLive_workerMain(root, scope) {
 
 function memgenLive_worker(root) {
   'use strict';
-  var CORE = ['checks', 'rng', 'linalg', 'dae', 'fit', 'closedForms', 'stats', 'engine'];
+  var CORE = ['checks', 'rng', 'linalg', 'dae', 'kernels', 'fit', 'closedForms', 'stats', 'engine'];
 
   /** Source text of the worker: the core modules' functions, called in order, and the loop. */
   function buildWorkerSource() {
@@ -369,4 +372,4 @@ function memgenLive_worker(root) {
   fns[2](root);
   if (node) module.exports = root;
 })([memgenLive_engine, memgenLive_workerMain, memgenLive_worker],
-  ['checks', 'rng', 'linalg', 'dae', 'fit', 'closed_forms', 'stats']);
+  ['checks', 'rng', 'linalg', 'dae', 'kernels', 'fit', 'closed_forms', 'stats']);
