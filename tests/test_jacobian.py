@@ -213,3 +213,23 @@ def test_randomized_svd_validates_k(tiny_denoiser):
         randomized_svd(lambda v: tiny_denoiser(v, 0.2), y, 0)
     with pytest.raises(ValueError, match="power_iters"):
         randomized_svd(lambda v: tiny_denoiser(v, 0.2), y, 2, power_iters=-1)
+
+
+def test_hutchinson_variance_matches_the_empirical_variance():
+    """The closed form (||J||_F^2 + tr(J^2) - 2 sum J_aa^2) / m against 200,000 estimates, for a
+    non-symmetric and a symmetric matrix and m = 1 and 4; the formula that subtracts the diagonal
+    three times is far off."""
+    from memgen.jacobian import hutchinson_trace, hutchinson_variance
+
+    J = torch.randn(6, 6, generator=torch.Generator().manual_seed(0)).double()
+    for A in (J, J + J.T):
+        for m in (1, 4):
+            est = hutchinson_trace(A, m, trials=200_000, seed=1)
+            assert abs(float(est.mean()) - float(torch.trace(A))) < 0.05 * (1 + abs(torch.trace(A)))
+            assert float(est.var()) == pytest.approx(hutchinson_variance(A, m), rel=0.02)
+    S = J + J.T
+    off = S - torch.diag(torch.diagonal(S))
+    assert hutchinson_variance(S) == pytest.approx(2 * float(off.pow(2).sum()))
+    off = J - torch.diag(torch.diagonal(J))
+    three = float(J.pow(2).sum() + (off * off.T).sum() - 2 * torch.diagonal(J).pow(2).sum())
+    assert abs(three - hutchinson_variance(J)) > 0.2 * hutchinson_variance(J)

@@ -218,6 +218,19 @@ CLAIMS: list[Claim] = [
         ),
     ),
     Claim(
+        "mem.rotation_r_rel_change",
+        "ch2",
+        BEYOND,
+        ex2.ch2_rotation,
+        [("r_rel_change",)],
+        target="<= 0.05",
+        claim=(
+            "Rotation decides the constant: trained on Q x_i (Q a random orthogonal matrix, which "
+            "changes ||x_i||_4^4 but not ||x_i||_2), the p = n network's r_i equal those trained on "
+            "the x_i (max relative change; the bar is mem.r_rel_err_max's)"
+        ),
+    ),
+    Claim(
         "mem.top1_share_mean",
         "ch2",
         REPRODUCES,
