@@ -225,9 +225,9 @@ CLAIMS: list[Claim] = [
         [("r_rel_change",)],
         target="<= 0.05",
         claim=(
-            "Rotation decides the constant: trained on Q x_i (Q a random orthogonal matrix, which "
-            "changes ||x_i||_4^4 but not ||x_i||_2), the p = n network's r_i equal those trained on "
-            "the x_i (max relative change; the bar is mem.r_rel_err_max's)"
+            "Rotation decides the constant: trained on Q x_i (Q a random orthogonal matrix, "
+            "which changes ||x_i||_4^4 but not ||x_i||_2), the p = n network's r_i equal those "
+            "trained on the x_i (max relative change; the bar is mem.r_rel_err_max's)"
         ),
     ),
     Claim(
