@@ -213,3 +213,43 @@ def test_randomized_svd_validates_k(tiny_denoiser):
         randomized_svd(lambda v: tiny_denoiser(v, 0.2), y, 0)
     with pytest.raises(ValueError, match="power_iters"):
         randomized_svd(lambda v: tiny_denoiser(v, 0.2), y, 2, power_iters=-1)
+
+
+def test_hutchinson_variance_matches_the_empirical_variance():
+    """The closed form (||J||_F^2 + tr(J^2) - 2 sum J_aa^2) / m against 200,000 estimates, for a
+    non-symmetric and a symmetric matrix and m = 1 and 4; the formula that subtracts the diagonal
+    three times is far off."""
+    from memgen.jacobian import hutchinson_trace, hutchinson_variance
+
+    J = torch.randn(6, 6, generator=torch.Generator().manual_seed(0)).double()
+    for A in (J, J + J.T):
+        for m in (1, 4):
+            est = hutchinson_trace(A, m, trials=200_000, seed=1)
+            assert abs(float(est.mean()) - float(torch.trace(A))) < 0.05 * (1 + abs(torch.trace(A)))
+            assert float(est.var()) == pytest.approx(hutchinson_variance(A, m), rel=0.02)
+    S = J + J.T
+    off = S - torch.diag(torch.diagonal(S))
+    assert hutchinson_variance(S) == pytest.approx(2 * float(off.pow(2).sum()))
+    off = J - torch.diag(torch.diagonal(J))
+    three = float(J.pow(2).sum() + (off * off.T).sum() - 2 * torch.diagonal(J).pow(2).sum())
+    assert abs(three - hutchinson_variance(J)) > 0.2 * hutchinson_variance(J)
+
+
+def test_spectrum_at_inputs_tells_a_memorizer_from_a_constant_function():
+    """out_nearest_is_own: 1 for a denoiser that returns each input's own stored image, at most
+    1/n for a constant function (whose low rank is the same)."""
+    from memgen.experiments.ch07_jacobians import spectrum_at_inputs
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 16, generator=g)
+    Y = X + 0.1 * torch.randn(X.shape, generator=g)
+
+    def nearest(v):  # returns the nearest x_i (plus a small ridge, so J is not zero)
+        return X[torch.cdist(v.reshape(-1, 16), X).argmin(1)].reshape(v.shape) + 0.01 * v
+
+    const = X[2]
+    mem = spectrum_at_inputs(nearest, X, Y, X, 2)
+    flat = spectrum_at_inputs(lambda v: const.expand_as(v) + 0.01 * v, X, Y, X, 2)
+    assert mem["out_nearest_is_own"].mean() == 1.0
+    assert flat["out_nearest_is_own"].mean() <= 1 / 6 + 1e-12
+    assert (mem["erank"] == 0).all() and (flat["erank"] == 0).all()

@@ -79,3 +79,29 @@ def test_psnr():
     )
     with pytest.raises(ValueError, match="same shape"):
         psnr(x, torch.zeros(3, 4))
+
+
+def test_threshold_kills_the_small_clusters_directions_in_a_trained_network():
+    """Chapter 3's exercised threshold on a smaller draw: clusters of 120 and 30 points, lam = 0.4,
+    so n lam / n_k is 0.5 for the large cluster (below its within-cluster eigenvalues) and 2 for
+    the small one (above them): the trained blocks keep 5 and 1 directions, with the predicted
+    gains."""
+    from memgen.experiments.ch02_memorization import best_of
+    from memgen.experiments.ch03_generalization import imbalanced_mixture
+    from memgen.fit_fast import fit_dae
+    from memgen.generalization import block_prediction
+    from memgen.memorization import alive_units
+    from memgen.theorem import activation_rates
+
+    X, labels = imbalanced_mixture((120, 30), seed=3)
+    theory = block_prediction(X, labels, 0.2, 0.4)
+    model = best_of(fit_dae(X, 16, sigma=0.2, lam=0.4, steps=3000, seed=[0, 1]))
+    share = activation_rates(model, X, labels, units=torch.ones(16, dtype=torch.bool)).T
+    alive = alive_units(model.W1)
+    for k, kept in ((0, 5), (1, 1)):
+        m = theory["gains"][k][1][:5]
+        assert int((m > 0).sum()) == kept
+        units = alive & (share[k] > 0.5)
+        sv = torch.linalg.svdvals((model.W2[:, units] @ model.W1[:, units].T).detach().double())
+        assert int((sv > 0.05).sum()) == kept
+        assert torch.allclose(sv[:5], m, atol=0.02)

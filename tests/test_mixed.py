@@ -157,3 +157,53 @@ def test_trained_network_stores_the_duplicates_above_threshold():
     assert float(gains[0]) < 0.02
     assert float(gains[1]) == pytest.approx(float(theory), rel=0.05)
     assert float(stored_cosine(model.W2, X[dup][1:])) > 0.99
+
+
+def test_rare_cluster_data_is_antipodal_and_rare_block_is_the_cluster_minimiser():
+    from memgen.linear import optimal_linear_denoiser
+    from memgen.mixed import denoising_risk, rare_block, rare_cluster_data
+
+    data = rare_cluster_data(50, 20, d=16, bulk_rank=3, rare_rank=5, seed=1)
+    bulk, rare = data.x[:50].double(), data.x[50:].double()
+    assert torch.allclose(
+        bulk @ rare.T, torch.full((50, 20), -25.0, dtype=torch.float64), atol=1e-4
+    )
+    for n_k in (1, 3, 8):
+        b = rare_block(rare[:n_k], 50 + n_k, 0.2, 0.05)
+        M = optimal_linear_denoiser(rare[:n_k], 0.2, (50 + n_k) * 0.05 / n_k)
+        assert torch.allclose(b["M"], M, atol=1e-8)
+        assert b["rank"] <= n_k and b["rank"] == int(torch.linalg.matrix_rank(b["M"], atol=1e-9))
+    # the risk identity, averaged over points, against Monte Carlo
+    b = rare_block(rare[:8], 58, 0.3, 0.01)
+    S = rare[:8].T @ rare[:8] / 8
+    g = torch.Generator().manual_seed(0)
+    Y = rare[:8].unsqueeze(0) + 0.3 * torch.randn(4000, 8, 16, generator=g, dtype=torch.float64)
+    mc = float((Y @ b["M"].T - rare[:8]).pow(2).sum(-1).mean())
+    assert mc == pytest.approx(denoising_risk(b["M"], S, 0.3), rel=0.02)
+
+
+def test_trained_rare_cluster_dies_or_keeps_its_mean_as_predicted():
+    """At a large weight decay the rare cluster's trained block has the predicted rank: 0 while
+    n_k s_1 <= n lam, then 1 (its mean); a trained network against the closed form."""
+    from memgen.fit_fast import fit_dae
+    from memgen.memorization import alive_units
+    from memgen.mixed import rare_block, rare_cluster_data
+
+    data = rare_cluster_data(100, 10, d=16, bulk_rank=3, rare_rank=4, seed=0)
+    X, lam = data.x, 0.5
+    n_ks = (1, 6)
+    W = torch.zeros(len(n_ks), len(X))
+    W[:, :100] = 1
+    for b, n_k in enumerate(n_ks):
+        W[b, 100 : 100 + n_k] = 1
+    res = fit_dae(X, 12, sigma=0.2, lam=lam, steps=2000, seed=0, sample_weight=W)
+    for n_k, model in zip(n_ks, res.models):
+        pred = rare_block(X[100 : 100 + n_k], 100 + n_k, 0.2, lam)
+        active = (X[100 : 100 + n_k] @ model.W1 > 0).float().mean(0) > 0.5
+        units = alive_units(model.W1) & active
+        M = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
+        sv = torch.linalg.svdvals(M)
+        assert int((sv > 0.05).sum()) == pred["rank"]
+        if pred["rank"]:
+            assert float(sv[0]) == pytest.approx(float(pred["m"][0]), abs=0.02)
+    assert [rare_block(X[100 : 100 + k], 100 + k, 0.2, lam)["rank"] for k in n_ks] == [0, 1]

@@ -235,3 +235,14 @@ def test_train_dae_runs_on_the_models_device():
             progress=False,
         )
         assert res.losses is None and all(p.is_meta for p in res.model.parameters())
+
+
+def test_official_tying_decays_twice_so_lambda_is_half_the_weight_decay():
+    """decoder.weight = nn.Parameter(encoder.weight.t()) shares storage, and SGD with weight_decay
+    wd over both Parameters follows the book's tied loss with lam = wd / 2, not wd / 4."""
+    from memgen.experiments.ch01_denoising import ch1_official_tying
+
+    r = ch1_official_tying.__wrapped__(steps=50)
+    assert r["shares_storage"]
+    assert r["rel_diff_half"] < 1e-5
+    assert r["rel_diff_quarter"] > 30 * r["rel_diff_half"]

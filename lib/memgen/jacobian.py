@@ -211,3 +211,29 @@ def abs_cosine(u: torch.Tensor, v: torch.Tensor) -> float:
     """``|cos(u, v)|``: singular vectors have an arbitrary sign."""
     u, v = u.reshape(-1).double(), v.reshape(-1).double()
     return float((u @ v).abs() / (u.norm() * v.norm()).clamp_min(1e-30))
+
+
+def hutchinson_trace(J: torch.Tensor, m: int, *, trials: int = 1, seed: int = 0) -> torch.Tensor:
+    """Hutchinson's estimates of ``tr J``: ``(1/m) sum_j z_j^T J z_j`` with Rademacher ``z_j``.
+
+    ``J`` (d, d); returns ``trials`` independent estimates (float64), each from ``m`` probes (with
+    a real denoiser each ``z^T J z`` is one vector-Jacobian product)."""
+    J = check_tensor("J", J, ndim=2).double()
+    if J.shape[0] != J.shape[1]:
+        raise ValueError(f"J must be square, got {tuple(J.shape)}")
+    m = check_int("m", m, 1)
+    trials = check_int("trials", trials, 1)
+    g = make_generator(seed)
+    z = torch.randint(0, 2, (trials, m, J.shape[0]), generator=g).double() * 2 - 1
+    return torch.einsum("tma,ab,tmb->tm", z, J, z).mean(1)
+
+
+def hutchinson_variance(J: torch.Tensor, m: int = 1) -> float:
+    """The variance of :func:`hutchinson_trace` with ``m`` Rademacher probes:
+    ``(||J||_F^2 + tr(J^2) - 2 sum_a J_aa^2) / m``, i.e. ``(1/m) sum_{a != b} J_ab (J_ab + J_ba)``
+    (``z^T J z - tr J = sum_{a != b} z_a z_b J_ab``, and ``E[z_a z_b z_c z_d]`` is 1 only for
+    ``{c, d} = {a, b}``). For a symmetric J: ``(2/m) sum_{a != b} J_ab^2``."""
+    J = check_tensor("J", J, ndim=2).double()
+    m = check_int("m", m, 1)
+    diag = torch.diagonal(J)
+    return float((J.pow(2).sum() + torch.trace(J @ J) - 2 * diag.pow(2).sum()) / m)

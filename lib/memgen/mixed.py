@@ -248,3 +248,92 @@ def predicted_stored(benefits: dict, p) -> torch.Tensor:
     keep = benefits["benefit"][:p] > 0
     chosen = benefits["dup_index"][:p][keep & benefits["is_dup"][:p]]
     return torch.sort(chosen).values
+
+
+# ---------------------------------------------------------------- a rare cluster (data imbalance)
+
+
+def rare_cluster_data(
+    n_bulk,
+    n_pool,
+    *,
+    d=32,
+    bulk_rank=4,
+    rare_rank=8,
+    bulk_norm=5.0,
+    rare_norm=5.0,
+    bulk_spread=1.0,
+    rare_spread=1.0,
+    seed=0,
+) -> ImageData:
+    """A large cluster (the bulk) and a pool of points of a rare one, with antipodal means.
+
+    Bulk point: ``-bulk_norm * e + bulk_spread * B z`` (z standard normal in R^bulk_rank); rare
+    point: ``rare_norm * e + rare_spread * R z`` (z in R^rare_rank), with e, the columns of B and
+    those of R orthonormal (a random frame of R^d). Points of different clusters then have inner
+    product ``-bulk_norm * rare_norm`` exactly: a ReLU unit can serve one cluster and stay silent on
+    the other. The first ``n_pool`` rows after the bulk are the rare pool; a model trains on the
+    first n_k of them (sample weights) and is tested on the others. ``labels``: 0 bulk, 1 rare.
+    ``extra``: ``e``, ``B``, ``R``, ``n_bulk``, ``n_pool``, ``rare_second_moment`` (d, d): the
+    population second moment rare_norm^2 e e^T + rare_spread^2 R R^T of the rare cluster."""
+    n_bulk = check_int("n_bulk", n_bulk, 1)
+    n_pool = check_int("n_pool", n_pool, 1)
+    d = check_int("d", d, 3)
+    bulk_rank = check_int("bulk_rank", bulk_rank, 1)
+    rare_rank = check_int("rare_rank", rare_rank, 1, d - 1 - bulk_rank)
+    g = make_generator(seed)
+    Q, Rr = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    Q = Q * torch.sign(torch.diagonal(Rr))
+    e, B, R = Q[:, 0], Q[:, 1 : 1 + bulk_rank], Q[:, 1 + bulk_rank : 1 + bulk_rank + rare_rank]
+    bulk = -bulk_norm * e + bulk_spread * torch.randn(n_bulk, bulk_rank, generator=g).double() @ B.T
+    rare = rare_norm * e + rare_spread * torch.randn(n_pool, rare_rank, generator=g).double() @ R.T
+    x = torch.cat([bulk, rare]).float()
+    labels = torch.cat([torch.zeros(n_bulk), torch.ones(n_pool)]).long()
+    second = rare_norm**2 * torch.outer(e, e) + rare_spread**2 * R @ R.T
+    return ImageData(
+        x=x.contiguous(),
+        labels=labels,
+        image_shape=None,
+        value_range=(float(x.min()), float(x.max())),
+        name="rare-cluster",
+        extra={
+            "e": e.float(),
+            "B": B.float(),
+            "R": R.float(),
+            "n_bulk": n_bulk,
+            "n_pool": n_pool,
+            "rare_second_moment": second,
+        },
+    )
+
+
+def rare_block(X_rare, n_rows, sigma, lam) -> dict:
+    """The per-cluster solution for a rare cluster of ``n_k = len(X_rare)`` points among ``n_rows``
+    training rows: its block ``M`` (d, d, float64), the spectrum ``s`` of S_k, the gains ``m`` with
+    threshold ``tau = n_rows lam / n_k``, and ``rank = #{j: n_k s_j > n_rows lam}``, the number of
+    directions that survive (0: the cluster dies; at most n_k, since S_k has rank <= n_k)."""
+    X_rare = check_tensor("X_rare", X_rare, ndim=2).double()
+    n_k = X_rare.shape[0]
+    n_rows = check_int("n_rows", n_rows, n_k)
+    sigma = check_float("sigma", sigma, 0.0)
+    lam = check_float("lam", lam, 0.0)
+    tau = n_rows * lam / n_k
+    s, U = torch.linalg.eigh(X_rare.T @ X_rare / n_k)
+    s, U = s.flip(0).clamp_min(0), U.flip(1)
+    m = (s - tau).clamp_min(0) / (s + sigma**2)
+    return {
+        "M": (U * m) @ U.T,
+        "s": s,
+        "m": m,
+        "tau": tau,
+        "rank": int((m > 0).sum()),
+    }
+
+
+def denoising_risk(M, second_moment, sigma) -> float:
+    """``E ||M (x + sigma eps) - x||^2`` for x with second moment ``second_moment`` (d, d):
+    ``tr((M - I) S (M - I)^T) + sigma^2 ||M||_F^2`` (the risk identity, averaged over x)."""
+    M = check_tensor("M", M, ndim=2).double()
+    S = check_tensor("second_moment", second_moment, ndim=2).double()
+    A = M - torch.eye(M.shape[0], dtype=M.dtype)
+    return float(torch.trace(A @ S @ A.T) + sigma**2 * M.pow(2).sum())

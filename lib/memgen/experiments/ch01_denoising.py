@@ -185,3 +185,55 @@ def ch1_first_dae() -> dict:
         "l4l2_train": l4_l2_ratio(h_train),
         "cosine_min": float(pairwise_cosine(X)[~torch.eye(len(X), dtype=torch.bool)].min()),
     }
+
+
+@experiment
+def ch1_official_tying(
+    wd: float = 1e-2, lr: float = 1e-3, steps: int = 200, p: int = 16, seed: int = 0
+) -> dict:
+    """The official code's tying, replayed: ``decoder.weight = nn.Parameter(encoder.weight.t())``
+    makes a second Parameter that shares the encoder's storage, and ``torch.optim.SGD(...,
+    weight_decay=wd)`` over both decays that storage twice per step. Trained from the same
+    initialisation on the same noise (6 digits, sigma = 0.5) next to the book's tied ``ReLUDAE``
+    trained by plain SGD on the book's loss with ``lam = wd / 2`` and with ``lam = wd / 4`` (the
+    value for a matrix decayed once); returns the largest weight difference of each after
+    ``steps`` steps, relative to the largest weight."""
+    from ..train_mc import dae_loss
+
+    x = mdata.load_digits(seed=CH1.seed).x[:6]
+    d, sigma = x.shape[1], 0.5
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.randn(steps, *x.shape, generator=g)
+    # the official model: nn.Linear layers without biases, the decoder tied as a new Parameter
+    torch.manual_seed(seed)
+    encoder = torch.nn.Linear(d, p, bias=False)
+    decoder = torch.nn.Linear(p, d, bias=False)
+    decoder.weight = torch.nn.Parameter(encoder.weight.t())
+    shares = decoder.weight.data_ptr() == encoder.weight.data_ptr()
+    params = [encoder.weight, decoder.weight]
+    W0 = encoder.weight.detach().T.clone()
+    opt = torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    for k in range(steps):
+        y = x + sigma * noise[k]
+        out = decoder(torch.relu(encoder(y)))
+        loss = (out - x).pow(2).sum(1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    W_official = encoder.weight.detach().T.clone()
+    out = {"wd": wd, "steps": steps, "lr": lr, "shares_storage": bool(shares)}
+    for name, lam in (("half", wd / 2), ("quarter", wd / 4)):
+        model = ReLUDAE(d, p, tied=True)
+        with torch.no_grad():
+            model.W1.copy_(W0)
+        sgd = torch.optim.SGD(model.parameters(), lr=lr)
+        for k in range(steps):
+            loss = dae_loss(model, x, sigma, lam, noise=noise[k])
+            sgd.zero_grad()
+            loss.backward()
+            sgd.step()
+        diff = (model.W1.detach() - W_official).abs().max() / W_official.abs().max()
+        out[f"rel_diff_{name}"] = float(diff)
+        out[f"lam_{name}"] = lam
+    out["decay_rel_change"] = float((W_official - W0).abs().max() / W0.abs().max())
+    return out

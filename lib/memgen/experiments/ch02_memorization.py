@@ -375,3 +375,44 @@ def cpu_seconds_per_step(run: PaperDAE, n: int, d: int = 1024, *, steps: int = 1
         progress=False,
     )
     return res.seconds / steps
+
+
+@experiment
+def ch2_rotation(seed: int = 0) -> dict:
+    """Rotation invariance decides the constant: the loss is unchanged under x -> Q x, W -> Q W (Q
+    orthogonal), so a trained r_i can depend on x_i only through ||x_i||_2, while ||x_i||_4^4
+    changes. Trains the chapter's p = n network on Q x_i for a random orthogonal Q (seeded) and
+    compares its measured r_i with those trained on the x_i themselves, and both versions of the
+    formula before and after the rotation."""
+    c = CH2
+    base = ch2_memorization()
+    X = base["X"]
+    g = torch.Generator().manual_seed(seed)
+    Q, R = torch.linalg.qr(torch.randn(X.shape[1], X.shape[1], generator=g, dtype=torch.float64))
+    Q = (Q * torch.sign(torch.diagonal(R))).float()
+    XQ = X @ Q.T
+    fit = fit_dae(XQ, c.p_exact, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=list(c.seeds))
+    model = best_of(fit)
+    sq = X.norm(dim=1) ** 2
+    r_rot = (gains_along_samples(model, XQ).clamp_min(0) / sq).sqrt()
+    r_orig = base[c.p_exact]["r"]
+
+    def printed(Z):
+        return ((sq - c.n * c.lam).clamp_min(0) / (Z.pow(4).sum(1) + c.sigma**2 * sq)).sqrt()
+
+    l4, l4_rot = X.pow(4).sum(1), XQ.pow(4).sum(1)
+    return {
+        "Q_orth_err": float((Q @ Q.T - torch.eye(len(Q))).abs().max()),
+        "sq_rel_change": float(((XQ.norm(dim=1) ** 2 - sq).abs() / sq).max()),
+        "l4": l4,
+        "l4_rot": l4_rot,
+        "l4_ratio_min": float((l4_rot / l4).min()),
+        "l4_ratio_max": float((l4_rot / l4).max()),
+        "r_orig": r_orig,
+        "r_rot": r_rot,
+        "r_rel_change": float(((r_rot - r_orig).abs() / r_orig).max()),
+        "r_theory": base["r_theory"],
+        "r_rot_theory_err": float(((r_rot - base["r_theory"]).abs() / base["r_theory"]).max()),
+        "printed_rel_change": float(((printed(XQ) - printed(X)).abs() / printed(X)).max()),
+        "seconds": fit.seconds,
+    }

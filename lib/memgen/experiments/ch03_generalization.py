@@ -10,6 +10,7 @@ import torch
 from .. import data as mdata
 from ..fit_fast import fit_dae
 from ..generalization import block_prediction
+from ..linear import optimal_linear_denoiser
 from ..memorization import (
     alive_units,
     unit_owners,
@@ -47,6 +48,10 @@ class Ch3Settings:
     digits_lam: float = 1e-3  # its weight decay
     digits_steps: int = 2000  # its training steps (fit_dae)
     n_test: int = 200  # held-out digits for the PSNR comparison
+    #: the threshold exercised: the same kind of mixture with unequal clusters and larger lambdas
+    threshold_sizes: tuple = (320, 80)  # points of cluster 0 and of cluster 1 (n = 400)
+    threshold_lams: tuple = (0.1, 0.26, 0.4)  # weight decays, trained at once
+    threshold_dead_gain: float = 0.05  # a learned direction is dead below this singular value
     seed: int = 0  # data, initialisation and noise draws
 
     def replace(self, **changes) -> "Ch3Settings":
@@ -113,6 +118,97 @@ def ch3_gmm_blocks() -> dict:
     }
 
 
+def imbalanced_mixture(sizes, *, seed=0):
+    """Chapter 3's mixture (antipodal means, rank-``gmm_rank`` clusters in R^``gmm_d``) with
+    ``sizes[k]`` points in cluster k: the first points of each cluster of a larger draw."""
+    c = CH3
+    data = mdata.gaussian_mixture(
+        len(sizes) * max(sizes),
+        K=len(sizes),
+        d=c.gmm_d,
+        rank=c.gmm_rank,
+        spread=c.gmm_spread,
+        separation=c.gmm_separation,
+        means="simplex",
+        seed=seed,
+    )
+    idx = torch.cat(
+        [torch.nonzero(data.labels == k).flatten()[:n_k] for k, n_k in enumerate(sizes)]
+    )
+    return data.x[idx], data.labels[idx]
+
+
+@experiment
+def ch3_threshold() -> dict:
+    """The threshold n lam / n_k exercised: two clusters of unequal size (CH3.threshold_sizes) and
+    weight decays CH3.threshold_lams (one batched fit), so that the threshold falls below, inside
+    and above the within-cluster eigenvalues. Per (lam, cluster): the predicted gains m_j on the
+    rank + 1 nonzero eigen-directions of S_k, the learned singular values of the cluster's block,
+    and which directions are dead in each."""
+    c = CH3
+    X, labels = imbalanced_mixture(c.threshold_sizes, seed=c.seed)
+    n, r = len(X), c.gmm_rank + 1
+    res = fit_dae(
+        X, c.gmm_p, sigma=c.sigma, lam=list(c.threshold_lams), steps=c.gmm_steps, seed=c.seed
+    )
+    rows, match, errs = [], [], []
+    for lam, model in zip(c.threshold_lams, res.models):
+        theory = block_prediction(X, labels, c.sigma, lam)
+        share = activation_rates(model, X, labels, units=torch.ones(model.p, dtype=torch.bool)).T
+        alive = alive_units(model.W1)
+        learned_all, pred_all = [], []
+        for k, n_k in enumerate(c.threshold_sizes):
+            units = alive & (share[k] > 0.5)
+            Mk = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
+            learned = torch.linalg.svdvals(Mk)[:r]
+            s, m = theory["gains"][k][0][:r], theory["gains"][k][1][:r]
+            dead_pred, dead_meas = m <= 0, learned < c.threshold_dead_gain
+            match += (dead_pred == dead_meas).tolist()
+            learned_all.append(learned)
+            pred_all.append(m)
+            rows.append(
+                {
+                    "lam": lam,
+                    "cluster": k,
+                    "n_k": n_k,
+                    "tau": n * lam / n_k,
+                    "s": s,
+                    "m": m,
+                    "learned": learned,
+                    "dead_predicted": int(dead_pred.sum()),
+                    "dead_measured": int(dead_meas.sum()),
+                    "units": int(units.sum()),
+                }
+            )
+        pred, got = torch.cat(pred_all), torch.cat(learned_all)
+        errs.append(float((got - pred).norm() / pred.norm()))
+    positive = torch.cat([row["m"][row["m"] > 0] for row in rows])
+    return {
+        "rows": rows,
+        "n": n,
+        "directions": r,
+        "dead_match": float(sum(match) / len(match)),
+        "n_cases": len(match),
+        "spectrum_rel_err": max(errs),
+        "spectrum_rel_errs": errs,
+        "smallest_positive_gain": float(positive.min()),
+        "seconds": res.seconds,
+    }
+
+
+def _block_psnrs(X, Xt, Yt, mean, p, sigma, lam) -> dict:
+    """PSNR on the noisy unseen digits ``Yt`` of the closed-form blocks a width-p network can be:
+    on centred (symmetric) digits a ReLU unit fires on half of them, so a linear map takes pairs of
+    units (w, -w), each pair one direction at twice the weight decay: rank p / 2, penalty 2 lam
+    (the block the network can represent); and the rank-p block (penalty lam), the most that p
+    units acting as one linear block could pass. Also the full-rank Wiener filter."""
+    out = {}
+    for key, rank, lam_k in (("half", p // 2, 2 * lam), ("full", p, lam), ("wiener", None, 0.0)):
+        M = optimal_linear_denoiser(X, sigma, lam_k, rank=rank).float()
+        out[f"psnr_block_{key}"] = float(psnr(Yt @ M.T + mean, Xt + mean).mean())
+    return out
+
+
 @experiment
 def ch3_digits() -> dict:
     """Many digits, few units: eigen-digits, balanced representations, and better denoising of
@@ -147,6 +243,7 @@ def ch3_digits() -> dict:
         "psnr_noisy": float(psnr(Yt + mean, Xt + mean).mean()),
         "psnr_gen": float(psnr(f_gen + mean, Xt + mean).mean()),
         "psnr_mem": float(psnr(f_mem + mean, Xt + mean).mean()),
+        **_block_psnrs(X, Xt, Yt, mean, p, sigma, lam),
         "top1_gen_train": float(top1_share(h_gen).mean()),
         "top1_gen_test": float(top1_share(h_gen_test).mean()),
         "top1_mem_test": float(top1_share(h_mem).mean()),

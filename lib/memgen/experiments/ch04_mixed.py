@@ -15,19 +15,23 @@ import torch
 
 from ..fit_fast import fit_dae
 from ..generalization import block_prediction
-from ..memorization import gains_along_samples
+from ..memorization import alive_units, gains_along_samples
 from ..metrics import auroc, roc_curve, tpr_at_fpr
 from ..mixed import (
+    denoising_risk,
     duplicate_gain,
     mixed_data,
     multiplicity_weights,
     predicted_stored,
+    rare_block,
+    rare_cluster_data,
     spikiness_scores,
     stored_cosine,
     threshold_multiplicity,
     unit_benefits,
 )
 from ..phase import boundary, phase_maps, train_grid
+from ..stats import top1_share
 from .cache import experiment
 
 
@@ -324,4 +328,147 @@ def phase_diagram() -> dict:
         "n_models": len(grid["cells"]),
         "max_abs_cos": float(cos.max()),
         "mean_abs_cos": float(cos[np.triu_indices(len(cos), 1)].mean()),
+    }
+
+
+@dataclass(frozen=True)
+class RareSettings:
+    """Chapter 4's rare cluster: a large cluster and a rare one of n_k points (data imbalance)."""
+
+    n_bulk: int = 200  # points of the large cluster
+    n_pool: int = 64  # the rare cluster's pool: train on the first n_k, test on the last n_test
+    n_test: int = 32  # held-out rare points
+    d: int = 32  # dimension
+    bulk_rank: int = 4  # rank of the large cluster's covariance
+    rare_rank: int = 8  # rank of the rare cluster's covariance
+    norm: float = 5.0  # norm of both means (antipodal)
+    spread: float = 1.0  # within-cluster spread of both
+    n_ks: tuple = (1, 2, 3, 4, 6, 8, 12, 16, 32)  # sizes of the rare cluster, trained at once
+    lams: tuple = (0.002, 0.3)  # a weight decay that keeps every sample, one that kills some
+    sigma: float = 0.2  # training noise level
+    p: int = 24  # width
+    steps: int = 8000  # training steps (fit_dae): the small lambda prunes leftovers slowly
+    dead_gain: float = 0.05  # a learned direction counts below this singular value as dead
+    draws: int = 128  # noise draws per point for the measured denoising errors
+    seed: int = 0  # data, initialisation and noise
+
+    def replace(self, **changes) -> "RareSettings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+RARE = RareSettings()
+
+
+def rare_dataset():
+    c = RARE
+    return rare_cluster_data(
+        c.n_bulk,
+        c.n_pool,
+        d=c.d,
+        bulk_rank=c.bulk_rank,
+        rare_rank=c.rare_rank,
+        bulk_norm=c.norm,
+        rare_norm=c.norm,
+        bulk_spread=c.spread,
+        rare_spread=c.spread,
+        seed=c.seed,
+    )
+
+
+def _mse(model, X, sigma, draws, g) -> float:
+    """Monte Carlo E ||f(x + sigma eps) - x||^2, averaged over the rows of X."""
+    Y = X.unsqueeze(0) + sigma * torch.randn(draws, *X.shape, generator=g)
+    with torch.no_grad():
+        out = model(Y.reshape(-1, X.shape[1])).reshape(Y.shape)
+    return float((out - X).pow(2).sum(-1).mean())
+
+
+@experiment
+def ch4_rare_cluster() -> dict:
+    """A rare cluster of n_k points next to a large one, for every n_k of RARE.n_ks and both
+    weight decays of RARE.lams (one batched fit, the rare points selected by sample weights). Per
+    case: the predicted block of the rare cluster (:func:`memgen.mixed.rare_block`: its rank, the
+    number of directions with n_k s_j > n lam) against the trained one (singular values of the
+    rare units' W2 W1^T above RARE.dead_gain), the share of the trained block inside the span of
+    the n_k training points, the denoising error on the training points and on held-out points of
+    the rare cluster (trained, by Monte Carlo, against the block's closed form), and the top-1
+    share of h on noisy training points."""
+    c = RARE
+    data = rare_dataset()
+    X, nb = data.x, c.n_bulk
+    pool = X[nb:]
+    test = pool[-c.n_test :]
+    runs = [(lam, n_k) for lam in c.lams for n_k in c.n_ks]
+    W = torch.zeros(len(runs), len(X))
+    W[:, :nb] = 1.0
+    for b, (_, n_k) in enumerate(runs):
+        W[b, nb : nb + n_k] = 1.0
+    res = fit_dae(
+        X,
+        c.p,
+        sigma=c.sigma,
+        lam=[lam for lam, _ in runs],
+        steps=c.steps,
+        seed=c.seed,
+        sample_weight=W,
+    )
+    g = torch.Generator().manual_seed(c.seed + 1)
+    rows = []
+    for (lam, n_k), model in zip(runs, res.models):
+        train = pool[:n_k]
+        theory = rare_block(train, nb + n_k, c.sigma, lam)
+        with torch.no_grad():
+            active = (train @ model.W1 > 0).float().mean(0) > 0.5
+        units = alive_units(model.W1) & active
+        M = (model.W2[:, units] @ model.W1[:, units].T).detach().double()
+        learned = torch.linalg.svdvals(M)
+        Ub = torch.linalg.svd(train.double().T, full_matrices=False)[0]
+        Ub = Ub[:, : min(n_k, c.d)]
+        span = float((Ub.T @ M).pow(2).sum() / M.pow(2).sum()) if units.any() else float("nan")
+        Yt = train.repeat(8, 1) + c.sigma * torch.randn(8 * n_k, c.d, generator=g)
+        with torch.no_grad():
+            h = model.representation(Yt)[:, units]
+        rows.append(
+            {
+                "lam": lam,
+                "n_k": n_k,
+                "tau": theory["tau"],
+                "s": theory["s"][: c.rare_rank + 1],
+                "m": theory["m"][: c.rare_rank + 1],
+                "learned": learned[: c.rare_rank + 1],
+                "rank_predicted": theory["rank"],
+                "rank_measured": int((learned > c.dead_gain).sum()),
+                "units": int(units.sum()),
+                "span_fraction": span,
+                "mse_train": _mse(model, train, c.sigma, c.draws, g),
+                "mse_test": _mse(model, test, c.sigma, c.draws, g),
+                "mse_train_predicted": denoising_risk(
+                    theory["M"], train.double().T @ train.double() / n_k, c.sigma
+                ),
+                "mse_test_predicted": denoising_risk(
+                    theory["M"], test.double().T @ test.double() / len(test), c.sigma
+                ),
+                "top1": float(top1_share(h).mean()) if units.any() else float("nan"),
+            }
+        )
+    agree = [r["rank_predicted"] == r["rank_measured"] for r in rows]
+    for r in rows:
+        r["mse_rel_err"] = max(
+            abs(r[k] - r[k + "_predicted"]) / r[k + "_predicted"] for k in ("mse_train", "mse_test")
+        )
+        r["gap"] = r["mse_test"] / r["mse_train"]
+        r["gap_predicted"] = r["mse_test_predicted"] / r["mse_train_predicted"]
+    stores = [r for r in rows if 0 < r["rank_predicted"] and r["n_k"] <= c.rare_rank]
+    big = max(c.lams)
+    return {
+        "data": data,
+        "rows": rows,
+        "rank_agreement": float(sum(agree) / len(agree)),
+        "n_agree": int(sum(agree)),
+        "mse_rel_err_max": float(max(r["mse_rel_err"] for r in rows)),
+        "mse_rel_err_big_lam": float(max(r["mse_rel_err"] for r in rows if r["lam"] == big)),
+        "span_fraction_min": float(min(r["span_fraction"] for r in stores)),
+        "n_cases": len(rows),
+        "seconds": res.seconds,
     }

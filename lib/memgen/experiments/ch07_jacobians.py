@@ -198,6 +198,21 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
         euler.append(float((J @ y - out[-1]).norm() / out[-1].norm()))
     out = torch.stack(out)
     cos_out = np.array([abs_cosine(o - x.mean(), x - x.mean()) for o, x in zip(out, X)])
+    # is the output's nearest image of ``stored`` (cosine, both centred) the input's own? (NaN
+    # where the clean image is not in ``stored``): a constant function can be right for at most
+    # one stored image
+    Zc = stored - stored.mean(dim=1, keepdim=True)
+    Oc = out.reshape(len(out), -1) - out.reshape(len(out), -1).mean(dim=1, keepdim=True)
+    nearest = ((Oc / Oc.norm(dim=1, keepdim=True)) @ (Zc / Zc.norm(dim=1, keepdim=True)).T).argmax(
+        1
+    )
+    own = [
+        next((j for j, z in enumerate(stored) if torch.equal(z, x)), None)
+        for x in X.reshape(len(X), -1)
+    ]
+    out_own = np.array(
+        [np.nan if j is None else float(int(nb) == j) for nb, j in zip(nearest, own)]
+    )
     return {
         "S": torch.stack(S),
         "U": torch.stack(U),
@@ -207,6 +222,7 @@ def spectrum_at_inputs(fn, X: torch.Tensor, Y: torch.Tensor, stored: torch.Tenso
         "cos_other": np.array(cos_other),
         "out": out,
         "cos_out": cos_out,
+        "out_nearest_is_own": out_own,
         "euler": np.array(euler),
         "X": X,
         "Y": Y,
@@ -256,6 +272,7 @@ def ch7_unet_jacobians() -> dict:
         "mem_median_s1": float(mem["S"][:, 0].median()),
         "gen_median_s1": float(gen["S"][:, 0].median()),
         "mem_median_cos": float(np.median(mem["cos_own"])),
+        "mem_out_own_fraction": float(np.mean(mem["out_nearest_is_own"])),
         "mem_median_cos_other": float(np.median(mem["cos_other"])),
         "gen_median_cos": float(np.median(gen["cos_own"])),
         "emp_bound_max": float(emp_bound.max()),
@@ -288,6 +305,8 @@ def ch7_bias_free_jacobians() -> dict:
         out[key + "_median_s2"] = float(r["S"][:, 1].median())
         out[key + "_median_cos"] = float(np.median(r["cos_own"]))
     out["mem_median_cos_other"] = float(np.median(out["mem"]["cos_other"]))
+    out["mem_median_out_cos"] = float(np.median(out["mem"]["cos_out"]))
+    out["mem_out_own_fraction"] = float(np.mean(out["mem"]["out_nearest_is_own"]))
     out["mem_own_beats_other"] = float(np.mean(out["mem"]["cos_own"] > out["mem"]["cos_other"]))
     out["euler_max_rel_err"] = float(max(out["mem"]["euler"].max(), out["gen"]["euler"].max()))
     out["unet2d_euler_median_rel_err"] = float(np.median(ch7_unet_jacobians()["mem"]["euler"]))

@@ -446,3 +446,31 @@ def steering() -> dict:
         "ratio": g_mean / max(abs(m_mean), 1e-12),
         "direction_norms": {k_: float(v.norm()) for k_, v in direction.items()},
     }
+
+
+@experiment
+def hutchinson_check(d: int = 6, trials: int = 200_000, seed: int = 0) -> dict:
+    """The variance of Hutchinson's trace estimator (one Rademacher probe), measured over
+    ``trials`` estimates on a random (non-symmetric) d x d matrix, against the closed form
+    :func:`memgen.jacobian.hutchinson_variance` and against the formula the chapter used to
+    print, ``||J||_F^2 + sum_{a != b} J_ab J_ba - 2 sum_a J_aa^2`` (which subtracts the diagonal
+    three times)."""
+    from ..jacobian import hutchinson_trace, hutchinson_variance
+
+    J = torch.randn(d, d, generator=torch.Generator().manual_seed(seed)).double()
+    est = hutchinson_trace(J, 1, trials=trials, seed=seed + 1)
+    off = J * (1 - torch.eye(d, dtype=J.dtype))
+    old = float(J.pow(2).sum() + (off * off.T).sum() - 2 * torch.diagonal(J).pow(2).sum())
+    empirical = float(est.var())
+    formula = hutchinson_variance(J)
+    return {
+        "d": d,
+        "trials": trials,
+        "trace": float(torch.trace(J)),
+        "mean": float(est.mean()),
+        "empirical": empirical,
+        "formula": formula,
+        "old_formula": old,
+        "rel_err": abs(formula - empirical) / empirical,
+        "old_rel_err": abs(old - empirical) / empirical,
+    }

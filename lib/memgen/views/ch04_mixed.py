@@ -302,3 +302,54 @@ def phase_figure(ph: dict) -> go.Figure:
     fig.update_yaxes(title_text="samples n", range=[ns[0] - 1, ns[-1] + 1])
     fig.update_layout(height=460, legend={"orientation": "h", "y": -0.18}, margin={"t": 60})
     return fig
+
+
+def rare_cluster_figure(rc: dict) -> go.Figure:
+    """A rare cluster of n_k points: left, the rank of its block, predicted (#{j: n_k s_j > n lam})
+    and trained (singular values above the dead-gain cutoff), per weight decay; right, the ratio of
+    the denoising errors on held-out and on training points of the rare cluster, predicted by the
+    block and measured (log scale)."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("rank of the rare cluster's block", "error on unseen / on training points"),
+    )
+    colors = ["#3050c0", "#c03030", "#208040"]
+    for i, lam in enumerate(sorted({r["lam"] for r in rc["rows"]})):
+        rows = [r for r in rc["rows"] if r["lam"] == lam]
+        nk = [r["n_k"] for r in rows]
+        col = colors[i % len(colors)]
+        for c, (pred, meas) in enumerate(
+            (("rank_predicted", "rank_measured"), ("gap_predicted", "gap")), start=1
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=nk,
+                    y=[r[pred] for r in rows],
+                    mode="lines",
+                    line={"color": col, "dash": "dot"},
+                    name=f"λ = {lam:g}: predicted",
+                    legendgroup=str(lam),
+                    showlegend=c == 1,
+                ),
+                row=1,
+                col=c,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=nk,
+                    y=[r[meas] for r in rows],
+                    mode="markers",
+                    marker={"color": col, "size": 9, "symbol": "diamond"},
+                    name=f"λ = {lam:g}: trained",
+                    legendgroup=str(lam),
+                    showlegend=c == 1,
+                ),
+                row=1,
+                col=c,
+            )
+    fig.update_xaxes(title_text="points in the rare cluster, n_k", type="log")
+    fig.update_yaxes(title_text="rank", row=1, col=1)
+    fig.update_yaxes(title_text="ratio", type="log", row=1, col=2)
+    fig.update_layout(height=400, legend={"orientation": "h", "y": -0.25}, margin={"t": 50})
+    return fig

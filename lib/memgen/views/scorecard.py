@@ -44,7 +44,26 @@ SECTIONS = {
     "mem.top1_share_mean": ("ch2-spiky", "Spiky representations"),
     "gen.block_rel_err": ("ch3-mixture", "Checking it on a Gaussian mixture"),
     "gen.top1_share_mean": ("ch3-balanced", "Balanced representations"),
-    "gen.psnr_gain_db": ("ch3-digits", "Real images: eigen-digits and better denoising"),
+    "gen.psnr_vs_block_db": ("ch3-digits", "Real images: eigen-digits and better denoising"),
+    "gen.psnr_below_block_ceiling_db": (
+        "ch3-digits",
+        "Real images: eigen-digits and better denoising",
+    ),
+    "gen.threshold_dead_directions_match": (
+        "ch3-threshold-at-work",
+        "The threshold at work: small clusters lose directions first",
+    ),
+    "gen.threshold_spectrum_rel_err": (
+        "ch3-threshold-at-work",
+        "The threshold at work: small clusters lose directions first",
+    ),
+    "mem.rotation_r_rel_change": (
+        "ch2-constant",
+        r"The constant: $\norm{x}_2^4$, not $\norm{x}_4^4$",
+    ),
+    "mixed.rare_rank_agreement": ("ch4-rare", "Imbalance: a rare cluster"),
+    "mixed.rare_span_fraction_min": ("ch4-rare", "Imbalance: a rare cluster"),
+    "mixed.rare_prototype_mse_rel_err": ("ch4-rare", "Imbalance: a rare cluster"),
     "mixed.dup_auroc": ("ch4-detector", "Spikiness as a detector"),
     "mixed.dup_stored_cosine_min": (
         "ch4-threshold",
@@ -67,12 +86,17 @@ SECTIONS = {
     "diff.mem_vs_gen_top1_ratio": ("ch6-spikiness", "Spiky or balanced along the trajectory"),
     "diff.mem_vs_gen_cv_ratio": ("ch6-spikiness", "Spiky or balanced along the trajectory"),
     "jac.mem_eff_rank": ("ch7-jacobians", "Jacobians at memorized and generalized inputs"),
+    "jac.mem_out_own_fraction": ("ch7-jacobians", "Jacobians at memorized and generalized inputs"),
     "jac.gen_eff_rank": ("ch7-jacobians", "Jacobians at memorized and generalized inputs"),
     "jac.mem_top_sv_cosine": ("ch7-jacobians", "Jacobians at memorized and generalized inputs"),
     "jac.dae_mem_top_sv_cosine": ("ch7-dae", "The two-layer DAE"),
     "jac.bf_mem_top_sv_cosine": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_mem_top_sv": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_mem_eff_rank": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
+    "jac.bf_mem_out_own_fraction": (
+        "ch7-bias-free",
+        "Removing the biases: a UNet that stores rays",
+    ),
     "jac.bf_gen_eff_rank": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_euler_rel_err": ("ch7-bias-free", "Removing the biases: a UNet that stores rays"),
     "jac.bf_mem_top_sv_cosine_sigma05": (
@@ -131,10 +155,6 @@ CLAIM_TEX = {
     ),
     "gen.top1_share_mean": (
         r"Balanced representations: mean top-1 share of $h$ on noisy samples of the mixture"
-    ),
-    "gen.psnr_gain_db": (
-        r"On unseen digits, a width-16 DAE trained on 1000 digits denoises better than one of "
-        r"the same width trained on 16 (mean PSNR difference, dB)"
     ),
     "mixed.dup_auroc": (
         r"Mixed regime: the top-1 share of $h$ (mean over noisy copies) separates duplicated "
