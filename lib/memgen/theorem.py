@@ -392,7 +392,7 @@ def block_residuals(X, labels, sigma, lam) -> dict:
     index = torch.as_tensor([ks.index(int(k)) for k in labels])
     Ms = torch.stack(blocks)[index]
     r = X - torch.einsum("nij,nj->ni", Ms, X)
-    return {"X": X, "r": r, "M": Ms, "nlam": X.shape[0] * lam, "sigma": sigma}
+    return {"X": X, "r": r, "M": Ms, "nlam": X.shape[0] * lam, "lam": lam, "sigma": sigma}
 
 
 def _pattern_matrix(res, T) -> torch.Tensor:
@@ -403,14 +403,31 @@ def _pattern_matrix(res, T) -> torch.Tensor:
 def sharing_gain(res, b) -> dict:
     """kappa(b) = |G_T(b) b| / (lam |b|) for a new unit with encoder direction ``b`` at the block
     solution ``res`` (:func:`block_residuals`): its first-order saving per unit of weight decay (the
-    loss falls iff kappa > 1). Returns ``{"kappa", "pattern": (n,) bool, "decoder": the best
-    decoder direction a}``."""
+    loss falls iff kappa > 1). With masks frozen, the unit w1 = sqrt(eps) b/|b|, w2 = sqrt(eps) a
+    changes the loss by exactly -2 eps lam (kappa - 1) + eps^2 q, q = (1/n) sum_{i in T}
+    [(b^T x_i)^2 / |b|^2 + sigma^2]: the best eps = lam (kappa - 1) / q saves
+    lam^2 (kappa - 1)^2 / q. Returns ``{"kappa", "pattern": (n,) bool, "decoder": a, "curvature":
+    q, "eps", "saving"}``."""
     b = torch.as_tensor(b, dtype=torch.float64)
-    T = res["X"] @ b > 0
-    v = _pattern_matrix(res, T) @ b
     nb = float(b.norm())
-    kappa = float(v.norm()) / nb if nb > 0 else 0.0
-    return {"kappa": kappa, "pattern": T, "decoder": v / v.norm().clamp_min(1e-300)}
+    if nb == 0:
+        raise ValueError("b must be nonzero")
+    b = b / nb
+    X = res["X"]
+    T = X @ b > 0
+    v = _pattern_matrix(res, T) @ b
+    kappa = float(v.norm())
+    q = float(((X[T] @ b).pow(2) + res["sigma"] ** 2).sum()) / X.shape[0]
+    gain = max(0.0, kappa - 1)
+    eps = res["lam"] * gain / q if q > 0 else 0.0
+    return {
+        "kappa": kappa,
+        "pattern": T,
+        "decoder": v / v.norm().clamp_min(1e-300),
+        "curvature": q,
+        "eps": eps,
+        "saving": res["lam"] ** 2 * gain**2 / q if q > 0 else 0.0,
+    }
 
 
 def max_sharing_gain(res, starts, *, iters=10) -> dict:
@@ -450,6 +467,65 @@ def pair_sharing_kappa(cosine, a=1.0) -> float:
     return a * (1 + c) if c >= 0 else a * math.sqrt(1 - c * c)
 
 
+def spread_pair_kappa(cosine, gamma, tilt) -> float:
+    """Closed form, the per-direction picture of two clusters: means at cosine ``cosine`` (c), and
+    one kept spread direction each, u and v, orthogonal to the means, with |u^T v| = ``gamma``.
+    Spread directions have no sign (u and -u are the same principal direction), so their angle can
+    always be taken acute. A unit b = cos(phi) e + sin(phi) w (e the unit bisector of the means, w
+    that of u and v) has |(P_0 + P_1) b|^2 = (1 + c)^2 cos^2 phi + (1 + gamma)^2 sin^2 phi, and
+    fires on every point of both clusters while tan(phi) <= ``tilt`` (= |mu| sqrt(1 + c) /
+    (sqrt(1 + gamma) h), h the largest spread coordinate along u or v). Returns the largest kappa
+    of a unit firing on both clusters, max over that range and over the mean plane's edge
+    (:func:`pair_sharing_kappa`): with gamma = 0 and c <= 0 it is <= 1 (sharing never pays)."""
+    c = check_float("cosine", cosine, -1.0, 1.0)
+    gamma = check_float("gamma", gamma, 0.0, 1.0)
+    tilt = check_float("tilt", tilt, 0.0)
+    phi = math.atan(tilt)
+    spread = math.sqrt((1 + c) ** 2 * math.cos(phi) ** 2 + (1 + gamma) ** 2 * math.sin(phi) ** 2)
+    return max(pair_sharing_kappa(c), spread)
+
+
+def spread_pair_geometry(X, labels, k, l, rank) -> dict:
+    """The quantities of :func:`spread_pair_kappa` read off clusters ``k`` and ``l`` of the data:
+    the cosine of their means, the largest principal cosine gamma between their top-``rank`` spread
+    subspaces (centred, with both means projected out), the largest spread coordinate h along the
+    pair of principal directions (u, v), the tilt, the closed-form kappa, and the direction
+    b = cos(phi) e + sin(phi) w at the largest tilt (a start for :func:`max_sharing_gain`)."""
+    X = check_tensor("X", X, ndim=2, dtype=None).double()
+    labels = _labels(labels, X.shape[0])
+    rank = check_int("rank", rank, 1)
+    mk, ml = X[labels == k].mean(0), X[labels == l].mean(0)
+    Q, _ = torch.linalg.qr(torch.stack([mk, ml]).T)
+
+    def spread(j, m):
+        Y = X[labels == j] - m
+        Y = Y - (Y @ Q) @ Q.T
+        return torch.linalg.svd(Y, full_matrices=False)[2][:rank].T, Y
+
+    Uk, Yk = spread(k, mk)
+    Ul, Yl = spread(l, ml)
+    A, sv, Bh = torch.linalg.svd(Uk.T @ Ul)
+    u, v = Uk @ A[:, 0], Ul @ Bh[0]
+    gamma = min(1.0, float(sv[0]))
+    h = max(float((Yk @ u).abs().max()), float((Yl @ v).abs().max()))
+    c = float(mk @ ml / (mk.norm() * ml.norm()))
+    c = max(-1.0, min(1.0, c))
+    mu = float((mk.norm() + ml.norm()) / 2)
+    tilt = mu * math.sqrt(max(0.0, 1 + c)) / (math.sqrt(1 + gamma) * h) if h > 0 else math.inf
+    e = mk / mk.norm() + ml / ml.norm()
+    w = u + v
+    phi = math.atan(tilt)
+    b = math.cos(phi) * e / e.norm().clamp_min(1e-300) + math.sin(phi) * w / w.norm()
+    return {
+        "cosine": c,
+        "gamma": gamma,
+        "h": h,
+        "tilt": tilt,
+        "kappa": spread_pair_kappa(c, gamma, min(tilt, 1e12)),
+        "b": b,
+    }
+
+
 def cone_realization(M, Xk, X_other) -> dict:
     """Try to write the PSD block map ``M`` = sum_s a_s a_s^T (balanced units: weight decay
     sum |a_s|^2 = tr M = ||M||_*) with every a_s positive on every row of ``Xk`` and negative on
@@ -486,7 +562,8 @@ def block_condition(X, labels, sigma, lam, *, starts=None, n_random=64, iters=10
     (A) every per-cluster solution has a balanced factorisation by units that fire on exactly its
     cluster (:func:`cone_realization`), and (B) no new unit has kappa(b) > 1
     (:func:`max_sharing_gain`, searched from ``n_random`` random directions, every training point,
-    every pairwise bisector of the cluster means, and ``starts``). Returns ``{"realizable",
+    every pairwise bisector of the cluster means, the shared directions of
+    :func:`spread_pair_geometry`, and ``starts``). Returns ``{"realizable",
     "own_margin", "other_margin", "kappa", "holds", "witness"}``; ``holds`` means (A) and
     kappa <= 1 + 1e-6."""
     from .generalization import block_prediction
@@ -503,6 +580,13 @@ def block_condition(X, labels, sigma, lam, *, starts=None, n_random=64, iters=10
     cand = [torch.randn(X.shape[1], generator=g, dtype=torch.float64) for _ in range(n_random)]
     cand += list(X)
     cand += [means[i] + means[j] for i in range(len(ks)) for j in range(i + 1, len(ks))]
+    ranks = [max(1, r - 1) for r in per_cluster_optimum(X, labels, sigma, lam)["rank"]]
+    pairs = [
+        spread_pair_geometry(X, labels, ks[i], ks[j], min(ranks[i], ranks[j]))
+        for i in range(len(ks))
+        for j in range(i + 1, len(ks))
+    ]
+    cand += [p["b"] for p in pairs if bool(torch.isfinite(p["b"]).all())]
     if starts is not None:
         cand += list(torch.as_tensor(starts, dtype=torch.float64))
     cand = [b for b in cand if float(b.norm()) > 1e-12]
@@ -515,6 +599,9 @@ def block_condition(X, labels, sigma, lam, *, starts=None, n_random=64, iters=10
         "kappa": best["kappa"],
         "holds": realizable and best["kappa"] <= 1 + 1e-6,
         "witness": best["b"],
+        "saving": sharing_gain(res, best["b"])["saving"],
+        "kappa_closed": max(p["kappa"] for p in pairs),
+        "gamma": max(p["gamma"] for p in pairs),
     }
 
 
