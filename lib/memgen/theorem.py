@@ -495,7 +495,8 @@ def spread_pair_geometry(X, labels, k, l, rank) -> dict:
     labels = _labels(labels, X.shape[0])
     rank = check_int("rank", rank, 1)
     mk, ml = X[labels == k].mean(0), X[labels == l].mean(0)
-    Q, _ = torch.linalg.qr(torch.stack([mk, ml]).T)
+    Um, sm, _ = torch.linalg.svd(torch.stack([mk, ml]).T, full_matrices=False)
+    Q = Um[:, sm > 1e-3 * sm[0]]  # the span of the means (one direction if they are antipodal)
 
     def spread(j, m):
         Y = X[labels == j] - m
