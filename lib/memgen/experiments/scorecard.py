@@ -421,9 +421,8 @@ CLAIMS: list[Claim] = [
         [("n_hold",)],
         target=">= 12",
         claim=(
-            "Reach sweep: number of cells where the sufficient condition holds; the derivation "
-            "predicts every cell with spread directions orthogonal to the means (12 cells) and the "
-            "antipodal pair"
+            "Reach sweep: number of cells where the sufficient condition holds; the closed form "
+            "predicts every cell with spread directions orthogonal to the means (12 cells)"
         ),
     ),
     Claim(
