@@ -262,9 +262,9 @@ def failure_lines_figure(fail: dict) -> go.Figure:
 
 _REACH_COLORS = {2: "#4455aa", 3: "#d62728", 4: "#2ca02c"}
 _REACH_FRAMES = (
-    ("gap", "trained loss − L* (% of L*)"),
-    ("purity", "block purity"),
-    ("kappa", "sharing gain κ of the best new unit"),
+    ("gap", "loss gap", "trained loss − L* (% of L*)"),
+    ("purity", "purity", "block purity"),
+    ("kappa", "gain κ", "sharing gain κ of the best new unit"),
 )
 
 
@@ -283,7 +283,7 @@ def reach_figure(reach: dict) -> go.Figure:
             if sel:
                 groups.append((bases, K, sel))
     frames = []
-    for key, label in _REACH_FRAMES:
+    for key, short, label in _REACH_FRAMES:
         traces = []
         for bases, K, sel in groups:
             x = [r["cosine"] for r in sel]
@@ -299,7 +299,7 @@ def reach_figure(reach: dict) -> go.Figure:
                     y=y,
                     error_y=err,
                     mode="lines+markers",
-                    name=f"K = {K}, {bases} spread",
+                    name=f"K = {K}, {bases}",
                     line={
                         "color": _REACH_COLORS[K],
                         "dash": "solid" if bases == "orthogonal" else "dot",
@@ -344,7 +344,7 @@ def reach_figure(reach: dict) -> go.Figure:
         ref = {"gap": 0.0, "purity": 1.0, "kappa": 1.0}[key]
         frames.append(
             {
-                "name": label,
+                "name": short,
                 "traces": traces,
                 "layout": {
                     "yaxis": {"title": {"text": label}, "autorange": True},
@@ -362,12 +362,12 @@ def reach_figure(reach: dict) -> go.Figure:
                 },
             }
         )
-    fig = slider_figure(frames, prefix="measure: ")
+    fig = slider_figure(frames, prefix="showing: ")
     fig.update_layout(frames[0]["layout"])
     fig.update_xaxes(title_text="cosine of the cluster means")
     fig.update_layout(
-        height=470,
-        legend={"orientation": "h", "y": -0.55, "font": {"size": 11}},
+        height=560,
+        legend={"orientation": "h", "y": -0.42, "font": {"size": 11}},
         margin={"t": 30, "b": 10},
     )
     return fig
