@@ -20,6 +20,12 @@ and the loss of :mod:`memgen.train_mc`,
 - Per-cluster optima (:func:`per_cluster_optimum`): each such problem, with the weight decay in its
   nuclear-norm form 2 lam ||M_k||_*, has the closed-form minimum
   rho_k sum_j [s_kj - (s_kj - tau_k)_+^2 / (s_kj + sigma^2)], tau_k = n lam / n_k.
+- How far it reaches (:func:`sharing_gain`, :func:`block_condition`): L* bounds block-structured
+  networks only. A new unit b at the block solution lowers the loss iff its sharing gain
+  kappa(b) = |G_T(b) b| / lam > 1; the block solution is the minimiser of the frozen-mask loss when
+  it factorises into units of its own clusters (:func:`cone_realization`) and no b has kappa > 1.
+  Closed forms for two clusters: :func:`pair_sharing_kappa` (means only) and
+  :func:`spread_pair_kappa` (with overlapping spread directions).
 """
 
 from __future__ import annotations
