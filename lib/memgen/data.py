@@ -147,6 +147,8 @@ def gaussian_mixture(
     n_duplicated=0,
     multiplicity=1,
     means="orthogonal",
+    mean_cosine=None,
+    bases="random",
     seed=0,
 ) -> ImageData:
     """A mixture of ``K`` low-rank Gaussian clusters in R^d, optionally with duplicated samples.
@@ -161,9 +163,19 @@ def gaussian_mixture(
 
     ``means="simplex"`` (K >= 2) centres the q_k first: mean k is ``separation`` times the unit
     vector of q_k - mean_l q_l, so the means have norm ``separation`` and pairwise cosine
-    -1/(K-1) (antipodal for K = 2). Samples of different clusters are then negatively correlated:
-    the (alpha, beta)-separable setting of the paper's block theorem. With orthogonal means they
-    are uncorrelated, and a ReLU unit that serves one cluster fires on half of another.
+    -1/(K-1) (antipodal for K = 2). ``means="equiangular"`` gives every pair of means the cosine
+    ``mean_cosine`` (in [-1/(K-1), 1]; -1/(K-1) is the simplex): mean k is ``separation`` times
+    sum_l (G^{1/2})_kl q_l with G = (1 - c) I + c 11^T. Negative cosines make samples of different
+    clusters negatively correlated (the (alpha, beta)-separability of chapter 5), but that is not
+    what the block structure rests on: for any pair of means other than antipodal ones a ReLU
+    unit can fire on both clusters, and chapter 5 ("How far the theorem reaches") derives when
+    such shared units lower the loss below the per-cluster optimum. With orthogonal means the
+    clusters are uncorrelated, and a ReLU unit that serves one cluster fires on half of another.
+
+    ``bases="random"`` draws each U_k at random (so a cluster's spread directions overlap the other
+    clusters' means by about 1/sqrt(d)); ``bases="orthogonal"`` takes the U_k orthogonal to every
+    mean and to each other (needs K + K * rank <= d): the clusters then interact only through the
+    angles of their means.
 
     ``extra``: ``means`` (K, d), ``bases`` (K, d, rank), ``is_duplicated`` (rows,) bool (True for
     every copy of a duplicated sample, the original included), ``source_index`` (rows,) the index of
@@ -177,17 +189,38 @@ def gaussian_mixture(
     separation = check_float("separation", separation, 0.0)
     n_duplicated = check_int("n_duplicated", n_duplicated, 0, n)
     multiplicity = check_int("multiplicity", multiplicity, 1)
-    means = check_choice("means", means, ("orthogonal", "simplex"))
-    if means == "simplex" and K < 2:
-        raise ValueError("means='simplex' needs K >= 2 clusters")
+    means = check_choice("means", means, ("orthogonal", "simplex", "equiangular"))
+    bases = check_choice("bases", bases, ("random", "orthogonal"))
+    if means in ("simplex", "equiangular") and K < 2:
+        raise ValueError(f"means={means!r} needs K >= 2 clusters")
+    if means == "equiangular":
+        if mean_cosine is None:
+            raise ValueError("means='equiangular' needs mean_cosine")
+        mean_cosine = check_float("mean_cosine", mean_cosine, -1.0 / (K - 1) - 1e-12, 1.0)
+    elif mean_cosine is not None:
+        raise ValueError("mean_cosine is used only with means='equiangular'")
+    if bases == "orthogonal" and K + K * rank > d:
+        raise ValueError(f"bases='orthogonal' needs K + K * rank <= d, got {K + K * rank} > {d}")
     g = make_generator(seed)
 
-    q = _orthonormal(d, K, g).T  # (K, d)
+    if bases == "orthogonal":
+        Q = _orthonormal(d, K + K * rank, g)
+        q = Q[:, :K].T  # (K, d)
+    else:
+        q = _orthonormal(d, K, g).T  # (K, d)
     if means == "simplex":
         q = q - q.mean(0)
         q = q / q.norm(dim=1, keepdim=True)
+    elif means == "equiangular":
+        G = (1 - mean_cosine) * torch.eye(K, dtype=torch.float64) + mean_cosine
+        ev, V = torch.linalg.eigh(G)
+        root = V @ torch.diag(ev.clamp_min(0).sqrt()) @ V.T
+        q = (root @ q.double()).float()
     means = separation * q
-    bases = torch.stack([_orthonormal(d, rank, g) for _ in range(K)])  # (K, d, rank)
+    if bases == "orthogonal":
+        bases = torch.stack([Q[:, K + k * rank : K + (k + 1) * rank] for k in range(K)])
+    else:
+        bases = torch.stack([_orthonormal(d, rank, g) for _ in range(K)])  # (K, d, rank)
     labels = torch.arange(n) % K
     z = torch.randn(n, rank, generator=g)
     x = means[labels] + spread * torch.einsum("ndr,nr->nd", bases[labels], z)

@@ -256,6 +256,56 @@ def ch4_detector() -> dict:
 
 
 @experiment
+def ch4_bulk_alone() -> dict:
+    """The bulk's real minimiser, for the comparison of ch4_detector's bulk block: the bulk trained
+    alone (width p, every seed of the sweep, the lowest loss kept) with the weight decay
+    lam * n_rows / n_bulk of the mixed set at multiplicity detect_m (the same per-cluster
+    thresholds, so the bulk's share of the mixed loss is n_bulk / n_rows times this loss), its loss
+    against the per-cluster optimum L*, its map against the mixed network's bulk map, and chapter
+    5's sufficient condition on the bulk (memgen.theorem.block_condition)."""
+    from ..theorem import block_condition, mc_loss, per_cluster_optimum
+
+    c = MIXED
+    sw = ch4_multiplicity_sweep()
+    det = ch4_detector()
+    X, is_dup = sw["X"], sw["is_dup"]
+    labels = sw["data"].labels[~is_dup]
+    Xb = X[~is_dup]
+    n_rows = c.n_bulk + int(is_dup.sum()) * c.detect_m
+    lam_b = c.lam * n_rows / c.n_bulk
+    res = fit_dae(Xb, c.p, sigma=c.sigma, lam=lam_b, steps=c.steps, seed=list(c.seeds))
+    tail = res.losses[-50:].mean(0)
+    model = res.models[int(np.argmin(tail))]
+    mc = mc_loss(model, Xb, c.sigma, lam_b, draws=400, seed=c.seed + 1)
+    opt = per_cluster_optimum(Xb, labels, c.sigma, lam_b)["total"]
+    M_alone = (model.W2 @ model.W1.T).detach().double()
+    theory = block_prediction(Xb, labels, c.sigma, lam_b)["M"]
+    model_mixed = det["model"]
+    W1, W2 = model_mixed.W1.detach(), model_mixed.W2.detach()
+    norm = W2.norm(dim=0)
+    Xd = X[is_dup] / X[is_dup].norm(dim=1, keepdim=True)
+    dup_units = ((W2 / norm.clamp_min(1e-12)).T @ Xd.T).max(dim=1).values >= c.stored_cosine
+    bulk_units = ~dup_units & (norm > 1e-2 * norm.max())
+    M_bulk = (W2[:, bulk_units] @ W1[:, bulk_units].T).double()
+    cond = block_condition(Xb, labels, c.sigma, lam_b, seed=c.seed)
+    return {
+        "lam": lam_b,
+        "loss": mc["loss"],
+        "loss_se": mc["se"],
+        "optimum": opt,
+        "gap": (mc["loss"] - opt) / opt,
+        "gap_se": mc["se"] / opt,
+        "alone_vs_theory": float((M_alone - theory).norm() / theory.norm()),
+        "mixed_vs_alone": float((M_bulk - M_alone).norm() / M_alone.norm()),
+        "mixed_vs_theory": float((M_bulk - theory).norm() / theory.norm()),
+        "realizable": cond["realizable"],
+        "own_margin": cond["own_margin"],
+        "kappa": cond["kappa"],
+        "holds": cond["holds"],
+    }
+
+
+@experiment
 def ch4_competition() -> dict:
     """Narrow networks at multiplicity detect_m (one batched fit over widths, via unit masks): how
     many

@@ -19,15 +19,19 @@ from ..fit_fast import fit_dae
 from ..generalization import block_prediction
 from ..memorization import alive_units, separable_subset
 from ..theorem import (
+    block_condition,
     block_purity,
+    block_residuals,
     cone_margin,
     dae_loss_exact,
     flip_bound,
     loss_split,
     mask_stability,
+    mc_loss,
     per_cluster_optimum,
     phi_bar,
     separability,
+    sharing_gain,
 )
 from ..train_mc import OPTIMIZERS, train_dae
 from .cache import experiment
@@ -372,6 +376,163 @@ def _row(m: dict) -> dict:
     return {k: m[k] for k in keys} | {"split_rel_err": m["split"]["split_rel_err"]}
 
 
+# ---------------------------------------------------------------- how far the theorem reaches
+
+
+@dataclass(frozen=True)
+class Ch5ReachSettings:
+    """The reach sweep: equiangular cluster means (pairwise cosine c) for K = 2, 3, 4, with the
+    clusters' spread directions orthogonal to every mean and to each other, or drawn at random (the
+    book's default mixture), trained with memgen.fit_fast.fit_dae and measured by plain Monte
+    Carlo."""
+
+    n: int = 240  # mixture samples (divisible by 2, 3 and 4)
+    d: int = 32  # dimension
+    rank: int = 2  # rank of each cluster
+    separation: float = 6.0  # norm of the cluster means
+    spread: float = 0.5  # within-cluster spread
+    sigma: float = 0.2  # training noise level
+    lam: float = 1e-2  # weight decay
+    p: int = 16  # width: more units than the block solution needs (K (rank + 1) <= 12)
+    steps: int = 4000  # training steps (fit_dae)
+    seeds: tuple = (0, 1)  # trained at once; the lowest loss is kept
+    cosines: dict = field(
+        default_factory=lambda: {
+            2: (-1.0, -0.9, -0.8, -0.65, -0.5, -0.35, -0.2),
+            3: (-0.5, -0.35, -0.2),
+            4: (-1 / 3, -0.2),
+        }
+    )  # pairwise cosines of the means per K (at least -1/(K-1))
+    bases: tuple = ("orthogonal", "random")  # spread directions: orthogonal or random
+    mc_draws: int = 1000  # fresh noise draws per point for the plain Monte Carlo loss
+    tol: float = 0.01  # relative loss gap allowed to training (the default setting's convergence)
+    z: float = 3.0  # standard errors for "below L*"
+    seed: int = 0  # data and noise draws
+
+
+CH5_REACH = Ch5ReachSettings()
+
+
+def reach_data(K, cosine, bases="random"):
+    """The reach sweep's mixture with K clusters whose means have pairwise cosine ``cosine``."""
+    c = CH5_REACH
+    return mdata.gaussian_mixture(
+        c.n,
+        K=K,
+        d=c.d,
+        rank=c.rank,
+        spread=c.spread,
+        separation=c.separation,
+        means="equiangular",
+        mean_cosine=cosine,
+        bases=bases,
+        seed=c.seed,
+    )
+
+
+def reach_cell(K, cosine, bases) -> dict:
+    """Train one cell of the reach sweep and measure it: block purity, the plain Monte Carlo loss
+    with its standard error, the relative gap to L* (paired with the block solution on the same
+    noise draws, and its standard error), separability, and the sufficient condition
+    (memgen.theorem.block_condition)."""
+    c = CH5_REACH
+    data = reach_data(K, cosine, bases)
+    X, labels = data.x, data.labels
+    t0 = time.perf_counter()
+    res = fit_dae(X, c.p, sigma=c.sigma, lam=c.lam, steps=c.steps, seed=list(c.seeds))
+    model = best_of(res)
+    seconds = time.perf_counter() - t0
+    bp = block_purity(model, X, labels)
+    opt = per_cluster_optimum(X, labels, c.sigma, c.lam)
+    ref = block_residuals(X, labels, c.sigma, c.lam)["M"]
+    mc = mc_loss(model, X, c.sigma, c.lam, draws=c.mc_draws, seed=c.seed + 1, reference=ref)
+    # L* = risk of the block solution + its weight decay, 2 lam sum_k ||M_k*||_*
+    Lstar = opt["total"]
+    gap = (mc["diff_data"] + mc["ref_data"] + mc["penalty"] - Lstar) / Lstar
+    cond = block_condition(X, labels, c.sigma, c.lam, seed=c.seed)  # independent of training
+    trained = max(
+        sharing_gain(block_residuals(X, labels, c.sigma, c.lam), w)["kappa"]
+        for w in model.W1.detach().double().T
+        if float(w.norm()) > 0
+    )
+    sep = separability(X, labels)
+    shared = int((bp["rates"] > 0.5).sum(1).gt(1).sum())
+    return {
+        "K": K,
+        "cosine": float(cosine),
+        "bases": bases,
+        "alpha": sep["alpha"],
+        "beta": sep["beta"],
+        "separable": sep["separable"],
+        "purity": bp["purity"],
+        "n_active": bp["n_active"],
+        "shared_units": shared,
+        "loss_mc": mc["loss"],
+        "loss_mc_se": mc["se"],
+        "optimum": Lstar,
+        "gap_plain": (mc["loss"] - Lstar) / Lstar,
+        "gap_plain_se": mc["se"] / Lstar,
+        "gap": gap,
+        "gap_se": mc["diff_se"] / Lstar,
+        "below": gap < -c.z * mc["diff_se"] / Lstar,
+        "kappa": cond["kappa"],
+        "kappa_closed": cond["kappa_closed"],
+        "gamma": cond["gamma"],
+        "kappa_trained_units": trained,
+        "realizable": cond["realizable"],
+        "own_margin": cond["own_margin"],
+        "other_margin": cond["other_margin"],
+        "holds": cond["holds"],
+        "pred_gap": -cond["saving"] / Lstar,
+        "agrees": (gap >= -c.z * mc["diff_se"] / Lstar) and gap <= c.tol,
+        "seconds": seconds,
+    }
+
+
+@experiment
+def ch5_reach() -> dict:
+    """The reach sweep over spread geometry x K x cosine of the means (one cell per setting).
+    Returns ``{"rows": [reach_cell(...)], "seconds", and summaries for the scorecard}``."""
+    c = CH5_REACH
+    t0 = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rows = [
+            reach_cell(K, cos, bases)
+            for bases in c.bases
+            for K, cosines in c.cosines.items()
+            for cos in cosines
+        ]
+    finally:
+        torch.set_num_threads(threads)
+    hold = [r for r in rows if r["holds"]]
+    fail_real = [r for r in rows if r["realizable"] and not r["holds"]]
+    separable_below = [r for r in rows if r["separable"] and r["below"]]
+    antipodal = next(
+        r for r in rows if r["K"] == 2 and r["cosine"] == -1.0 and r["bases"] == "random"
+    )
+    return {
+        "rows": rows,
+        "seconds": time.perf_counter() - t0,
+        "n_hold": len(hold),
+        "hold_agreement": sum(r["agrees"] for r in hold) / max(1, len(hold)),
+        "n_refuted": len(fail_real),
+        "refuted_below": sum(r["below"] for r in fail_real) / max(1, len(fail_real)),
+        "n_separable_below": len(separable_below),
+        "min_gap_separable": min(r["gap"] for r in rows if r["separable"]),
+        "antipodal_gap": antipodal["gap"],
+        "orthogonal_max_kappa": max(r["kappa"] for r in rows if r["bases"] == "orthogonal"),
+        "closed_form_agreement": sum(
+            (r["kappa_closed"] > 1) == (r["kappa"] > 1 + 1e-6) for r in rows
+        )
+        / len(rows),
+        "n_fail": sum(not r["holds"] for r in rows),
+        "fail_below": sum(r["below"] for r in rows if not r["holds"])
+        / max(1, sum(not r["holds"] for r in rows)),
+    }
+
+
 def robustness_table(rob: dict) -> dict:
     """Matrices (sigma x optimizer) of purity, stability and loss gap, for the heatmap."""
     S, O = CH5_ROBUST.sigmas, CH5_ROBUST.optimizers
@@ -388,6 +549,10 @@ __all__ = [
     "ch5_blocks",
     "ch5_data",
     "ch5_failure",
+    "ch5_reach",
+    "CH5_REACH",
+    "reach_cell",
+    "reach_data",
     "ch5_robustness",
     "ch5_separability",
     "measure",

@@ -477,6 +477,84 @@ CLAIMS: list[Claim] = [
             "RMSprop}"
         ),
     ),
+    Claim(
+        "thm.reach_antipodal_gap",
+        "ch5",
+        REPRODUCES,
+        ex5.ch5_reach,
+        [("antipodal_gap",)],
+        combine="abs",
+        target="<= 0.01",
+        claim=(
+            "Reach sweep, two antipodal clusters (random spread directions): |trained loss - L*| / "
+            "L*, the trained loss by plain Monte Carlo paired with the block solution on the same "
+            "noise"
+        ),
+    ),
+    Claim(
+        "thm.reach_condition_agreement",
+        "ch5",
+        BEYOND,
+        ex5.ch5_reach,
+        [("hold_agreement",)],
+        target=">= 1",
+        claim=(
+            "Reach sweep: fraction of the cells where the book's sufficient condition holds (the "
+            "block solution factorises into units of its own cluster, and no new unit has sharing "
+            "gain kappa > 1) whose trained loss is neither below L* by 3 standard errors nor above "
+            "it by 1%"
+        ),
+    ),
+    Claim(
+        "thm.reach_condition_cells",
+        "ch5",
+        BEYOND,
+        ex5.ch5_reach,
+        [("n_hold",)],
+        target=">= 12",
+        claim=(
+            "Reach sweep: number of cells where the sufficient condition holds; the closed form "
+            "predicts every cell with spread directions orthogonal to the means (12 cells)"
+        ),
+    ),
+    Claim(
+        "thm.reach_orthogonal_kappa",
+        "ch5",
+        BEYOND,
+        ex5.ch5_reach,
+        [("orthogonal_max_kappa",)],
+        target="<= 1.000001",
+        claim=(
+            "Reach sweep, spread directions orthogonal to every mean: largest sharing gain kappa "
+            "found for a new unit (the closed form says <= 1 for mean cosines <= 0)"
+        ),
+    ),
+    Claim(
+        "thm.reach_closed_form_agreement",
+        "ch5",
+        BEYOND,
+        ex5.ch5_reach,
+        [("closed_form_agreement",)],
+        target=">= 1",
+        claim=(
+            "Reach sweep: fraction of cells where the closed-form sharing gain of two clusters "
+            "(means at cosine c, spread directions at principal cosine gamma) is > 1 exactly where "
+            "the searched kappa is > 1"
+        ),
+    ),
+    Claim(
+        "thm.reach_shared_loss_below_Lstar",
+        "ch5",
+        QUALIFIES,
+        ex5.ch5_reach,
+        [("n_separable_below",)],
+        target=">= 1",
+        claim=(
+            "Reach sweep: number of (alpha, beta)-separable cells whose trained loss is below the "
+            "per-cluster optimum L* by more than 3 standard errors (separability does not make "
+            "the block solution the minimiser)"
+        ),
+    ),
     # -------------------- ch06_diffusion
     Claim(
         "diff.mem_copy_fraction",

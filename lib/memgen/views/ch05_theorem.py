@@ -258,3 +258,116 @@ def failure_lines_figure(fail: dict) -> go.Figure:
     fig.update_yaxes(range=[-0.02, 1.05])
     fig.update_layout(height=380, legend={"orientation": "h", "y": -0.25}, margin={"t": 50})
     return fig
+
+
+_REACH_COLORS = {2: "#4455aa", 3: "#d62728", 4: "#2ca02c"}
+_REACH_FRAMES = (
+    ("gap", "loss gap", "trained loss − L* (% of L*)"),
+    ("purity", "purity", "block purity"),
+    ("kappa", "gain κ", "sharing gain κ of the best new unit"),
+)
+
+
+def reach_figure(reach: dict) -> go.Figure:
+    """The reach sweep: one slider frame per measure (relative loss gap with 3 standard errors,
+    block purity, the sharing gain kappa searched and in closed form), against the cosine of the
+    cluster means; colour = K, solid = spread directions orthogonal to the means, dotted = random.
+    Filled markers: the sufficient condition holds; crosses: it fails."""
+    rows = reach["rows"]
+    groups = []
+    for bases in ("orthogonal", "random"):
+        for K in sorted({r["K"] for r in rows}):
+            sel = sorted(
+                (r for r in rows if r["K"] == K and r["bases"] == bases), key=lambda r: r["cosine"]
+            )
+            if sel:
+                groups.append((bases, K, sel))
+    frames = []
+    for key, short, label in _REACH_FRAMES:
+        traces = []
+        for bases, K, sel in groups:
+            x = [r["cosine"] for r in sel]
+            if key == "gap":
+                y = [100 * r["gap"] for r in sel]
+                err = {"type": "data", "array": [300 * r["gap_se"] for r in sel], "visible": True}
+            else:
+                y = [r[key] for r in sel]
+                err = {"visible": False}
+            traces.append(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    error_y=err,
+                    mode="lines+markers",
+                    name=f"K = {K}, {bases}",
+                    line={
+                        "color": _REACH_COLORS[K],
+                        "dash": "solid" if bases == "orthogonal" else "dot",
+                    },
+                    marker={
+                        "color": _REACH_COLORS[K],
+                        "size": 9,
+                        "symbol": ["circle" if r["holds"] else "x" for r in sel],
+                    },
+                    customdata=[
+                        [
+                            r["purity"],
+                            100 * r["gap"],
+                            300 * r["gap_se"],
+                            r["kappa"],
+                            r["alpha"],
+                            r["beta"],
+                        ]
+                        for r in sel
+                    ],
+                    hovertemplate=(
+                        "cos(μₖ, μₗ) = %{x:.2f}<br>gap %{customdata[1]:.3f}"
+                        " ± %{customdata[2]:.3f} %"
+                        "<br>purity %{customdata[0]:.2f}, κ = %{customdata[3]:.3f}"
+                        "<br>α = %{customdata[4]:.2f}, β = %{customdata[5]:.2f}<extra></extra>"
+                    ),
+                )
+            )
+        for bases, K, sel in groups:
+            traces.append(
+                go.Scatter(
+                    x=[r["cosine"] for r in sel],
+                    y=[r["kappa_closed"] for r in sel] if key == "kappa" else [None] * len(sel),
+                    mode="lines",
+                    name=f"K = {K}, {bases}: closed form",
+                    line={"color": _REACH_COLORS[K], "width": 1, "dash": "dash"},
+                    opacity=0.6,
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+        ref = {"gap": 0.0, "purity": 1.0, "kappa": 1.0}[key]
+        frames.append(
+            {
+                "name": short,
+                "traces": traces,
+                "layout": {
+                    "yaxis": {"title": {"text": label}, "autorange": True},
+                    "shapes": [
+                        {
+                            "type": "line",
+                            "xref": "paper",
+                            "x0": 0,
+                            "x1": 1,
+                            "y0": ref,
+                            "y1": ref,
+                            "line": {"color": "#888", "width": 1, "dash": "dot"},
+                        }
+                    ],
+                },
+            }
+        )
+    fig = slider_figure(frames, prefix="showing: ")
+    fig.update_layout(frames[0]["layout"])
+    fig.update_xaxes(title_text="cosine of the cluster means")
+    fig.update_layout(
+        height=560,
+        legend={"orientation": "h", "y": -0.42, "font": {"size": 11}},
+        margin={"t": 30, "b": 10},
+    )
+    return fig
