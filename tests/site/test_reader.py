@@ -2,15 +2,17 @@
 
 For every plotly figure: every frame's data lies inside the axis ranges drawn for that frame; a
 slider step changes the pixels inside the plot area; no title, axis title, tick label or slider
-label is clipped by the figure or the window; subplot titles do not overlap; every slider gives each
-step at least 24 px; printed heat-map values are legible and do not overprint. For every page: it
-never scrolls sideways, and wide tables, equations and code scroll inside their own box. On a
-phone the plotly mode bar is hidden. The checks live in ``reader_checks.py``.
+label is clipped by the figure or the window; subplot titles do not overlap, nor do panels, nor
+does the legend lie on tick labels or titles; every slider gives each step at least 24 px; printed
+heat-map values are legible and do not overprint. For every page: it never scrolls sideways,
+nothing in the text column runs past the window, and wide tables, equations and code scroll inside
+their own box. On a phone the plotly mode bar is hidden. The checks live in ``reader_checks.py``.
 
 The unit tests at the end draw deliberately broken figures and pages (a fixed axis range that a
-frame leaves, a title pushed off the figure, overlapping subplot titles, a slider of 40 steps in
-a third of the width, overprinted heat-map values, a frame identical to the first, a table wider
-than a phone) and check that each check reports its defect, and that a well-made figure passes.
+frame leaves, a title pushed off the figure, overlapping subplot titles, a panel that lost its
+domain, a legend on the tick labels, a slider of 40 steps in a third of the width, overprinted
+heat-map values, a frame identical to the first, a table wider than a phone) and check that each
+check reports its defect, and that a well-made figure passes.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ The solutions' text is taken from the chapters' own ``{solution}`` blocks (the M
 ``memgen_book.student.solution_blocks``): every stretch of plain prose or code of 30 characters or
 more that appears in no page outside a solution. Every text file of the student build is searched
 for every stretch; the same search must find most of them in the full build's pages (so a change in
-how the text is rendered cannot make the test pass vacuously). The search index holds stemmed
+how the text is rendered cannot make the test pass vacuously), and must find a solution sentence
+planted in a copy of a student page's notebook and in a script. The search index holds stemmed
 words, not text: the words that only the solutions use must be in the full build's index and in
 none of the student build's.
 
@@ -152,11 +153,12 @@ def test_search_finds_the_solutions_in_the_full_build():
     )
 
 
-def test_no_file_of_the_student_build_holds_solution_text():
-    _require(STUDENT_HTML_DIR / "index.html", "make student")
+def leaks_in(site: Path) -> tuple[list[str], int]:
+    """Every (file, solution stretch) found in the text files under ``site``, and how many text
+    files were searched."""
     stretches = {s: doc for doc, ss in solution_stretches().items() for s in ss}
     leaks, searched = [], 0
-    for path in sorted(STUDENT_HTML_DIR.rglob("*")):
+    for path in sorted(site.rglob("*")):
         if not path.is_file():
             continue
         text = _text_of(path)
@@ -165,11 +167,36 @@ def test_no_file_of_the_student_build_holds_solution_text():
         searched += 1
         for s, doc in stretches.items():
             if s in text:
-                leaks.append(f"{path.relative_to(STUDENT_HTML_DIR)}: {s[:70]!r} ({doc})")
+                leaks.append(f"{path.relative_to(site)}: {s[:70]!r} ({doc})")
+    return leaks, searched
+
+
+def test_no_file_of_the_student_build_holds_solution_text():
+    _require(STUDENT_HTML_DIR / "index.html", "make student")
+    leaks, searched = leaks_in(STUDENT_HTML_DIR)
     assert searched > 50, f"only {searched} text files in the student build"
     assert not leaks, f"{len(leaks)} solution texts in the student build:\n  " + "\n  ".join(
         leaks[:30]
     )
+
+
+def test_search_finds_a_planted_leak(tmp_path: Path):
+    # a student page and its notebook download, then the same with one solution sentence planted
+    # in a notebook cell and one in a script: the search must report both, and nothing else
+    _require(STUDENT_HTML_DIR / "index.html", "make student")
+    doc = CHAPTERS[0]
+    for rel in (f"{doc}.html", f"_sources/{doc}.ipynb"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes((STUDENT_HTML_DIR / rel).read_bytes())
+    assert leaks_in(tmp_path)[0] == []
+    planted = solution_stretches()[doc][-1]
+    nb_path = tmp_path / f"_sources/{doc}.ipynb"
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": [planted]})
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+    (tmp_path / "extra.js").write_text(f"var s = {json.dumps(planted)};", encoding="utf-8")
+    found, _ = leaks_in(tmp_path)
+    assert sorted(f.split(":")[0] for f in found) == [f"_sources/{doc}.ipynb", "extra.js"], found
 
 
 # --- the search index ---------------------------------------------------------------------------
