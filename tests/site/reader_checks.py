@@ -273,7 +273,9 @@ JS_PAGE_OVERFLOW = """() => {
     const cs = getComputedStyle(el);
     if (cs.visibility === 'hidden' || cs.position === 'fixed') { continue; }
     // MathJax's copy for screen readers is clipped to 1 px on purpose; a formula counts as one
-    if (el.closest('mjx-assistive-mml') || (el.parentElement && el.parentElement.closest('mjx-container'))) {
+    // (plotly figures have checks of their own: JS_TEXT_CLIPPED)
+    if (el.closest('mjx-assistive-mml') || el.closest('.plotly-graph-div') ||
+        (el.parentElement && el.parentElement.closest('mjx-container'))) {
       continue;
     }
     let scrolls = false, cut = null;

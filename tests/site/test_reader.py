@@ -18,6 +18,7 @@ check reports its defect, and that a well-made figure passes.
 from __future__ import annotations
 
 import json
+import re
 
 import plotly.graph_objects as go
 import pytest
@@ -333,3 +334,28 @@ def test_a_well_made_figure_passes_every_check(broken):
     page, _ = broken
     assert figure_problems(page, _gd(page, "good"), FIGURE_CHECKS) == []
     assert slider_step_changes_plot(page, _gd(page, "good")) is None
+
+
+# --- one search box, no live-code configuration ------------------------------------------------
+
+JS_SEARCH_FIELDS = """() => [...document.querySelectorAll('.search-button-field, form.bd-search')]
+  .filter(el => { const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; }).length"""
+
+
+def test_one_search_box(visit, docname, width):
+    v = visit(docname, width)
+    n = v.page.evaluate(JS_SEARCH_FIELDS)
+    assert n <= 1, f"{v.url} at {width} px shows {n} search boxes"
+
+
+def test_no_thebe_or_binder_configuration_on_the_pages():
+    pages = sorted(HTML_DIR.rglob("*.html"))
+    assert pages, f"no pages under {HTML_DIR}"
+    found = [
+        str(p.relative_to(HTML_DIR))
+        for p in pages
+        if p.relative_to(HTML_DIR).parts[0] != "_static"
+        and re.search(r"thebe|binder", p.read_text(encoding="utf-8"), re.I)
+    ]
+    assert not found, f"pages with a thebe or binder configuration: {found[:10]}"
