@@ -38,7 +38,7 @@ def test_a_row_of_tiles_over_a_panel_becomes_two_rows_of_larger_tiles():
     assert len(tops) == 2  # two rows of four
     width = out["xaxis.domain"][1] - out["xaxis.domain"][0]
     assert width * (NARROW_WIDTH - 24) >= MIN_TILE_PX
-    # the bar panel keeps its height in pixels, below every tile (the figure grows if the tiles need it)
+    # the bar panel keeps its height in pixels, below every tile (the figure grows if need be)
     before = _plot_height(fig["layout"])[0]
     after = _plot_height({**fig["layout"], "height": out["height"]})[0]
     d0, d1 = fig["layout"]["yaxis9"]["domain"], out["yaxis9.domain"]
