@@ -7,8 +7,11 @@
 // than BREAKPOINT is drawn with its narrow patch (memgen.views.responsive: panels stacked, image
 // grids reflowed, heat-map labels that would not fit dropped), its slider across the full width
 // and no mode bar. At every width, figure, subplot and axis titles too long for their space are
-// wrapped onto more lines, and slider step labels that would overprint are thinned out.
-// Frames never autoplay. Everything is deterministic and needs no network.
+// wrapped onto more lines, and slider step labels that would overprint are thinned out. After the
+// first drawing, faults that only show once plotly has laid the figure out (a title that overlaps
+// a subplot title or sticks out of the figure, a legend on the tick labels, heat-map values shrunk
+// below 8 px, a slider with less than 24 px per step) are measured and the figure is drawn once
+// more without them (see measure()). Frames never autoplay. Everything is deterministic and needs no network.
 (function () {
   "use strict";
 
@@ -237,7 +240,144 @@
     });
   }
 
-  function variant(spec, width) {
+  // --- what the first drawing showed: fixes measured on the drawn figure ---------------------
+  //
+  // Some faults only show once plotly has laid a figure out (tick labels push the margins, text
+  // is measured by the browser). After each drawing, measure() looks for them and returns the
+  // adjustments below; the figure is drawn once more with them (never more than once per width):
+  // - titleShift: the figure title sticks out above the figure: move it down, grow the top margin;
+  // - topExtra: the figure title overlaps a subplot title or the legend: grow the top margin;
+  // - bottomExtra, legendDy: a legend below the plots covers tick labels or axis titles: grow the
+  //   bottom margin, and move a legend placed in plot fractions down by as much;
+  // - dropText: heat maps whose printed values plotly had to shrink below MIN_LABEL_PX (the
+  //   values stay in the hover text);
+  // - stride: a slider gives each step less than MIN_STEP_PX: keep every stride-th step (the first,
+  //   the last and the starting one always), so that each kept step is wide enough for a finger.
+  var MIN_STEP_PX = 24;
+  var MIN_LABEL_PX = 8;
+
+  function overlap(a, b) {
+    var w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    var h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    return (w > 1 && h > 1) ? h : 0;
+  }
+
+  function shown(el) {
+    var r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).display !== "none";
+  }
+
+  function measure(gd) {
+    var adj = {};
+    var svg = gd.querySelector(".main-svg");
+    if (!svg) { return adj; }
+    var fig = svg.getBoundingClientRect();
+    var title = gd.querySelector(".g-gtitle text");
+    var tbox = title && shown(title) ? title.getBoundingClientRect() : null;
+    if (tbox && tbox.top < fig.top - 1) { adj.titleShift = Math.ceil(fig.top - tbox.top) + 4; }
+    if (tbox) {
+      var anns = (gd._fullLayout && gd._fullLayout.annotations) || [];
+      var worst = 0;
+      gd.querySelectorAll(".annotation").forEach(function (g) {
+        var a = anns[+g.getAttribute("data-index")];
+        var t = g.querySelector(".annotation-text-g text");
+        if (!a || !t || a.showarrow || a.yref !== "paper" || !shown(t)) { return; }
+        worst = Math.max(worst, overlap(tbox, t.getBoundingClientRect()));
+      });
+      var top = gd.querySelector(".legend .bg");
+      if (top && shown(top)) { worst = Math.max(worst, overlap(tbox, top.getBoundingClientRect())); }
+      if (worst) { adj.topExtra = Math.ceil(worst) + 6; }
+    }
+    var legend = gd.querySelector(".legend .bg");
+    var size = gd._fullLayout && gd._fullLayout._size;
+    if (legend && shown(legend) && size) {
+      var L = legend.getBoundingClientRect();
+      var plotBottom = gd.getBoundingClientRect().top + size.t + size.h;
+      if (L.top >= plotBottom - 1) {
+        var cover = 0;
+        gd.querySelectorAll('.xtick text, [class*="xtitle"] > text').forEach(function (t) {
+          if (!shown(t)) { return; }
+          var r = t.getBoundingClientRect();
+          if (overlap(L, r)) { cover = Math.max(cover, r.bottom - L.top); }
+        });
+        if (cover > 0) {
+          var fl = gd._fullLayout.legend || {};
+          if (fl.yref === "container") {
+            adj.bottomExtra = Math.ceil(cover) + 6;  // the legend sits at the figure's foot
+          } else {
+            adj.legendDy = (Math.ceil(cover) + 6) / size.h;  // placed in plot fractions: move it
+            adj.bottomExtra = Math.ceil(cover) + 6;
+          }
+        }
+      }
+    }
+    var drop = [];
+    gd.querySelectorAll(".heatmaplayer .hm").forEach(function (g, i) {
+      var t = g.querySelector("text");
+      if (t && t.textContent.trim() && parseFloat(getComputedStyle(t).fontSize) < MIN_LABEL_PX) {
+        var trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+        drop.push(trace ? trace.index : i);
+      }
+    });
+    if (drop.length) { adj.dropText = drop; }
+    var slider = gd.layout.sliders && gd.layout.sliders[0];
+    var rail = gd.querySelector(".slider-container .slider-rail-rect");
+    if (slider && rail && slider.steps.length > 2) {
+      var per = rail.getBoundingClientRect().width / (slider.steps.length - 1);
+      if (per < MIN_STEP_PX) { adj.stride = Math.ceil(MIN_STEP_PX / per); }
+    }
+    return adj;
+  }
+
+  function keptSteps(n, stride, active) {
+    var keep = [];
+    for (var i = 0; i < n; i++) {
+      if (i % stride === 0 || i === n - 1 || i === active) { keep.push(i); }
+    }
+    // a kept step right next to the last or the starting one would crowd it: drop the neighbour
+    return keep.filter(function (i, k) {
+      var next = keep[k + 1];
+      return next === undefined || next - i >= Math.ceil(stride / 2) || i === active || i === 0;
+    });
+  }
+
+  function applyAdjustments(v, adj, spec) {
+    if (!adj) { return; }
+    var layout = v.layout;
+    var area = plotArea(layout, 0);
+    var grow = function (side, px) {
+      layout.margin = Object.assign({}, layout.margin || {});
+      layout.margin[side] = (side === "t" ? area.t : area.b) + px;
+      if (side === "t") { area.t += px; } else { area.b += px; }
+      layout.height = (layout.height || 480) + px;
+    };
+    if (adj.titleShift || adj.topExtra) {
+      if (v.titleTopPx === undefined && titleText(layout.title)) {
+        var tf = fontOf(layout, "title", 17);
+        v.titleTopPx = Math.max(4, area.t / 2 - lines(titleText(layout.title)) * tf.size * 0.65);
+      }
+      if (adj.titleShift && v.titleTopPx !== undefined) { v.titleTopPx += adj.titleShift; }
+      grow("t", (adj.titleShift || 0) + (adj.topExtra || 0));
+    }
+    if (adj.bottomExtra) { grow("b", adj.bottomExtra); }
+    if (adj.legendDy && layout.legend && typeof layout.legend.y === "number") {
+      layout.legend = Object.assign({}, layout.legend, { y: layout.legend.y - adj.legendDy });
+    }
+    (adj.dropText || []).forEach(function (i) {
+      [v.data[i]].concat(v.frames.map(function (f) { return (f.data || [])[i]; })).forEach(function (t) {
+        if (t) { t.texttemplate = ""; }
+      });
+    });
+    var slider = layout.sliders && layout.sliders[0];
+    if (adj.stride > 1 && slider && slider.steps) {
+      var active = slider.active || 0;
+      var keep = keptSteps(slider.steps.length, adj.stride, active);
+      slider.steps = keep.map(function (i) { return slider.steps[i]; });
+      slider.active = keep.indexOf(active);
+    }
+  }
+
+  function variant(spec, width, adj) {
     var narrow = width < BREAKPOINT;
     var v = { data: clone(spec.data), layout: clone(spec.layout), frames: clone(spec.frames || []),
       config: clone(spec.config || {}) };
@@ -248,10 +388,12 @@
     }
     wrapTitles(v, width);
     roomForTopLegend(v, width);
+    applyAdjustments(v, adj, spec);
     pinTitles(v);
     v.narrow = narrow;
     v.key = (narrow ? "n" : "w") + JSON.stringify([v.layout.title, v.layout.annotations,
-      v.layout.height, v.frames.map(function (f) { return f.layout && f.layout.title; })]);
+      v.layout.height, v.frames.map(function (f) { return f.layout && f.layout.title; }),
+      adj || null]);
     return v;
   }
 
@@ -294,15 +436,31 @@
     return args && args[0] && args[0][0];
   }
 
+  function stepFrame(step) { return step && step.args && step.args[0] && step.args[0][0]; }
+
   function draw(gd) {
     var entry = specs[gd.id];
     if (!entry || !window.Plotly) { return Promise.resolve(); }
     var width = gd.clientWidth || (gd.parentNode && gd.parentNode.clientWidth) || 700;
-    var v = variant(entry.spec, width);
+    var adj = (entry.adjust && entry.adjust.width === width) ? entry.adjust : null;
+    var v = variant(entry.spec, width, adj);
     if (entry.drawn && entry.key === v.key) { return Promise.resolve(); }
+    // a redraw (resize, adjustments) keeps the reader's slider position: the same frame, or the
+    // nearest step left when steps were thinned out
     var active = entry.drawn ? activeFrame(gd) : null;
-    var activeIndex = entry.drawn && gd.layout.sliders ? gd.layout.sliders[0].active : null;
-    if (activeIndex !== null && v.layout.sliders) { v.layout.sliders[0].active = activeIndex; }
+    var slider = v.layout.sliders && v.layout.sliders[0];
+    if (active !== null && slider) {
+      var names = entry.spec.layout.sliders[0].steps.map(stepFrame);
+      var want = names.indexOf(active);
+      var best = 0;
+      slider.steps.forEach(function (s, i) {
+        var d = Math.abs(names.indexOf(stepFrame(s)) - want);
+        if (d < Math.abs(names.indexOf(stepFrame(slider.steps[best])) - want)) { best = i; }
+      });
+      slider.active = best;
+      active = stepFrame(slider.steps[best]);
+    }
+    var startFrame = slider ? stepFrame(slider.steps[slider.active || 0]) : null;
     gd.style.height = v.layout.height + "px";
     gd.classList.toggle("memgen-narrow", v.narrow);
     var first = !entry.drawn;
@@ -320,13 +478,22 @@
       for (var i = 0; i < sliders; i++) { update["sliders[" + i + "].len"] = gd.layout.sliders[i].len || 1; }
       return window.Plotly.relayout(gd, update);
     }).then(function () {
-      if (active !== null && activeIndex) {
+      // the layout's traces are the starting frame's; after a redraw, show the reader's frame
+      if (active !== null && active !== undefined && active !== startFrame) {
         return window.Plotly.animate(gd, [active], { mode: "immediate", frame: { duration: 0, redraw: true },
           transition: { duration: 0 } });
       }
     }).then(function () {
       if (first) { gd.on("plotly_afterplot", function () { thinSliderLabels(gd); }); }
       thinSliderLabels(gd);
+      if (!adj) {
+        var found = measure(gd);
+        if (Object.keys(found).length) {
+          found.width = width;
+          entry.adjust = found;
+          return draw(gd);
+        }
+      }
       gd.setAttribute("data-memgen-drawn", v.narrow ? "narrow" : "wide");
     });
   }

@@ -13,7 +13,8 @@ It makes the built website work with no network and with no console errors, and 
    pages
    that contain a plotly figure, both **deferred**: the page's text paints before any figure work
    starts, and the loader then draws the figures from their JSON (see
-   :mod:`memgen.views.render`).
+   :mod:`memgen.views.render`). Pages with math also get ``_theme/memgen-page.js`` (deferred): an
+   inline formula wider than its line (on a phone) scrolls in its own box instead of being cut.
 4. The ipywidgets manager (require.js and embed-amd.js, 0.9 MB gzipped) is **opt-in per page**:
    only the pages listed in the Sphinx config value ``memgen_widget_pages`` (in ``_config.yml``,
    ``sphinx: config:``) load it, with its saved widget state. Static ipywidgets do nothing on the
@@ -69,6 +70,9 @@ __version__ = "0.1.0"
 PLOTLY_JS_PRIORITY = 200
 FIGURES_JS = "memgen-figures.js"  # _theme/memgen-figures.js
 FIGURES_JS_PRIORITY = 210
+#: Reading aids on pages with math (_theme/memgen-page.js: wide inline formulas scroll), deferred.
+PAGE_JS = "memgen-page.js"
+PAGE_JS_PRIORITY = 220
 #: Priority of the widget support script: before require.js and embed-amd.js (500).
 WIDGETS_SUPPORT_PRIORITY = 450
 #: The HTML class that marks a page without the widget manager (memgen.css hides its widgets).
@@ -142,6 +146,8 @@ def _add_page_assets(
     if "memgen-figure-data" in body or "plotly-graph-div" in body:
         app.add_js_file(book_assets.PLOTLY_JS, priority=PLOTLY_JS_PRIORITY, loading_method="defer")
         app.add_js_file(FIGURES_JS, priority=FIGURES_JS_PRIORITY, loading_method="defer")
+    if 'class="math' in body:
+        app.add_js_file(PAGE_JS, priority=PAGE_JS_PRIORITY, loading_method="defer")
     has_widgets = "application/vnd.jupyter.widget-view+json" in body
     if has_widgets and pagename in (app.config.memgen_widget_pages or []):
         app.add_js_file(None, body=WIDGETS_SUPPORT_JS, priority=WIDGETS_SUPPORT_PRIORITY)

@@ -22,15 +22,21 @@ from site_helpers import (
     CHROMIUM_ARGS,
     HTML_DIR,
     PAGES,
+    PHONE_HEIGHT,
     SCREENSHOT_DIR,
     VIEWPORT,
+    WIDTHS,
     is_off_machine,
 )
 
 
 def pytest_generate_tests(metafunc):
+    # session-scoped parameters: pytest runs every test of one page (and width) before the next
+    # page, so only a few pages are open at a time
     if "docname" in metafunc.fixturenames:
-        metafunc.parametrize("docname", PAGES)
+        metafunc.parametrize("docname", PAGES, scope="session")
+    if "width" in metafunc.fixturenames:
+        metafunc.parametrize("width", WIDTHS, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +94,7 @@ class Visit:
     docname: str
     url: str
     page: object
+    width: int = VIEWPORT["width"]
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
@@ -115,6 +122,10 @@ JS_READY = """async () => {
   // plotly: every figure has drawn (or we give up and let the test report it).
   await until(() => [...document.querySelectorAll('.plotly-graph-div')]
     .every(gd => gd._fullData && gd.querySelector('.main-svg')), 15000);
+  // the book's loader (memgen-figures.js) marks a figure once its frames, slider and labels are
+  // in place
+  await until(() => [...document.querySelectorAll('.memgen-figure')]
+    .every(gd => gd.hasAttribute('data-memgen-drawn')), 15000);
   // ipywidgets: the embed manager replaces each view <script> with rendered widgets.
   const views =
   document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
@@ -125,19 +136,46 @@ JS_READY = """async () => {
 }"""
 
 
+#: Pages kept open at once: the tests run page by page (docname and width are session-scoped
+#: parameters), so a small number is enough, and a page evicted early is loaded again if needed.
+MAX_OPEN_PAGES = 3
+
+JS_STATS = """() => ({
+  figures: document.querySelectorAll('.plotly-graph-div').length,
+  sliders: [...document.querySelectorAll('.plotly-graph-div')]
+    .filter(gd => gd.layout && gd.layout.sliders && gd.layout.sliders.length).length,
+  math: document.querySelectorAll('mjx-container').length,
+  live: document.querySelectorAll('.memgen-live').length,
+})"""
+
+
 @pytest.fixture(scope="session")
 def visit(browser, site_url):
-    """``visit(docname)`` -> :class:`Visit`; each page is loaded (and screenshotted) only once."""
-    cache: dict[str, Visit] = {}
-    context = browser.new_context(viewport=VIEWPORT)
+    """``visit(docname, width=1280)`` -> :class:`Visit`, the page loaded (and screenshotted) at
+    that width. Screenshots: ``_build/screenshots/<page>.png`` at 1280 px,
+    ``_build/screenshots/<width>/<page>.png`` at any other width (390: a phone). At most
+    :data:`MAX_OPEN_PAGES` pages stay open; ``visit.stats`` keeps what every loaded page held."""
+    cache: dict[tuple[str, int], Visit] = {}
+    contexts: dict[int, object] = {}
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
 
-    def load(docname: str) -> Visit:
-        if docname in cache:
-            return cache[docname]
+    def context_for(width: int):
+        if width not in contexts:
+            height = VIEWPORT["height"] if width == VIEWPORT["width"] else PHONE_HEIGHT
+            contexts[width] = browser.new_context(viewport={"width": width, "height": height})
+        return contexts[width]
+
+    def load(docname: str, width: int = VIEWPORT["width"]) -> Visit:
+        key = (docname, width)
+        if key in cache:
+            cache[key] = cache.pop(key)  # most recently used last
+            return cache[key]
+        while len(cache) >= MAX_OPEN_PAGES:
+            oldest = next(iter(cache))
+            cache.pop(oldest).page.close()
         url = f"{site_url}/{docname}.html"
-        page = context.new_page()
-        v = Visit(docname=docname, url=url, page=page)
+        page = context_for(width).new_page()
+        v = Visit(docname=docname, url=url, page=page, width=width)
 
         def route(r):
             if is_off_machine(r.request.url):
@@ -166,10 +204,25 @@ def visit(browser, site_url):
             page.wait_for_load_state("networkidle", timeout=10_000)
         except Exception:  # noqa: BLE001 - a page that keeps polling is reported by other checks
             pass
-        v.screenshot = SCREENSHOT_DIR / f"{docname.rsplit('/', 1)[-1]}.png"
+        folder = SCREENSHOT_DIR if width == VIEWPORT["width"] else SCREENSHOT_DIR / str(width)
+        folder.mkdir(parents=True, exist_ok=True)
+        v.screenshot = folder / f"{docname.rsplit('/', 1)[-1]}.png"
         page.screenshot(path=str(v.screenshot), full_page=True)
-        cache[docname] = v
+        stats[key] = page.evaluate(JS_STATS)
+        cache[key] = v
         return v
 
+    stats: dict[tuple[str, int], dict] = {}
+
+    def page_stats(docname: str, width: int = VIEWPORT["width"]) -> dict:
+        """What the page held when it loaded (figures, sliders, typeset math, live explorers)."""
+        if (docname, width) not in stats:
+            load(docname, width)
+        return stats[docname, width]
+
+    load.stats = page_stats
     yield load
-    context.close()
+    for v in cache.values():
+        v.page.close()
+    for context in contexts.values():
+        context.close()

@@ -24,6 +24,9 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 VIEWPORT = {"width": 1280, "height": 900}
+#: The widths the reader-level checks run at: a laptop and a phone (an iPhone 12 to 15 is 390 px).
+WIDTHS = (1280, 390)
+PHONE_HEIGHT = 844
 
 
 def toc_docnames(toc_path: Path = ROOT / "_toc.yml") -> list[str]:

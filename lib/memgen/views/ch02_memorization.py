@@ -152,6 +152,13 @@ def _frame_axes(cell, axis: str, y_range) -> dict:
     }
 
 
+def _merge_axes(layout: dict, axes: dict) -> None:
+    """Set the bar panel's ranges in ``layout`` keeping each axis' domain, anchor and title (a
+    plain ``dict.update`` would replace the whole axis, and the panel would cover the figure)."""
+    for key, value in axes.items():
+        layout[key] = {**(layout.get(key) or {}), **value}
+
+
 def _grid_layout(n_cols: int, image_shape) -> dict:
     fig = make_subplots(
         rows=2,
@@ -197,7 +204,7 @@ def regime_grid_figure(grid: dict) -> go.Figure:
             }
         )
     first = next(iter(cells.values()))
-    layout.update(_frame_axes(first, axis, y_range))
+    _merge_axes(layout, _frame_axes(first, axis, y_range))
     return slider_figure(frames, prefix="", active=0, layout=layout)
 
 
@@ -219,7 +226,7 @@ def sigma_grid_figure(grid: dict) -> go.Figure:
         for s, cell in by.items()
     ]
     layout = _grid_layout(n_cols, grid["image_shape"])
-    layout.update(_frame_axes(next(iter(by.values())), axis, y_range))
+    _merge_axes(layout, _frame_axes(next(iter(by.values())), axis, y_range))
     return slider_figure(frames, prefix="σ = ", active=2, layout=layout)
 
 

@@ -10,6 +10,9 @@ what to change when the figure is drawn narrow, or None when it reads as it is:
   fewer columns: an ``R x C`` grid becomes ``(R * B) x ceil(C / B)``, the row blocks one under the
   other, so pairs such as "sample above its nearest training image" stay pairs, and each row's
   label is repeated on every block.
+- **A row of image tiles above full-width panels** (chapter 2's encoder columns over the bars of
+  ``h``) is reflowed into two or more rows of larger tiles; the panels below keep their height in
+  pixels and the figure grows.
 - **Heat-map cell labels** (``texttemplate``) that would be narrower than :data:`MIN_CELL_PX` are
   dropped (the values stay in the hover text).
 
@@ -254,6 +257,58 @@ def _reflow(fig: dict, subs: list[dict], patch: dict, width: float) -> None:
                         out[f"{key}.{attr}"] = first[attr]
 
 
+def _reflow_tile_row(fig: dict, subs: list[dict], patch: dict, width: float) -> None:
+    """A row of image tiles above full-width panels (chapter 2's encoder columns over the bars
+    of h): the row becomes two (or more) rows of larger tiles, the panels below keep their size
+    in pixels, and the figure grows by the difference."""
+    layout = fig["layout"]
+    tiles = [s for s in subs if s["tile"]]
+    others = [s for s in subs if not s["tile"]]
+    top, bottom = tiles[0]["yd"][1], tiles[0]["yd"][0]
+    plot_h, t, b = _plot_height(layout)
+    avail = width - 24.0  # the figure loader's narrow margins: 12 px on each side
+    hs = 0.03
+    cols = len(tiles)
+    row_px = (top - bottom) * plot_h
+    shape = next((s["shape"] for s in tiles if s["shape"]), None)
+    aspect = shape[0] / shape[1] if shape else 1.0
+    # as few rows as give each tile at least MIN_TILE_PX, and no more tiles per row than before
+    new_cols = cols
+    while new_cols > 1 and (1.0 - (new_cols - 1) * hs) / new_cols * avail < MIN_TILE_PX:
+        new_cols = math.ceil(new_cols / 2)
+    if new_cols >= cols:
+        return
+    rows = math.ceil(cols / new_cols)
+    w = (1.0 - (new_cols - 1) * hs) / new_cols
+    tile_px = w * avail * aspect
+    titles = _title_annotations(layout, subs)
+    title_px = 18.0 if titles else 0.0
+    gap_px = 6.0
+    block_px = rows * (tile_px + title_px) + (rows - 1) * gap_px
+    grow = max(0.0, block_px - row_px)
+    total = plot_h + grow
+    out = patch["layout"]
+    out["height"] = int(round(t + b + total))
+    for i, sub in enumerate(sorted(tiles, key=lambda s: s["xd"][0])):
+        r, c = divmod(i, new_cols)
+        y1 = 1.0 - (r * (tile_px + title_px + gap_px) + title_px) / total
+        y0 = y1 - tile_px / total
+        x0 = c * (w + hs)
+        out[f"{_layout_key(sub['x'])}.domain"] = [round(x0, 6), round(x0 + w, 6)]
+        out[f"{_layout_key(sub['y'])}.domain"] = [round(max(y0, 0.0), 6), round(y1, 6)]
+    for i, sub in titles.items():
+        if sub["tile"]:
+            out[f"annotations[{i}].x"] = round(out[f"{_layout_key(sub['x'])}.domain"][0] + w / 2, 6)
+            out[f"annotations[{i}].y"] = out[f"{_layout_key(sub['y'])}.domain"][1]
+    for sub in others:  # the same height in pixels, at the foot of the taller figure
+        key = f"{_layout_key(sub['y'])}.domain"
+        y0, y1 = sub["yd"]
+        out[key] = [round(y0 * plot_h / total, 6), round(y1 * plot_h / total, 6)]
+    for i, sub in titles.items():
+        if not sub["tile"]:
+            out[f"annotations[{i}].y"] = round(sub["yd"][1] * plot_h / total, 6)
+
+
 def _heatmap_text(fig: dict, patch: dict, width: float) -> None:
     layout = fig["layout"]
     margin = layout.get("margin") or {}
@@ -281,7 +336,7 @@ def _heatmap_text(fig: dict, patch: dict, width: float) -> None:
 def narrow_patch(fig: dict, width: float = NARROW_WIDTH) -> dict | None:
     """What to change to draw ``fig`` (a figure dict) about ``width`` px wide; None if nothing.
 
-    See the module docstring for the three rules. Figures whose frames move annotations or axes
+    See the module docstring for the rules. Figures whose frames move annotations or axes
     are only stacked or reflowed when the frames' annotations can be patched by index too.
     """
     patch: dict = {"layout": {}, "traces": {}}
@@ -302,6 +357,16 @@ def narrow_patch(fig: dict, width: float = NARROW_WIDTH) -> dict | None:
             ys = {round(s["yd"][1], 6) for s in subs}
             if len(xs) * len(ys) == len(subs) and len(xs) > 1:
                 _reflow(fig, subs, patch, width)
+        else:
+            tiles = [s for s in subs if s["tile"]]
+            below = [s for s in subs if not s["tile"]]
+            one_row = len({(round(s["yd"][0], 6), round(s["yd"][1], 6)) for s in tiles}) == 1
+            if (
+                len(tiles) >= 4
+                and one_row
+                and all(s["yd"][1] <= tiles[0]["yd"][0] + 1e-9 for s in below)
+            ):
+                _reflow_tile_row(fig, subs, patch, width)
         if not layout.get("annotations"):
             patch["layout"] = {
                 k: v for k, v in patch["layout"].items() if not k.startswith("annotations")
