@@ -307,3 +307,33 @@ def test_data_attributes_configure_an_embedded_explorer(demo):
     )
     assert opts == ["gmm", "gmm-dup"]
     assert demo.get_attribute(".memgen-live.third input[name=lam]", "max") == "0.01"
+
+
+def test_notebook_output_inlines_the_scripts_and_trains(browser, tmp_path):
+    """memgen_book.live_notebook: the HTML a notebook output shows trains with nothing fetched."""
+    from memgen_book.live_notebook import SCRIPTS, explorer_html
+
+    html = explorer_html(dataset="digits-separable", n=5, p=10, lam=0.5, title="In a notebook")
+    assert all(f"/* {name} */" in html for name in SCRIPTS) and "<script src" not in html
+    out = tmp_path / "output.html"
+    out.write_text(f"<!DOCTYPE html><html><body><p>cell output</p>{html}</body></html>")
+    page = browser.new_page(viewport={"width": 900, "height": 1400})
+    problems, requests = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(out.as_uri())
+    s = converged(page)
+    page.close()
+    assert problems == [] and [u for u in requests if not u.startswith(("file:", "blob:"))] == []
+    assert (s["n"], s["p"], s["lam"], s["dataset"]) == (5, 10, 0.5, "digits-separable")
+    assert s["regime"] == "memorization" and s["stored_fraction"] == 1.0
+
+
+def test_notebook_output_names_a_bad_option():
+    from memgen_book.live_notebook import explorer_html
+
+    with pytest.raises(ValueError, match=r"unknown option 'lamda'; the options are: dataset"):
+        explorer_html(lamda=0.1)
+    assert 'data-tied="true"' in explorer_html(tied=True)
+    assert 'data-max-steps="500"' in explorer_html(max_steps=500)

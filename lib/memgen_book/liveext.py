@@ -12,7 +12,8 @@ DAE in the reader's browser, in a Web Worker, with no server and nothing fetched
 Every option becomes a ``data-`` attribute of the explorer's root element (see the explorer's
 README for the attributes). The scripts are copied into ``_vendor/live/`` when the build starts and
 added, deferred, only to the pages that hold an explorer. In a Colab or Jupyter notebook the
-directive is plain text; readers there use the ipywidgets explorers, which run on their kernel.
+directive is plain text; readers there use the ipywidgets explorers, which run on their kernel, or,
+from a clone of the book, :func:`memgen_book.live_notebook.live_explorer`.
 """
 
 from __future__ import annotations
@@ -28,44 +29,9 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util.docutils import SphinxDirective
 
-LIVE_DIR = Path(__file__).resolve().parent / "live"
-#: The scripts in load order (``all.js`` is Node's entry point only).
-SCRIPTS = (
-    "checks.js",
-    "rng.js",
-    "linalg.js",
-    "dae.js",
-    "kernels.js",
-    "fit.js",
-    "closed_forms.js",
-    "stats.js",
-    "digits_data.js",
-    "datasets.js",
-    "worker.js",
-    "explorer.js",
-)
+from memgen_book.live_notebook import LIVE_DIR, OPTIONS, SCRIPTS
+
 STAGE = "live"  # inside the staged web-asset folder (_vendor)
-OPTIONS = (
-    "dataset",
-    "datasets",
-    "n",
-    "p",
-    "sigma",
-    "lam",
-    "k",
-    "separation",
-    "m",
-    "seed",
-    "tied",
-    "max-steps",
-    "tol",
-    "title",
-    "own-side",
-) + tuple(
-    f"{k}-{b}"
-    for k in ("n", "p", "sigma", "lam", "k", "separation", "m", "seed")
-    for b in ("min", "max", "step")
-)
 
 
 class LiveExplorer(SphinxDirective):
