@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 from pathlib import Path
+
+from machine import load_average, machine  # tests/benchmarks/machine.py
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO = Path(__file__).resolve().parents[2] / "lib" / "memgen_book" / "live" / "demo.html"
@@ -214,14 +215,10 @@ def main(argv=None) -> int:
         "--repeats", type=int, default=1, help="runs per case (the fastest is kept)"
     )
     args = parser.parse_args(argv)
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     res = run(args.repeats)
     res["node_cpu_n100_p128"] = node_cpu()
-    res["machine"] = {
-        "cpus": os.cpu_count(),
-        "load_1min_before": load_before,
-        "load_1min_after": os.getloadavg()[0],
-    }
+    res["machine"] = machine(load_before)
     if args.json:
         print(json.dumps(res, indent=2))
         return 0

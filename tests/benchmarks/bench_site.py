@@ -30,11 +30,12 @@ import gzip
 import http.server
 import io
 import json
-import os
 import statistics
 import sys
 import threading
 from pathlib import Path
+
+from machine import load_average, machine  # tests/benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -201,13 +202,9 @@ def main(argv=None) -> int:
     pages = args.pages or colab.toc_docnames(ROOT)
     if BASELINE not in pages:
         pages = [BASELINE, *pages]
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     res = run(args.site, pages, args.repeats)
-    res["machine"] = {
-        "cpus": os.cpu_count(),
-        "load_1min_before": load_before,
-        "load_1min_after": os.getloadavg()[0],
-    }
+    res["machine"] = machine(load_before)
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
