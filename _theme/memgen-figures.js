@@ -374,6 +374,8 @@
       var keep = keptSteps(slider.steps.length, adj.stride, active);
       slider.steps = keep.map(function (i) { return slider.steps[i]; });
       slider.active = keep.indexOf(active);
+      // the step bar below the figure names the frame shown, which may lie between kept steps
+      slider.currentvalue = Object.assign({}, slider.currentvalue || {}, { visible: false });
     }
   }
 
@@ -404,6 +406,11 @@
     if (!svgBox) { return; }
     var right = svgBox.getBoundingClientRect().right;
     var left = svgBox.getBoundingClientRect().left;
+    var full = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
+    if (full && full.currentvalue && full.currentvalue.visible === false) {
+      // plotly leaves the current value drawn before it was hidden (a thinned slider): remove it
+      gd.querySelectorAll(".slider-group > text.slider-label").forEach(function (t) { t.remove(); });
+    }
     gd.querySelectorAll(".slider-container").forEach(function (container) {
       var labels = Array.prototype.slice.call(container.querySelectorAll(".slider-label-group .slider-label"));
       labels.forEach(function (el, i) {
@@ -427,6 +434,85 @@
     });
   }
 
+  // --- every frame within reach ------------------------------------------------------------
+  // A slider thinned out on a narrow screen (see keptSteps) skips frames; a bar below the figure
+  // then steps through every frame, one at a time, and names the frame shown ("3 of 18: p = 16").
+
+  function fullSteps(entry) {
+    var s = entry.spec.layout.sliders && entry.spec.layout.sliders[0];
+    return (s && s.steps) || [];
+  }
+
+  function frameIndex(gd, entry) {
+    var names = fullSteps(entry).map(stepFrame);
+    var i = names.indexOf(entry.frame || activeFrame(gd));
+    return i < 0 ? 0 : i;
+  }
+
+  function stepLabel(entry, i) {
+    var full = entry.spec.layout.sliders[0], step = full.steps[i];
+    var prefix = (full.currentvalue && full.currentvalue.prefix) || "";
+    return (i + 1) + " of " + full.steps.length + ": " + prefix + (step.label || stepFrame(step));
+  }
+
+  function goToFrame(gd, entry, i) {
+    var full = fullSteps(entry), shown = gd.layout.sliders[0];
+    var name = stepFrame(full[i]);
+    entry.frame = name;
+    var names = full.map(stepFrame), best = 0;
+    shown.steps.forEach(function (s, k) {
+      var d = Math.abs(names.indexOf(stepFrame(s)) - i);
+      if (d < Math.abs(names.indexOf(stepFrame(shown.steps[best])) - i)) { best = k; }
+    });
+    return window.Plotly.animate(gd, [name], { mode: "immediate", frame: { duration: 0, redraw: true },
+      transition: { duration: 0 } }).then(function () {
+      return window.Plotly.relayout(gd, { "sliders[0].active": best });
+    }).then(function () {
+      entry.frame = name;
+      stepBar(gd, entry);
+    });
+  }
+
+  function stepBar(gd, entry) {
+    var full = fullSteps(entry), shown = gd.layout.sliders && gd.layout.sliders[0];
+    var bar = gd.nextElementSibling;
+    if (bar && !bar.classList.contains("memgen-steps")) { bar = null; }
+    if (!shown || !full.length || shown.steps.length >= full.length) {
+      if (bar) { bar.remove(); }
+      return;
+    }
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.className = "memgen-steps";
+      var prev = document.createElement("button"), next = document.createElement("button");
+      var label = document.createElement("span");
+      prev.type = next.type = "button";
+      prev.textContent = "\u25C0";
+      next.textContent = "\u25B6";
+      prev.setAttribute("aria-label", "previous frame");
+      next.setAttribute("aria-label", "next frame");
+      prev.setAttribute("data-step", "-1");
+      next.setAttribute("data-step", "1");
+      label.className = "memgen-steps-label";
+      label.setAttribute("aria-live", "polite");
+      bar.appendChild(prev);
+      bar.appendChild(label);
+      bar.appendChild(next);
+      gd.parentNode.insertBefore(bar, gd.nextSibling);
+      bar.addEventListener("click", function (e) {
+        var b = e.target.closest("button");
+        if (!b || b.disabled) { return; }
+        var i = frameIndex(gd, entry) + parseInt(b.getAttribute("data-step"), 10);
+        if (i >= 0 && i < fullSteps(entry).length) { goToFrame(gd, entry, i); }
+      });
+    }
+    var i = frameIndex(gd, entry);
+    bar.querySelector(".memgen-steps-label").textContent = stepLabel(entry, i);
+    bar.querySelector('[data-step="-1"]').disabled = i === 0;
+    bar.querySelector('[data-step="1"]').disabled = i === full.length - 1;
+    bar.setAttribute("data-frame", stepFrame(full[i]));
+  }
+
   // --- drawing ----------------------------------------------------------------------------
 
   function activeFrame(gd) {
@@ -447,7 +533,7 @@
     if (entry.drawn && entry.key === v.key) { return Promise.resolve(); }
     // a redraw (resize, adjustments) keeps the reader's slider position: the same frame, or the
     // nearest step left when steps were thinned out
-    var active = entry.drawn ? activeFrame(gd) : null;
+    var active = entry.drawn ? (entry.frame || activeFrame(gd)) : null;
     var slider = v.layout.sliders && v.layout.sliders[0];
     if (active !== null && slider) {
       var names = entry.spec.layout.sliders[0].steps.map(stepFrame);
@@ -484,8 +570,15 @@
           transition: { duration: 0 } });
       }
     }).then(function () {
-      if (first) { gd.on("plotly_afterplot", function () { thinSliderLabels(gd); }); }
+      if (first) {
+        gd.on("plotly_afterplot", function () { thinSliderLabels(gd); });
+        gd.on("plotly_sliderchange", function (e) {
+          entry.frame = stepFrame(e && e.step);
+          stepBar(gd, entry);
+        });
+      }
       thinSliderLabels(gd);
+      stepBar(gd, entry);
       if (!adj) {
         var found = measure(gd);
         if (Object.keys(found).length) {

@@ -6,7 +6,8 @@ label is clipped by the figure or the window; subplot titles do not overlap, nor
 does the legend lie on tick labels or titles; every slider gives each step at least 24 px; printed
 heat-map values are legible and do not overprint. For every page: it never scrolls sideways,
 nothing in the text column runs past the window, and wide tables, equations and code scroll inside
-their own box. On a phone the plotly mode bar is hidden. The checks live in ``reader_checks.py``.
+their own box. On a phone the plotly mode bar is hidden, and a slider thinned out to keep its
+steps wide has a step bar that reaches every frame. The checks live in ``reader_checks.py``.
 
 The unit tests at the end draw deliberately broken figures and pages (a fixed axis range that a
 frame leaves, a title pushed off the figure, overlapping subplot titles, a panel that lost its
@@ -84,6 +85,70 @@ def test_slider_step_changes_the_drawn_plot(visit, docname, width):
         found = slider_step_changes_plot(v.page, gd)
         if found:
             problems[figure_id(v.page, gd)] = [found]
+    assert not problems, _report(v, problems)
+
+
+JS_STEP_BAR = """gd => {
+  const spec = document.querySelector(`script.memgen-figure-data[data-for="${gd.id}"]`);
+  const full = JSON.parse(spec.textContent).layout.sliders[0].steps;
+  const shown = gd.layout.sliders[0].steps;
+  const bar = gd.nextElementSibling;
+  const hasBar = !!(bar && bar.classList.contains('memgen-steps'));
+  return {frames: full.map(s => s.args[0][0]), shown: shown.length, hasBar: hasBar,
+          valueShown: gd.layout.sliders[0].currentvalue ?
+            gd.layout.sliders[0].currentvalue.visible !== false : true,
+          staleValue: gd.querySelectorAll('.slider-group > text.slider-label').length};
+}"""
+
+# The frame drawn is `name` iff animating to `name` again changes no trace (animate is idempotent).
+JS_DRAWN_IS_FRAME = """async ([gd, name]) => {
+  const snap = () => JSON.stringify(gd.data.map(t => [t.x, t.y, t.z, t.text]));
+  const before = snap();
+  await Plotly.animate(gd, [name], {mode: 'immediate', frame: {duration: 0, redraw: true},
+                                     transition: {duration: 0}});
+  return snap() === before;
+}"""
+
+
+def test_every_frame_within_reach(visit, docname, width):
+    """A slider thinned out on a phone skips frames: its step bar reaches each one, in order,
+    draws it, and names it; a slider with every step needs no bar."""
+    v = visit(docname, width)
+    problems = {}
+    for gd in v.page.query_selector_all(".plotly-graph-div"):
+        if not v.page.evaluate(JS_HAS_SLIDER, gd):
+            continue
+        info = v.page.evaluate(JS_STEP_BAR, gd)
+        fid, frames = figure_id(v.page, gd), info["frames"]
+        if info["shown"] == len(frames):
+            if info["hasBar"]:
+                problems[fid] = ["a step bar under a slider that shows every step"]
+            continue
+        if not info["hasBar"] or info["valueShown"]:
+            problems[fid] = [f"{info['shown']} of {len(frames)} steps on the slider, no step bar"]
+            continue
+        found = []
+        if info["staleValue"]:
+            found.append("a current value is still drawn on the slider, which names no frame")
+        bar = gd.evaluate_handle("gd => gd.nextElementSibling")
+        bar.scroll_into_view_if_needed()
+        while bar.query_selector('[data-step="-1"]').is_enabled():
+            bar.query_selector('[data-step="-1"]').click()
+        for k, name in enumerate(frames):
+            if k:
+                bar.query_selector('[data-step="1"]').click()
+                v.page.wait_for_function(
+                    "([bar, name]) => bar.dataset.frame === name", arg=[bar, name], timeout=5000
+                )
+            label = bar.query_selector(".memgen-steps-label").inner_text()
+            if not label.startswith(f"{k + 1} of {len(frames)}"):
+                found.append(f"frame {name}: the bar reads {label!r}")
+            if not v.page.evaluate(JS_DRAWN_IS_FRAME, [gd, name]):
+                found.append(f"frame {name}: the drawn traces are not the frame's")
+        if bar.query_selector('[data-step="1"]').is_enabled():
+            found.append("the next button is still enabled on the last frame")
+        if found:
+            problems[fid] = found
     assert not problems, _report(v, problems)
 
 
