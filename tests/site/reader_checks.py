@@ -16,6 +16,8 @@ tests), so that each check is known to fail on the defect it names.
 - :data:`JS_SLIDER_WIDTH`: every slider gives each step at least :data:`MIN_STEP_PX`;
 - :data:`JS_HEATMAP_LABELS`: printed heat-map values are at least :data:`MIN_LABEL_PX` high and
   do not overprint their neighbours;
+- :data:`JS_LOG_TICKS`: every labelled tick of a log axis reads its own value (no bare minor
+  digits such as "2 5" between the decades);
 - :data:`JS_PAGE_OVERFLOW`: the page itself never scrolls sideways; a table, equation or code
   block wider than the text scrolls inside its own box.
 """
@@ -358,6 +360,23 @@ JS_LEGEND_COVERS_TEXT = """(gd) => {
   return problems.slice(0, 6);
 }"""
 
+JS_LOG_TICKS = """(gd) => {
+  const problems = [];
+  const fl = gd._fullLayout || {};
+  Object.keys(fl).filter(k => /^[xy]axis\d*$/.test(k) && fl[k] && fl[k].type === 'log')
+    .forEach(k => {
+      (fl[k]._vals || []).forEach(t => {
+        const text = String(t.text || '').replace(/<[^>]*>/g, '').replace('\u2212', '-').trim();
+        if (!text) { return; }
+        const v = parseFloat(text), at = Math.pow(10, t.x);
+        if (!(Math.abs(v / at - 1) < 0.02)) {
+          problems.push(`${k}: the tick at ${at.toPrecision(3)} reads "${text}"`);
+        }
+      });
+    });
+  return problems.slice(0, 6);
+}"""
+
 FIGURE_CHECKS = {
     "text clipped": JS_TEXT_CLIPPED,
     "titles overlap": JS_TITLES_OVERLAP,
@@ -365,6 +384,7 @@ FIGURE_CHECKS = {
     "legend covers text": JS_LEGEND_COVERS_TEXT,
     "slider too narrow": JS_SLIDER_WIDTH,
     "heat-map labels": JS_HEATMAP_LABELS,
+    "log tick labels": JS_LOG_TICKS,
 }
 
 

@@ -29,6 +29,7 @@ from reader_checks import (
     JS_FRAMES_IN_VIEW,
     JS_HEATMAP_LABELS,
     JS_LEGEND_COVERS_TEXT,
+    JS_LOG_TICKS,
     JS_PAGE_OVERFLOW,
     JS_PANELS_OVERLAP,
     JS_SLIDER_WIDTH,
@@ -266,6 +267,16 @@ def _broken_figures() -> dict[str, go.Figure]:
     legend = go.Figure([go.Scatter(y=[1, 2], name="first"), go.Scatter(y=[2, 1], name="second")])
     legend.update_layout(height=300, legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top"})
     figs["legend_on_ticks"] = legend
+    # a log axis with plotly's own ticks over 1.5 decades: its minor ticks read "2", "5"; and the
+    # same data with render.log_ticks
+    minor = go.Figure(go.Scatter(x=[1, 3, 10, 30], y=[1, 2, 3, 4]))
+    minor.update_xaxes(type="log")
+    minor.update_layout(height=300)
+    figs["minor_log_ticks"] = minor
+    ticked = go.Figure(go.Scatter(x=[1, 3, 10, 30], y=[1, 2, 3, 4]))
+    ticked.update_xaxes(type="log", **render.log_ticks(1, 30))
+    ticked.update_layout(height=300)
+    figs["labelled_log_ticks"] = ticked
     # well made: slider_figure fits every axis to every frame
     figs["good"] = render.slider_figure(
         [
@@ -393,6 +404,13 @@ def test_check_finds_a_table_that_makes_the_page_scroll(broken):
         assert len([p for p in found if "does not scroll in its own box" in p]) == 1, found
     else:
         assert found == [], found
+
+
+def test_check_finds_bare_minor_digits_on_a_log_axis(broken):
+    page, _ = broken
+    found = page.evaluate(JS_LOG_TICKS, _gd(page, "minor_log_ticks"))
+    assert found and 'reads "2"' in " ".join(found), found
+    assert page.evaluate(JS_LOG_TICKS, _gd(page, "labelled_log_ticks")) == []
 
 
 def test_a_well_made_figure_passes_every_check(broken):

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .render import as_numpy as _np
-from .render import slider_figure
+from .render import log_ticks, slider_figure
 
 
 def multiplicity_figure(sw: dict) -> go.Figure:
@@ -348,8 +348,16 @@ def rare_cluster_figure(rc: dict) -> go.Figure:
                 row=1,
                 col=c,
             )
-    fig.update_xaxes(title_text="points in the rare cluster, n_k", type="log")
+    sizes = [r["n_k"] for r in rc["rows"]]
+    ratios = [r[k] for r in rc["rows"] for k in ("gap_predicted", "gap") if r[k] > 0]
+    fig.update_xaxes(
+        title_text="points in the rare cluster, n_k",
+        type="log",
+        **log_ticks(min(sizes), max(sizes)),
+    )
     fig.update_yaxes(title_text="rank", row=1, col=1)
-    fig.update_yaxes(title_text="ratio", type="log", row=1, col=2)
+    fig.update_yaxes(
+        title_text="ratio", type="log", row=1, col=2, **log_ticks(min(ratios), max(ratios))
+    )
     fig.update_layout(height=400, legend={"orientation": "h", "y": -0.25}, margin={"t": 50})
     return fig
