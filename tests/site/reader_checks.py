@@ -360,7 +360,7 @@ JS_LEGEND_COVERS_TEXT = """(gd) => {
   return problems.slice(0, 6);
 }"""
 
-JS_LOG_TICKS = """(gd) => {
+JS_LOG_TICKS = r"""(gd) => {
   const problems = [];
   const fl = gd._fullLayout || {};
   Object.keys(fl).filter(k => /^[xy]axis\d*$/.test(k) && fl[k] && fl[k].type === 'log')

@@ -268,6 +268,19 @@ _REACH_FRAMES = (
 )
 
 
+def _frame_range(traces: list, ref: float, pad: float = 0.06) -> list[float]:
+    """A y range holding every trace's points with their error bars, and the reference line."""
+    lo, hi = ref, ref
+    for t in traces:
+        ys = [v for v in (t.y or ()) if v is not None]
+        errs = list(t.error_y.array) if t.error_y and t.error_y.visible and t.error_y.array else []
+        errs = errs or [0.0] * len(ys)
+        for v, e in zip(ys, errs):
+            lo, hi = min(lo, v - e), max(hi, v + e)
+    span = (hi - lo) or 1.0
+    return [lo - pad * span, hi + pad * span]
+
+
 def reach_figure(reach: dict) -> go.Figure:
     """The reach sweep: one slider frame per measure (relative loss gap with 3 standard errors,
     block purity, the sharing gain kappa searched and in closed form), against the cosine of the
@@ -347,7 +360,13 @@ def reach_figure(reach: dict) -> go.Figure:
                 "name": short,
                 "traces": traces,
                 "layout": {
-                    "yaxis": {"title": {"text": label}, "autorange": True},
+                    # each measure on its own scale, fitted to this frame's data (a figure loader
+                    # redraw must not carry one frame's range over to the next)
+                    "yaxis": {
+                        "title": {"text": label},
+                        "range": _frame_range(traces, ref),
+                        "autorange": False,
+                    },
                     "shapes": [
                         {
                             "type": "line",
