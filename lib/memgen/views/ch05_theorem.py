@@ -344,8 +344,9 @@ def reach_figure(reach: dict) -> go.Figure:
         for bases, K, sel in groups:
             traces.append(
                 go.Scatter(
-                    x=[r["cosine"] for r in sel],
-                    y=[r["kappa_closed"] for r in sel] if key == "kappa" else [None] * len(sel),
+                    # drawn on the kappa frame only (empty, not null points, on the others)
+                    x=[r["cosine"] for r in sel] if key == "kappa" else [],
+                    y=[r["kappa_closed"] for r in sel] if key == "kappa" else [],
                     mode="lines",
                     name=f"K = {K}, {bases}: closed form",
                     line={"color": _REACH_COLORS[K], "width": 1, "dash": "dash"},
