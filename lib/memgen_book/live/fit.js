@@ -205,12 +205,8 @@ function memgenLive_fit(root) {
       g1 = ws.g1;
       g2 = tied ? ws.gtmp : ws.g2;
       var arena = ws.arena;
-      kDot = function (U, i0, i1, V, k0, k1, len, out, os, oo) {
-        arena.dotBlock(U, i0, i1, V, k0, k1, len, out, os, oo);
-      };
-      kGather = function (out, oo, src, dd, list, lo, count, cf, co) {
-        arena.gatherRows(out, oo, src, dd, list, lo, count, cf, co);
-      };
+      kDot = arena.dotBlock.bind(arena);
+      kGather = arena.gatherRows.bind(arena);
       kGram = function (C, dd, pp, G) { arena.dotBlock(C, 0, pp, C, 0, pp, dd, G, pp, 0); };
     }
     if (o.weights) for (i = 0; i < n; i++) w[i] = o.weights[i];
